@@ -1,0 +1,182 @@
+# SPDX-License-Identifier: MIT
+#
+# pvhstub: build the PVH entry stub and the host tool, wrap a kernel.
+#
+#   make defconfig | menuconfig | olddefconfig
+#   make [PAYLOAD=/path/to/bzImage] [O=dir] [V=1]
+#   make check        every test
+#   make run          boot a Debian kernel through the stub in QEMU
+#
+# The build goes to O (default: build/); .config lives there too.
+
+srctree := $(CURDIR)
+O ?= build
+obj := $(abspath $(O))
+
+ifeq ($(V),1)
+Q :=
+quiet = @:
+else
+Q := @
+quiet = @printf '  %-8s %s\n'
+endif
+
+KCONFIG_CONFIG := $(obj)/.config
+AUTOHEADER := $(obj)/include/generated/autoconf.h
+KCONF_ENV := KCONFIG_CONFIG=.config srctree=$(srctree)
+
+CC ?= cc
+LD := ld
+HOSTCC ?= cc
+
+cc-option = $(shell $(CC) $(1) -Werror -c -x c /dev/null -o /dev/null 2>/dev/null && echo $(1))
+
+GUEST_CFLAGS := -m32 -march=i686 -Os -std=gnu11 \
+	-ffreestanding -fno-pic -fno-pie -fno-stack-protector -fno-common \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables -mno-red-zone \
+	-mgeneral-regs-only -fno-jump-tables \
+	$(call cc-option,-fcf-protection=none) \
+	-Wall -Wextra -Werror -Wno-address-of-packed-member \
+	-nostdinc -isystem $(shell $(CC) -print-file-name=include) -idirafter /usr/include \
+	-I$(srctree)/include -include $(AUTOHEADER) -MMD -MP
+GUEST_AFLAGS := $(GUEST_CFLAGS) -D__ASSEMBLY__
+
+HOSTCFLAGS ?= -O2 -g
+HOSTCFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-address-of-packed-member \
+	-I$(srctree)/include -MMD -MP
+
+# The stub: Kbuild-style object lists.
+obj-y := entry/head.o entry/info.o entry/main.o entry/string.o entry/panic.o entry/dump.o
+obj-y += entry/console.o
+obj-y += xen/cpuid.o
+obj-y += translate/format.o translate/e820.o translate/cmdline.o translate/initrd.o
+obj-y += translate/bootparams.o
+stub-objs := $(addprefix $(obj)/,$(obj-y))
+
+# The host tool.
+tool-y := scripts/pvhstub.o scripts/bzimage.o scripts/elfwrite.o scripts/stub_blob.o
+tool-objs := $(addprefix $(obj)/,$(tool-y))
+
+PAYLOAD_IMAGE := $(if $(PAYLOAD),$(obj)/$(notdir $(PAYLOAD)).pvh)
+
+.PHONY: all defconfig olddefconfig oldconfig menuconfig savedefconfig clean distclean \
+	check check-unit check-tool check-boot check-overlap run deps kernels help
+.DEFAULT_GOAL := all
+
+all: $(obj)/stub.elf $(obj)/pvhstub $(PAYLOAD_IMAGE)
+
+help:
+	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+
+# --- Kconfig -----------------------------------------------------------------
+$(obj):
+	$(Q)mkdir -p $@
+
+defconfig: | $(obj)
+	$(Q)cd $(obj) && $(KCONF_ENV) kconfig-conf --defconfig=$(srctree)/configs/defconfig $(srctree)/Kconfig >/dev/null
+	$(quiet) CONFIG "$(KCONFIG_CONFIG) from configs/defconfig"
+
+olddefconfig oldconfig: | $(obj)
+	$(Q)cd $(obj) && $(KCONF_ENV) kconfig-conf --$@ $(srctree)/Kconfig
+
+menuconfig: | $(obj)
+	$(Q)cd $(obj) && $(KCONF_ENV) kconfig-mconf $(srctree)/Kconfig
+
+savedefconfig: $(KCONFIG_CONFIG)
+	$(Q)cd $(obj) && $(KCONF_ENV) kconfig-conf --savedefconfig=$(obj)/defconfig $(srctree)/Kconfig
+	$(quiet) GEN "$(obj)/defconfig"
+
+# No .config yet: start from the defaults, and say so.
+$(KCONFIG_CONFIG): | $(obj)
+	@echo "pvhstub: no $(KCONFIG_CONFIG); using configs/defconfig"
+	$(Q)cd $(obj) && $(KCONF_ENV) kconfig-conf --defconfig=$(srctree)/configs/defconfig $(srctree)/Kconfig >/dev/null
+
+$(AUTOHEADER): $(KCONFIG_CONFIG) $(srctree)/Kconfig
+	$(quiet) CONFIG "$(subst $(obj)/,,$@)"
+	$(Q)mkdir -p $(obj)/include/config $(obj)/include/generated
+	$(Q)cd $(obj) && $(KCONF_ENV) kconfig-conf --silentoldconfig $(srctree)/Kconfig
+	$(Q)touch $@
+
+-include $(KCONFIG_CONFIG)
+
+# --- The stub ----------------------------------------------------------------
+$(obj)/%.o: %.c $(AUTOHEADER)
+	$(quiet) CC "$*.o"
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(obj)/%.o: %.S $(AUTOHEADER)
+	$(quiet) AS "$*.o"
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(GUEST_AFLAGS) -c $< -o $@
+
+$(obj)/stub.lds: entry/stub.lds.S include/pvhstub.h
+	$(quiet) LDS "stub.lds"
+	$(Q)$(CC) -E -P -undef -x c -D__ASSEMBLY__ -I$(srctree)/include $< -o $@
+
+$(obj)/stub.elf: $(stub-objs) $(obj)/stub.lds
+	$(quiet) LD "stub.elf"
+	$(Q)$(LD) -m elf_i386 -static -nostdlib --build-id=none -z noexecstack \
+		--no-warn-rwx-segments -T $(obj)/stub.lds -o $@ $(stub-objs) 2>/dev/null || \
+	 $(LD) -m elf_i386 -static -nostdlib --build-id=none -z noexecstack \
+		-T $(obj)/stub.lds -o $@ $(stub-objs)
+
+# --- The host tool ------------------------------------------------------------
+$(obj)/scripts/%.o: scripts/%.c
+	$(quiet) HOSTCC "scripts/$*.o"
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(HOSTCC) $(HOSTCFLAGS) -c $< -o $@
+
+$(obj)/scripts/stub_blob.o: scripts/stub_blob.S $(obj)/stub.elf
+	$(quiet) HOSTAS "scripts/stub_blob.o"
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(HOSTCC) -c -DSTUB_ELF='"$(obj)/stub.elf"' $< -o $@
+
+$(obj)/pvhstub: $(tool-objs)
+	$(quiet) HOSTLD "pvhstub"
+	$(Q)$(HOSTCC) -o $@ $(tool-objs)
+
+# --- Wrapping a payload ------------------------------------------------------------
+ifneq ($(PAYLOAD),)
+$(PAYLOAD_IMAGE): $(PAYLOAD) $(obj)/pvhstub
+	$(quiet) WRAP "$(notdir $@)"
+	$(Q)$(obj)/pvhstub wrap $(PAYLOAD) -o $@
+endif
+
+# --- Set-up, tests, running --------------------------------------------------
+deps:
+	$(Q)scripts/install-deps.sh
+
+kernels: deps
+	$(Q)scripts/fetch-kernels.sh
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory check-unit check-tool
+	$(Q)scripts/fetch-kernels.sh
+	$(Q)$(MAKE) --no-print-directory check-boot check-overlap
+
+check-unit: $(AUTOHEADER)
+	$(Q)$(MAKE) --no-print-directory -f tests/unit/Makefile obj=$(obj)/tests/unit srctree=$(srctree) run
+
+check-tool: $(obj)/pvhstub
+	$(Q)tests/tool/run.sh $(obj)
+
+check-boot: all
+	$(Q)tests/boot/run.sh $(obj)
+
+check-overlap: all
+	$(Q)tests/overlap/run.sh $(obj)
+
+run: deps
+	$(Q)scripts/fetch-kernels.sh
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/run.sh $(obj)
+
+clean:
+	$(Q)rm -rf $(obj)/entry $(obj)/xen $(obj)/translate $(obj)/scripts $(obj)/tests \
+		$(obj)/stub.elf $(obj)/stub.lds $(obj)/pvhstub $(obj)/*.pvh
+
+distclean:
+	$(Q)rm -rf $(obj)
+
+-include $(stub-objs:.o=.d) $(tool-objs:.o=.d)

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The early console: port 0xe9 (QEMU debugcon; Xen prints it for HVM and
+ * PVH guests) and COM1, each chosen in Kconfig.
+ */
+#include "kconfig.h"
+#include "stub.h"
+#include "translate.h"
+
+#define COM1		0x3f8
+#define UART_THR	0	/* Transmit holding register */
+#define UART_DLL	0	/* Divisor latch, low (DLAB = 1) */
+#define UART_IER	1
+#define UART_DLM	1	/* Divisor latch, high (DLAB = 1) */
+#define UART_FCR	2
+#define UART_LCR	3
+#define UART_MCR	4
+#define UART_LSR	5
+#define UART_LSR_THRE	0x20
+#define UART_SPIN_MAX	100000	/* No UART, or a stuck one: give up waiting. */
+
+void console_init(void)
+{
+	if (!IS_ENABLED(CONFIG_CONSOLE_COM1))
+		return;
+	/* 115200 baud, 8N1, FIFOs on, interrupts off. */
+	outb(COM1 + UART_IER, 0);
+	outb(COM1 + UART_LCR, 0x80);
+	outb(COM1 + UART_DLL, 1);
+	outb(COM1 + UART_DLM, 0);
+	outb(COM1 + UART_LCR, 0x03);
+	outb(COM1 + UART_FCR, 0x07);
+	outb(COM1 + UART_MCR, 0x03);
+}
+
+static void com1_putc(char c)
+{
+	for (int spin = 0; spin < UART_SPIN_MAX; spin++)
+		if (inb(COM1 + UART_LSR) & UART_LSR_THRE)
+			break;
+	outb(COM1 + UART_THR, c);
+}
+
+static void console_putc(char c)
+{
+	if (IS_ENABLED(CONFIG_CONSOLE_E9))
+		outb(0xe9, c);
+	if (IS_ENABLED(CONFIG_CONSOLE_COM1)) {
+		if (c == '\n')
+			com1_putc('\r');
+		com1_putc(c);
+	}
+}
+
+void vprintk(const char *fmt, va_list ap)
+{
+	char line[320];
+
+	vformat(line, sizeof(line), fmt, ap);
+	for (const char *p = line; *p; p++)
+		console_putc(*p);
+}
+
+void printk(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintk(fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The PVH entry point.  Contract, from Xen's docs/misc/pvh.pandoc:
+ *
+ *  - 32-bit protected mode, paging disabled: CR0 has PE (and ET) set,
+ *    CR4 is 0.
+ *  - CS is a flat 4 GiB 32-bit code segment; DS, ES and SS are flat 4 GiB
+ *    data segments.  Their selector values are unspecified (QEMU uses
+ *    0x08/0x10, Xen leaves 0), so we load our own GDT first.
+ *  - EBX holds the physical address of struct hvm_start_info.
+ *  - Interrupts are off.  There is no stack and no IDT.
+ *
+ * We keep EBX, load a GDT whose selectors are those of the Linux 32-bit
+ * boot protocol, set up a stack and call C.  C returns only through
+ * handoff32(), which enters the kernel.
+ */
+#include "bootparam.h"
+#include "pvhstub.h"
+#include "elfnote.h"
+#include <xen/elfnote.h>
+
+	.code32
+	.section .text.head, "ax"
+
+	.globl pvh_start
+pvh_start:
+	/* Load our GDT: the loader's selectors mean nothing to us. */
+	lgdt	%cs:gdt_desc
+	ljmp	$BOOT_CS, $1f
+1:
+	/* Reload every data segment register. */
+	mov	$BOOT_DS, %eax
+	mov	%eax, %ds
+	mov	%eax, %es
+	mov	%eax, %ss
+	mov	%eax, %fs
+	mov	%eax, %gs
+
+	/* Our own stack; string instructions count upwards. */
+	mov	$stack_top, %esp
+	cld
+
+	/* stub_main(start_info) never returns. */
+	push	%ebx
+	call	stub_main
+	ud2
+/* An 8-byte descriptor: QEMU reads 8 bytes in ELF64, rust-vmm reads 4. */
+ELFNOTE(Xen, XEN_ELFNOTE_PHYS32_ENTRY, .long pvh_start; .long 0)
+
+/*
+ * handoff32(bp, entry): the Linux 32-bit boot protocol.  CS is BOOT_CS and
+ * DS, ES, SS are BOOT_DS already; ESI holds the zero page; EBP, EDI and EBX
+ * must be 0; interrupts stay off.
+ */
+	.text
+	.globl handoff32
+handoff32:
+	mov	4(%esp), %esi
+	mov	8(%esp), %eax
+	xor	%ebx, %ebx
+	xor	%ebp, %ebp
+	xor	%edi, %edi
+	jmp	*%eax
+
+	.section .rodata
+	.balign 8
+gdt:
+	.quad	0			/* 0x00: null */
+	.quad	0			/* 0x08: unused */
+	.quad	0x00cf9a000000ffff	/* 0x10: BOOT_CS, flat 4 GiB code */
+	.quad	0x00cf92000000ffff	/* 0x18: BOOT_DS, flat 4 GiB data */
+gdt_end:
+	.balign 4
+	.word	0
+gdt_desc:
+	.word	gdt_end - gdt - 1
+	.long	gdt
+
+	.section .bss.stack, "aw", @nobits
+	.balign 16
+	.space	STUB_STACK_SIZE
+stack_top:

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: MIT
+/*
+ * stub_main(): from the PVH entry to the kernel's native entry.  Everything
+ * the kernel reads after the handoff (zero page, command line, e820
+ * setup_data, start_info copy) lives in the stub's own image, never at fixed
+ * low addresses: other loaders keep their tables there.
+ */
+#include "kconfig.h"
+#include "stub.h"
+#include "translate.h"
+
+static struct boot_params zero_page __attribute__((aligned(4096)));
+static char cmdline_buf[STUB_CMDLINE_SIZE];
+static uint8_t e820_ext_buf[sizeof(struct setup_data) +
+			    STUB_E820_EXT_MAX * sizeof(struct boot_e820_entry)]
+	__attribute__((aligned(8)));
+static struct hvm_start_info start_info_copy __attribute__((aligned(8)));
+static struct boot_e820_entry e820_work[STUB_E820_WORK];
+
+/* Paging is off: guest memory is ours to read, below 4 GiB. */
+static void *identity_map(const struct guest_mem *mem, uint64_t paddr, uint64_t len)
+{
+	(void)mem;
+	if (!paddr || paddr + len < paddr || paddr + len > 0x100000000ULL)
+		return NULL;
+	return (void *)(uintptr_t)paddr;
+}
+
+static enum subarch_policy subarch_policy(void)
+{
+	if (IS_ENABLED(CONFIG_SUBARCH_PC))
+		return SUBARCH_FORCE_PC;
+	if (IS_ENABLED(CONFIG_SUBARCH_XEN))
+		return SUBARCH_FORCE_XEN;
+	return SUBARCH_AUTO;
+}
+
+static struct stub_buf buf(void *p, uint32_t size)
+{
+	return (struct stub_buf){ p, (uintptr_t)p, size };
+}
+
+static void report_warnings(const struct translate_out *out, const struct boot_params *bp)
+{
+	if (out->warnings & TW_CMDLINE_TRUNCATED)
+		printk("pvhstub: warning: cmdline of %u bytes truncated to the kernel's cmdline_size %u\n",
+		       out->cmdline_len, bp->hdr.cmdline_size);
+	if (out->warnings & TW_EXTRA_MODULES)
+		printk("pvhstub: warning: %u modules given; only module 0 (the initrd) is passed on\n",
+		       out->nr_modules);
+	if (out->warnings & TW_EMPTY_INITRD)
+		printk("pvhstub: warning: module 0 is empty; no initrd\n");
+	if (out->warnings & TW_RSDP_UNSUPPORTED)
+		printk("pvhstub: warning: boot protocol %x.%02x has no acpi_rsdp_addr; RSDP not passed\n",
+		       bp->hdr.version >> 8, bp->hdr.version & 0xff);
+	if (out->warnings & TW_FUTURE_VERSION)
+		printk("pvhstub: note: start_info v%u; using the v1 fields\n", out->version);
+}
+
+void stub_main(uint32_t start_info_paddr) __attribute__((noreturn));
+void stub_main(uint32_t start_info_paddr)
+{
+	static const struct guest_mem mem = { identity_map, NULL };
+	uint32_t xen_base = xen_cpuid_base();
+	struct translate_in in = {
+		.mem = &mem,
+		.start_info_paddr = start_info_paddr,
+		.payload = &pvhstub_info,
+		.stub = { (uintptr_t)_image_start, (uintptr_t)_image_end },
+		.xen = xen_base != 0,
+		.subarch = subarch_policy(),
+		.cmdline = buf(cmdline_buf, sizeof(cmdline_buf)),
+		.e820_ext = buf(e820_ext_buf, sizeof(e820_ext_buf)),
+		.start_info = buf(&start_info_copy, sizeof(start_info_copy)),
+		.work = e820_work,
+	};
+	struct translate_out out;
+	struct boot_params *bp = &zero_page;
+	int err;
+
+	console_init();
+	printk("pvhstub: PVH entry, start_info at 0x%x%s\n", start_info_paddr,
+	       in.xen ? ", on Xen" : "");
+
+	err = translate_start_info(&in, bp, &out);
+	if (err)
+		panic("%s", out.msg);
+	report_warnings(&out, bp);
+
+	if (out.initrd_move.size) {
+		printk("pvhstub: moving initrd [0x%llx, 0x%llx) out of the decompression window to 0x%llx\n",
+		       (unsigned long long)out.initrd_move.src,
+		       (unsigned long long)(out.initrd_move.src + out.initrd_move.size),
+		       (unsigned long long)out.initrd_move.dst);
+		memmove((void *)(uintptr_t)out.initrd_move.dst,
+			(const void *)(uintptr_t)out.initrd_move.src, out.initrd_move.size);
+	}
+	if (out.debug)
+		dump_zero_page(bp);
+
+	printk("pvhstub: start_info v%u, %u e820 entries, cmdline %u bytes, initrd 0x%x+0x%x, subarch %u; 32-bit handoff to 0x%llx, zero page 0x%x\n",
+	       out.version, out.e820_entries, (unsigned int)__builtin_strlen(cmdline_buf),
+	       bp->hdr.ramdisk_image, bp->hdr.ramdisk_size, bp->hdr.hardware_subarch,
+	       (unsigned long long)pvhstub_info.entry, (unsigned int)(uintptr_t)bp);
+	handoff32(bp, (uint32_t)pvhstub_info.entry);
+}

@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: MIT
+/*
+ * panic(): say why on every console, then stop cleanly: QEMU's
+ * isa-debug-exit if it is there, then cli; hlt for good.  Never a triple
+ * fault, never a silent halt.
+ */
+#include "kconfig.h"
+#include "stub.h"
+
+void panic(const char *fmt, ...)
+{
+	va_list ap;
+
+	printk("\npvhstub: PANIC: ");
+	va_start(ap, fmt);
+	vprintk(fmt, ap);
+	va_end(ap);
+	printk("\npvhstub: cannot boot the kernel; stopping.\n");
+
+	if (IS_ENABLED(CONFIG_DEBUG_EXIT))
+		outb(CONFIG_DEBUG_EXIT_PORT, PANIC_DEBUG_EXIT_VALUE);
+	for (;;)
+		asm volatile("cli; hlt");
+}

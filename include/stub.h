@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/* Guest-side services of the stub: console, panic, Xen detection, handoff. */
+#ifndef PVHSTUB_STUB_H
+#define PVHSTUB_STUB_H
+
+#ifndef __ASSEMBLY__
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "bootparam.h"
+#include "pvhstub.h"
+
+/* Exit status QEMU reports after panic() writes to isa-debug-exit: (1 << 1) | 1. */
+#define PANIC_DEBUG_EXIT_VALUE	1
+
+static inline void outb(uint16_t port, uint8_t v)
+{
+	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+
+	asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+/* entry/console.c */
+void console_init(void);
+void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void vprintk(const char *fmt, va_list ap);
+
+/* entry/panic.c */
+void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+/* entry/dump.c */
+void dump_zero_page(const struct boot_params *bp);
+
+/* xen/cpuid.c: the base leaf of Xen's CPUID range, or 0 when not on Xen. */
+uint32_t xen_cpuid_base(void);
+
+/* entry/head.S */
+void handoff32(const struct boot_params *bp, uint32_t entry) __attribute__((noreturn));
+extern struct pvhstub_info pvhstub_info;
+extern char _image_start[], _image_end[];
+
+/* entry/string.c (gcc may also emit calls to these) */
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+#endif
+
+#endif /* PVHSTUB_STUB_H */

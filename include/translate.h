@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The translator: hvm_start_info in, struct boot_params out.
+ *
+ * Pure C: no asm, no I/O, no globals.  Guest memory is reached only through
+ * struct guest_mem, which bounds-checks every range, so the same code runs
+ * in the stub (identity mapping below 4 GiB) and in host tests (a buffer).
+ */
+#ifndef PVHSTUB_TRANSLATE_H
+#define PVHSTUB_TRANSLATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdarg.h>
+#include <xen/arch-x86/hvm/start_info.h>
+#include "bootparam.h"
+#include "pvhstub.h"
+
+/* Size of struct hvm_start_info as each version defines it. */
+#define START_INFO_V0_SIZE	40
+#define START_INFO_V1_SIZE	56
+_Static_assert(sizeof(struct hvm_start_info) == START_INFO_V1_SIZE, "start_info v1");
+_Static_assert(offsetof(struct hvm_start_info, memmap_paddr) == START_INFO_V0_SIZE,
+	       "start_info v0 ends where memmap_paddr starts");
+
+/* Bounds we impose on what a loader hands us. */
+#define CMDLINE_SCAN_MAX	65536	/* No NUL within this: the cmdline is bad. */
+#define MODULES_MAX		1024
+
+struct guest_mem {
+	/* A pointer to [paddr, paddr + len), or NULL if it is not all readable. */
+	void *(*map)(const struct guest_mem *mem, uint64_t paddr, uint64_t len);
+	void *ctx;
+};
+
+/* A half-open physical range [start, end). */
+struct range {
+	uint64_t start, end;
+};
+
+enum subarch_policy {
+	SUBARCH_AUTO,		/* XEN on Xen with a 64-bit kernel, else PC. */
+	SUBARCH_FORCE_PC,
+	SUBARCH_FORCE_XEN,
+};
+
+/* A buffer inside the stub image: where we write it, and its guest address. */
+struct stub_buf {
+	void *ptr;
+	uint64_t paddr;
+	uint32_t size;
+};
+
+struct translate_in {
+	const struct guest_mem *mem;
+	uint64_t start_info_paddr;
+	const struct pvhstub_info *payload;
+	struct range stub;		/* The stub image, bss included. */
+	bool xen;			/* Xen's CPUID signature is present. */
+	enum subarch_policy subarch;
+	/* A memory map from elsewhere (XENMEM_memory_map), for v0. */
+	const struct boot_e820_entry *fw_map;
+	uint32_t fw_map_entries;
+	/* Buffers the result lives in; all inside the stub image. */
+	struct stub_buf cmdline;	/* STUB_CMDLINE_SIZE bytes */
+	struct stub_buf e820_ext;	/* setup_data + STUB_E820_EXT_MAX entries */
+	struct stub_buf start_info;	/* START_INFO_V1_SIZE bytes */
+	struct boot_e820_entry *work;	/* STUB_E820_WORK entries */
+};
+
+/* translate_out.warnings */
+#define TW_CMDLINE_TRUNCATED	(1 << 0)
+#define TW_EXTRA_MODULES	(1 << 1)
+#define TW_EMPTY_INITRD		(1 << 2)
+#define TW_RSDP_UNSUPPORTED	(1 << 3)	/* Protocol < 2.14 drops it. */
+#define TW_FUTURE_VERSION	(1 << 4)
+
+struct translate_out {
+	uint32_t warnings;		/* TW_* */
+	uint32_t version;		/* start_info version seen */
+	uint32_t cmdline_len;		/* Length of the loader's cmdline. */
+	uint32_t nr_modules;
+	uint32_t e820_entries;		/* Total, zero page plus setup_data. */
+	bool debug;			/* "pvhstub.debug" was on the cmdline. */
+	struct {			/* The caller moves the initrd: */
+		uint64_t src, dst, size;	/* size 0: no move. */
+	} initrd_move;
+	char msg[192];			/* Why translation failed. */
+};
+
+/* Errors. */
+enum {
+	TE_OK = 0,
+	TE_BAD_START_INFO = -1,		/* Missing, unreadable or wrong magic. */
+	TE_BAD_PAYLOAD = -2,		/* The stub was not wrapped correctly. */
+	TE_BAD_MEMMAP = -3,
+	TE_BAD_CMDLINE = -4,
+	TE_BAD_MODULE = -5,
+	TE_OVERLAP = -6,
+	TE_NO_ROOM = -7,
+};
+
+int translate_start_info(const struct translate_in *in, struct boot_params *bp,
+			 struct translate_out *out);
+
+/* translate/e820.c */
+int e820_build(const struct translate_in *in, const struct hvm_start_info *si,
+	       struct boot_params *bp, struct translate_out *out);
+
+/* translate/cmdline.c */
+int cmdline_build(const struct translate_in *in, const struct hvm_start_info *si,
+		  struct boot_params *bp, struct translate_out *out);
+
+/* translate/initrd.c */
+int initrd_build(const struct translate_in *in, const struct hvm_start_info *si,
+		 struct boot_params *bp, struct translate_out *out);
+bool range_overlaps(struct range a, struct range b);
+/* [start, start + size) as a range; false if it wraps past 2^64. */
+bool range_make(uint64_t start, uint64_t size, struct range *r);
+
+/* translate/format.c: a small vsnprintf (%s %c %d %u %x %lx %llx %llu, width, 0). */
+int format(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int vformat(char *buf, size_t size, const char *fmt, va_list ap);
+
+/* Record the reason for failure in out->msg and return err. */
+int fail(struct translate_out *out, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif /* PVHSTUB_TRANSLATE_H */

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Parse and validate a bzImage (Linux Documentation/arch/x86/boot.rst).
+ * Every offset is checked against the file size before it is read.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "tool.h"
+
+#define MIN_PROTOCOL	0x020a	/* 2.10: init_size and pref_address. */
+
+static uint16_t get16(const uint8_t *p) { return p[0] | p[1] << 8; }
+static uint32_t get32(const uint8_t *p) { return get16(p) | (uint32_t)get16(p + 2) << 16; }
+static uint64_t get64(const uint8_t *p) { return get32(p) | (uint64_t)get32(p + 4) << 32; }
+
+#define HDR(field) (BZ_SETUP_SECTS_OFF + offsetof(struct setup_header, field))
+
+static const char *guess_format(struct blob f)
+{
+	static const struct { const char *magic; size_t len; const char *name; } known[] = {
+		{ "\x7f" "ELF", 4, "an ELF file (a vmlinux?); only bzImage payloads are supported" },
+		{ "\x1f\x8b", 2, "gzip data, not a bzImage" },
+		{ "\xfd" "7zXZ", 5, "xz data, not a bzImage" },
+		{ "\x28\xb5\x2f\xfd", 4, "zstd data, not a bzImage" },
+		{ "BZh", 3, "bzip2 data, not a bzImage" },
+		{ "MZ", 2, "a PE file with no Linux setup header" },
+	};
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (f.size >= known[i].len && !memcmp(f.data, known[i].magic, known[i].len))
+			return known[i].name;
+	return "not a bzImage";
+}
+
+static void read_version(struct blob f, struct kernel_image *k)
+{
+	uint16_t off = get16(f.data + HDR(kernel_version));
+	size_t at = (size_t)off + 0x200, n = 0;
+
+	k->version[0] = '\0';
+	if (!off || at >= f.size)
+		return;
+	while (at + n < f.size && f.data[at + n] >= 0x20 && f.data[at + n] < 0x7f &&
+	       n + 1 < sizeof(k->version))
+		n++;
+	memcpy(k->version, f.data + at, n);
+	k->version[n] = '\0';
+}
+
+int bzimage_parse(struct blob f, struct kernel_image *k, char *err, size_t errsz)
+{
+	uint32_t setup_sects, hdr_end, syssize;
+	uint64_t pm_off, pm_size;
+	uint32_t payload_offset, payload_length;
+
+	memset(k, 0, sizeof(*k));
+	if (f.size < BZ_HEADER_OFF + 4 || get32(f.data + BZ_HEADER_OFF) != BZ_HDRS_MAGIC) {
+		snprintf(err, errsz, "%s: no 'HdrS' signature at offset 0x202%s", guess_format(f),
+			 f.size < BZ_HEADER_OFF + 4 ? " (file too short)" : "");
+		return -1;
+	}
+	k->protocol = get16(f.data + HDR(version));
+	if (k->protocol < MIN_PROTOCOL) {
+		snprintf(err, errsz,
+			 "boot protocol %u.%02u is too old: pvhstub needs 2.10 or later (init_size, pref_address)%s",
+			 k->protocol >> 8, k->protocol & 0xff,
+			 k->protocol < 0x0206 ? "; before 2.06 there is no cmdline_size either" : "");
+		return -1;
+	}
+	hdr_end = BZ_HEADER_OFF + f.data[BZ_JUMP_OFF + 1];
+	if (hdr_end > BZ_HDR_MAX_END || hdr_end < HDR(handover_offset) || hdr_end > f.size) {
+		snprintf(err, errsz, "setup header ends at 0x%x: outside [0x%zx, 0x%x] or past the file end",
+			 hdr_end, HDR(handover_offset), BZ_HDR_MAX_END);
+		return -1;
+	}
+	k->setup_hdr = f.data + BZ_SETUP_SECTS_OFF;
+	k->setup_hdr_len = hdr_end - BZ_SETUP_SECTS_OFF;
+
+	setup_sects = f.data[BZ_SETUP_SECTS_OFF] ? f.data[BZ_SETUP_SECTS_OFF] : 4;
+	pm_off = (uint64_t)(setup_sects + 1) * 512;
+	if (pm_off >= f.size) {
+		snprintf(err, errsz, "setup_sects %u puts the protected-mode code at 0x%llx, past the end of the %zu-byte file",
+			 setup_sects, (unsigned long long)pm_off, f.size);
+		return -1;
+	}
+	if (!(f.data[HDR(loadflags)] & LOADED_HIGH)) {
+		snprintf(err, errsz, "a zImage (loadflags.LOADED_HIGH clear): only bzImage kernels are supported");
+		return -1;
+	}
+	if (!f.data[HDR(relocatable_kernel)]) {
+		snprintf(err, errsz, "the kernel is not relocatable (relocatable_kernel = 0): build it with CONFIG_RELOCATABLE=y");
+		return -1;
+	}
+	syssize = get32(f.data + HDR(syssize));
+	pm_size = (uint64_t)syssize * 16;
+	if (!pm_size || pm_off + pm_size > f.size) {
+		snprintf(err, errsz, "truncated: syssize says %llu bytes of protected-mode code at 0x%llx, the file has %llu",
+			 (unsigned long long)pm_size, (unsigned long long)pm_off,
+			 (unsigned long long)(f.size - pm_off));
+		return -1;
+	}
+	k->pm.data = f.data + pm_off;
+	k->pm.size = pm_size;
+
+	payload_offset = get32(f.data + HDR(payload_offset));
+	payload_length = get32(f.data + HDR(payload_length));
+	if ((uint64_t)payload_offset + payload_length > pm_size) {
+		snprintf(err, errsz, "payload_offset 0x%x + payload_length 0x%x lie outside the %llu-byte protected-mode code",
+			 payload_offset, payload_length, (unsigned long long)pm_size);
+		return -1;
+	}
+	k->kernel_alignment = get32(f.data + HDR(kernel_alignment));
+	if (k->kernel_alignment < 4096 || (k->kernel_alignment & (k->kernel_alignment - 1))) {
+		snprintf(err, errsz, "kernel_alignment 0x%x is not a power of two of at least 4 KiB",
+			 k->kernel_alignment);
+		return -1;
+	}
+	k->init_size = get32(f.data + HDR(init_size));
+	k->pref_address = get64(f.data + HDR(pref_address));
+	if (k->init_size < pm_size) {
+		snprintf(err, errsz, "init_size 0x%x is smaller than the protected-mode code (0x%llx bytes)",
+			 k->init_size, (unsigned long long)pm_size);
+		return -1;
+	}
+	k->xloadflags = get16(f.data + HDR(xloadflags));
+	read_version(f, k);
+	return 0;
+}

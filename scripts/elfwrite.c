@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Read the linked stub (ELF32), place the payload, and write the PVH image:
+ * an ELF64 with e_flags 0, the stub's PT_LOAD at 1 MiB, the payload's PT_LOAD
+ * whose memsz reserves the whole decompression window, and one PT_NOTE with
+ * the stub's Xen notes.  The output depends only on its inputs.
+ */
+#include <elf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tool.h"
+
+#define PAGE		0x1000ULL
+#define FOUR_GIB	0x100000000ULL
+#define MULTIBOOT_SCAN	8192
+
+static uint64_t align_up(uint64_t v, uint64_t a)
+{
+	return (v + a - 1) & ~(a - 1);
+}
+
+int stub_parse(struct blob f, struct stub_image *s, char *err, size_t errsz)
+{
+	const Elf32_Ehdr *eh = (const void *)f.data;
+	int loads = 0;
+
+	memset(s, 0, sizeof(*s));
+	if (f.size < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
+	    eh->e_ident[EI_CLASS] != ELFCLASS32 || eh->e_machine != EM_386 ||
+	    eh->e_phentsize != sizeof(Elf32_Phdr) ||
+	    (uint64_t)eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf32_Phdr) > f.size) {
+		snprintf(err, errsz, "the stub is not the ELF32 i386 image the build makes");
+		return -1;
+	}
+	for (unsigned int i = 0; i < eh->e_phnum; i++) {
+		const Elf32_Phdr *ph = (const void *)(f.data + eh->e_phoff + i * sizeof(*ph));
+
+		if ((uint64_t)ph->p_offset + ph->p_filesz > f.size) {
+			snprintf(err, errsz, "stub segment %u lies past the end of the file", i);
+			return -1;
+		}
+		if (ph->p_type == PT_LOAD) {
+			loads++;
+			s->base = ph->p_paddr;
+			s->filesz = ph->p_filesz;
+			s->memsz = ph->p_memsz;
+			s->data = f.data + ph->p_offset;
+		} else if (ph->p_type == PT_NOTE) {
+			s->note_addr = ph->p_paddr;
+			s->note_size = ph->p_filesz;
+		}
+	}
+	if (loads != 1 || !s->note_size || s->filesz < sizeof(struct pvhstub_info) ||
+	    s->note_addr < s->base || s->note_addr + s->note_size > s->base + s->filesz) {
+		snprintf(err, errsz, "the stub must have one PT_LOAD holding the info block and the notes");
+		return -1;
+	}
+	if (((const struct pvhstub_info *)s->data)->magic) {
+		snprintf(err, errsz, "the stub is already wrapped");
+		return -1;
+	}
+	s->entry = eh->e_entry;
+	return 0;
+}
+
+int wrap_plan(const struct stub_image *s, const struct kernel_image *k, struct wrap_plan *p,
+	      char *err, size_t errsz)
+{
+	uint64_t stub_end = s->base + s->memsz;
+	uint64_t start = k->pref_address > stub_end ? k->pref_address : stub_end;
+
+	/* The decompressor runs at max(align_up(load, kernel_alignment), pref_address):
+	 * load the code there and it runs in place. */
+	p->payload_addr = align_up(start, k->kernel_alignment);
+	p->window_end = p->payload_addr + (k->init_size > k->pm.size ? k->init_size : k->pm.size);
+	if (p->window_end > FOUR_GIB) {
+		snprintf(err, errsz, "the decompression window [0x%llx, 0x%llx) does not fit below 4 GiB",
+			 (unsigned long long)p->payload_addr, (unsigned long long)p->window_end);
+		return -1;
+	}
+	return 0;
+}
+
+/* QEMU picks another loader if it sees these; the image must not hold them. */
+static int check_foreign_magic(const uint8_t *img, size_t size, char *err, size_t errsz)
+{
+	if (size >= BZ_HEADER_OFF + 4 && !memcmp(img + BZ_HEADER_OFF, "HdrS", 4)) {
+		snprintf(err, errsz, "internal error: the image has 'HdrS' at 0x202");
+		return -1;
+	}
+	for (size_t off = 0; off + 4 <= size && off < MULTIBOOT_SCAN; off += 4) {
+		uint32_t v;
+
+		memcpy(&v, img + off, 4);
+		if (v == 0x1badb002 || v == 0xe85250d6) {
+			snprintf(err, errsz, "internal error: multiboot magic at 0x%zx", off);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int elf_build(const struct stub_image *s, const struct kernel_image *k,
+	      const struct wrap_plan *p, uint8_t **out, size_t *outsz, char *err, size_t errsz)
+{
+	const uint64_t stub_off = PAGE;
+	const uint64_t payload_off = align_up(stub_off + s->filesz, PAGE);
+	const size_t size = payload_off + k->pm.size;
+	struct pvhstub_info *info;
+	Elf64_Ehdr *eh;
+	Elf64_Phdr *ph;
+	uint8_t *img;
+
+	img = calloc(1, size);
+	if (!img) {
+		snprintf(err, errsz, "out of memory for a %zu-byte image", size);
+		return -1;
+	}
+	eh = (Elf64_Ehdr *)img;
+	ph = (Elf64_Phdr *)(img + sizeof(*eh));
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_ident[EI_DATA] = ELFDATA2LSB;
+	eh->e_ident[EI_VERSION] = EV_CURRENT;
+	eh->e_ident[EI_OSABI] = ELFOSABI_NONE;
+	eh->e_type = ET_EXEC;
+	eh->e_machine = EM_X86_64;
+	eh->e_version = EV_CURRENT;
+	eh->e_entry = s->entry;
+	eh->e_phoff = sizeof(*eh);
+	eh->e_flags = 0;
+	eh->e_ehsize = sizeof(*eh);
+	eh->e_phentsize = sizeof(*ph);
+	eh->e_phnum = 3;
+
+	ph[0] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_W | PF_X,
+		.p_offset = stub_off, .p_vaddr = s->base, .p_paddr = s->base,
+		.p_filesz = s->filesz, .p_memsz = s->memsz, .p_align = PAGE };
+	ph[1] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_W | PF_X,
+		.p_offset = payload_off, .p_vaddr = p->payload_addr, .p_paddr = p->payload_addr,
+		.p_filesz = k->pm.size, .p_memsz = p->window_end - p->payload_addr, .p_align = PAGE };
+	ph[2] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_flags = PF_R,
+		.p_offset = stub_off + (s->note_addr - s->base), .p_vaddr = s->note_addr,
+		.p_paddr = s->note_addr, .p_filesz = s->note_size, .p_memsz = s->note_size,
+		.p_align = 4 };
+
+	memcpy(img + stub_off, s->data, s->filesz);
+	memcpy(img + payload_off, k->pm.data, k->pm.size);
+
+	/* Tell the stub what it carries. */
+	info = (struct pvhstub_info *)(img + stub_off);
+	info->magic = PVHSTUB_INFO_MAGIC;
+	info->version = PVHSTUB_INFO_VERSION;
+	info->flags = PI_HANDOFF_32;
+	info->setup_hdr_len = k->setup_hdr_len;
+	info->payload_addr = p->payload_addr;
+	info->payload_size = k->pm.size;
+	info->window_start = p->payload_addr;
+	info->window_end = p->window_end;
+	info->entry = p->payload_addr;
+	memcpy(info->setup_hdr, k->setup_hdr, k->setup_hdr_len);
+
+	if (check_foreign_magic(img, size, err, errsz)) {
+		free(img);
+		return -1;
+	}
+	*out = img;
+	*outsz = size;
+	return 0;
+}

@@ -1,0 +1,27 @@
+#!/bin/sh
+# mkinitrd.sh OUT [PAYLOAD_MIB]
+# Build a busybox initramfs (newc cpio) whose init reports /proc/cmdline, the
+# kernel's e820 and, with PAYLOAD_MIB, the checksum of a pseudo-random file
+# of that size (to prove the initrd arrived intact).
+set -eu
+
+out=$1
+mib=${2:-0}
+top=$(cd "$(dirname "$0")/.." && pwd)
+busybox=/bin/busybox
+[ -x "$busybox" ] && "$busybox" --list >/dev/null 2>&1 || { echo "mkinitrd: need busybox-static" >&2; exit 1; }
+! command -v file >/dev/null || ! file -L "$busybox" | grep -q 'dynamically linked' && { echo "mkinitrd: $busybox is not static (install busybox-static)" >&2; exit 1; }
+
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev"
+cp "$busybox" "$root/bin/busybox"
+cp "$top/tests/initrd/init" "$root/init"
+chmod 755 "$root/init"
+if [ "$mib" -gt 0 ]; then
+	# Deterministic but incompressible content.
+	python3 -c "import random,sys; r=random.Random($mib); sys.stdout.buffer.write(r.randbytes($mib<<20))" > "$root/payload.bin"
+	md5sum "$root/payload.bin" | cut -d' ' -f1 > "$root/payload.md5"
+fi
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) > "$out.tmp"
+mv "$out.tmp" "$out"

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/* The host tool: kernel image parsing and PVH ELF writing. */
+#ifndef PVHSTUB_TOOL_H
+#define PVHSTUB_TOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "pvhstub.h"
+
+struct blob {
+	const uint8_t *data;
+	size_t size;
+};
+
+/* A parsed bzImage: what the wrap needs from it. */
+struct kernel_image {
+	uint16_t protocol;
+	uint16_t xloadflags;
+	uint32_t kernel_alignment;
+	uint32_t init_size;
+	uint64_t pref_address;
+	uint32_t setup_hdr_len;		/* Bytes from 0x1f1 */
+	const uint8_t *setup_hdr;
+	struct blob pm;			/* The protected-mode code. */
+	char version[128];		/* The kernel version string, if any. */
+};
+
+/* The stub as linked: one PT_LOAD and its notes. */
+struct stub_image {
+	uint64_t base, filesz, memsz, entry;
+	const uint8_t *data;
+	uint64_t note_addr, note_size;
+};
+
+struct wrap_plan {
+	uint64_t payload_addr, window_end;
+};
+
+/* Each returns 0, or -1 with a message in err. */
+int bzimage_parse(struct blob file, struct kernel_image *k, char *err, size_t errsz);
+int stub_parse(struct blob file, struct stub_image *s, char *err, size_t errsz);
+int wrap_plan(const struct stub_image *s, const struct kernel_image *k, struct wrap_plan *p,
+	      char *err, size_t errsz);
+/* Build the PVH ELF in memory (malloc'ed into *out). */
+int elf_build(const struct stub_image *s, const struct kernel_image *k,
+	      const struct wrap_plan *p, uint8_t **out, size_t *outsz, char *err, size_t errsz);
+
+#endif /* PVHSTUB_TOOL_H */

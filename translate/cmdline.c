@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The command line: copied into the stub's own buffer (so the decompressor
+ * cannot clobber it), with our own "pvhstub.debug" option taken out, and
+ * truncated to the kernel's cmdline_size.
+ */
+#include "translate.h"
+
+#define DEBUG_OPTION		"pvhstub.debug"
+#define DEBUG_OPTION_LEN	(sizeof(DEBUG_OPTION) - 1)
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n';
+}
+
+/* Find the NUL: returns the length, or -1 if there is none we may read. */
+static int64_t scan_length(const struct guest_mem *mem, uint64_t paddr)
+{
+	uint64_t len = 0;
+
+	while (len < CMDLINE_SCAN_MAX) {
+		uint64_t p = paddr + len;
+		uint64_t chunk = 4096 - (p & 4095);
+		const char *s;
+
+		if (p < paddr || !(s = mem->map(mem, p, chunk)))
+			return -1;
+		for (uint64_t i = 0; i < chunk; i++)
+			if (!s[i])
+				return (int64_t)(len + i);
+		len += chunk;
+	}
+	return -1;
+}
+
+static bool is_debug_option(const char *tok, uint32_t n)
+{
+	uint32_t i;
+
+	if (n < DEBUG_OPTION_LEN)
+		return false;
+	for (i = 0; i < DEBUG_OPTION_LEN; i++)
+		if (tok[i] != DEBUG_OPTION[i])
+			return false;
+	return n == DEBUG_OPTION_LEN || tok[DEBUG_OPTION_LEN] == '=';
+}
+
+/*
+ * Copy src[0, len) to dst (at most cap - 1 bytes), removing every
+ * pvhstub.debug token outside quotes together with the blank before it.
+ * Returns the length the result would have without the cap.
+ */
+static uint32_t filter_cmdline(const char *src, uint32_t len, char *dst, uint32_t cap,
+			       bool *debug)
+{
+	uint32_t out = 0, i = 0;
+
+	while (i < len) {
+		uint32_t start, blank_start = out;
+		bool quoted = false;
+
+		while (i < len && is_space(src[i])) {
+			if (out < cap - 1)
+				dst[out] = src[i];
+			out++, i++;
+		}
+		start = i;
+		while (i < len && (quoted || !is_space(src[i]))) {
+			if (src[i] == '"')
+				quoted = !quoted;
+			i++;
+		}
+		if (i > start && is_debug_option(src + start, i - start)) {
+			*debug = true;
+			out = blank_start;	/* Drop the blank run before it, */
+			if (!out)		/* or at the start, the one after. */
+				while (i < len && is_space(src[i]))
+					i++;
+			continue;
+		}
+		for (uint32_t k = start; k < i; k++, out++)
+			if (out < cap - 1)
+				dst[out] = src[k];
+	}
+	dst[out < cap - 1 ? out : cap - 1] = '\0';
+	return out;
+}
+
+int cmdline_build(const struct translate_in *in, const struct hvm_start_info *si,
+		  struct boot_params *bp, struct translate_out *out)
+{
+	char *buf = in->cmdline.ptr;
+	uint32_t max = bp->hdr.cmdline_size, full = 0;
+
+	if (max > in->cmdline.size - 1)
+		max = in->cmdline.size - 1;
+	buf[0] = '\0';
+
+	if (si->cmdline_paddr) {
+		int64_t len = scan_length(in->mem, si->cmdline_paddr);
+		struct range r;
+
+		if (len < 0)
+			return fail(out, TE_BAD_CMDLINE,
+				    "cmdline at 0x%llx: no NUL within %u readable bytes",
+				    (unsigned long long)si->cmdline_paddr, CMDLINE_SCAN_MAX);
+		range_make(si->cmdline_paddr, (uint64_t)len + 1, &r);
+		if (range_overlaps(r, in->stub))
+			return fail(out, TE_OVERLAP, "cmdline [0x%llx, 0x%llx) overlaps the stub image",
+				    (unsigned long long)r.start, (unsigned long long)r.end);
+		out->cmdline_len = (uint32_t)len;
+		full = filter_cmdline(in->mem->map(in->mem, si->cmdline_paddr, len + 1),
+				      (uint32_t)len, buf, in->cmdline.size, &out->debug);
+	}
+	if (full > max) {
+		buf[max] = '\0';
+		out->warnings |= TW_CMDLINE_TRUNCATED;
+	}
+	bp->hdr.cmd_line_ptr = (uint32_t)in->cmdline.paddr;
+	bp->ext_cmd_line_ptr = (uint32_t)(in->cmdline.paddr >> 32);
+	return TE_OK;
+}

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The e820 map: from the start_info v1 memmap (or a map the caller got
+ * from Xen), sorted, with the legacy ISA hole [0xa0000, 0x100000) carved
+ * out of RAM and marked reserved as Linux's own PVH entry does.  The first
+ * 128 entries go in the zero page; the rest in one SETUP_E820_EXT record.
+ * Types are passed through unchanged, unknown ones included.
+ */
+#include "translate.h"
+
+struct e820_work {
+	struct boot_e820_entry *e;
+	uint32_t n, cap;
+};
+
+static bool add(struct e820_work *w, uint64_t addr, uint64_t end, uint32_t type)
+{
+	if (end <= addr)
+		return true;	/* Empty: nothing to add. */
+	if (w->n == w->cap)
+		return false;
+	w->e[w->n].addr = addr;
+	w->e[w->n].size = end - addr;
+	w->e[w->n].type = type;
+	w->n++;
+	return true;
+}
+
+/* Add one loader entry, cutting RAM around the ISA hole. */
+static bool add_carved(struct e820_work *w, uint64_t addr, uint64_t end, uint32_t type)
+{
+	if (type != E820_TYPE_RAM || end <= ISA_START_ADDRESS || addr >= ISA_END_ADDRESS)
+		return add(w, addr, end, type);
+	return add(w, addr, ISA_START_ADDRESS, type) &&
+	       add(w, addr > ISA_END_ADDRESS ? addr : ISA_END_ADDRESS, end, type);
+}
+
+static bool hole_covered(const struct e820_work *w)
+{
+	for (uint32_t i = 0; i < w->n; i++)
+		if (w->e[i].type != E820_TYPE_RAM && w->e[i].addr <= ISA_START_ADDRESS &&
+		    w->e[i].addr + w->e[i].size >= ISA_END_ADDRESS)
+			return true;
+	return false;
+}
+
+/* Insertion sort by address: loaders hand us sorted maps, so this is O(n). */
+static void sort_by_addr(struct e820_work *w)
+{
+	for (uint32_t i = 1; i < w->n; i++) {
+		struct boot_e820_entry key = w->e[i];
+		uint32_t j = i;
+
+		for (; j > 0 && w->e[j - 1].addr > key.addr; j--)
+			w->e[j] = w->e[j - 1];
+		w->e[j] = key;
+	}
+}
+
+static int from_memmap(const struct translate_in *in, const struct hvm_start_info *si,
+		       struct e820_work *w, struct translate_out *out)
+{
+	const struct hvm_memmap_table_entry *mm;
+	uint64_t bytes = (uint64_t)si->memmap_entries * sizeof(*mm);
+	struct range r;
+
+	if (si->memmap_entries > STUB_MAX_E820)
+		return fail(out, TE_BAD_MEMMAP, "memmap has %u entries; at most %u are supported",
+			    si->memmap_entries, STUB_MAX_E820);
+	if (!range_make(si->memmap_paddr, bytes, &r) ||
+	    !(mm = in->mem->map(in->mem, si->memmap_paddr, bytes)))
+		return fail(out, TE_BAD_MEMMAP, "memmap at 0x%llx (%u entries) is not readable memory",
+			    (unsigned long long)si->memmap_paddr, si->memmap_entries);
+	if (range_overlaps(r, in->stub))
+		return fail(out, TE_OVERLAP, "memmap [0x%llx, 0x%llx) overlaps the stub image",
+			    (unsigned long long)r.start, (unsigned long long)r.end);
+
+	for (uint32_t i = 0; i < si->memmap_entries; i++) {
+		uint64_t addr = mm[i].addr, size = mm[i].size;
+		struct range e;
+
+		if (!range_make(addr, size, &e))
+			return fail(out, TE_BAD_MEMMAP, "memmap entry %u: 0x%llx + 0x%llx wraps past 2^64",
+				    i, (unsigned long long)addr, (unsigned long long)size);
+		if (!add_carved(w, e.start, e.end, mm[i].type))
+			return fail(out, TE_BAD_MEMMAP, "memmap entry %u: more than %u e820 entries",
+				    i, w->cap);
+	}
+	return TE_OK;
+}
+
+static int from_fw_map(const struct translate_in *in, struct e820_work *w,
+		       struct translate_out *out)
+{
+	if (in->fw_map_entries > STUB_MAX_E820)
+		return fail(out, TE_BAD_MEMMAP, "memory map has %u entries; at most %u are supported",
+			    in->fw_map_entries, STUB_MAX_E820);
+	for (uint32_t i = 0; i < in->fw_map_entries; i++) {
+		const struct boot_e820_entry *f = &in->fw_map[i];
+		struct range e;
+
+		if (!range_make(f->addr, f->size, &e))
+			return fail(out, TE_BAD_MEMMAP, "memory map entry %u wraps past 2^64", i);
+		if (!add_carved(w, e.start, e.end, f->type))
+			return fail(out, TE_BAD_MEMMAP, "memory map: more than %u e820 entries", w->cap);
+	}
+	return TE_OK;
+}
+
+int e820_build(const struct translate_in *in, const struct hvm_start_info *si,
+	       struct boot_params *bp, struct translate_out *out)
+{
+	struct e820_work w = { in->work, 0, STUB_E820_WORK };
+	uint32_t ext_n;
+	int err;
+
+	if (si->version >= 1 && si->memmap_entries && si->memmap_paddr)
+		err = from_memmap(in, si, &w, out);
+	else if (in->fw_map && in->fw_map_entries)
+		err = from_fw_map(in, &w, out);
+	else
+		return fail(out, TE_BAD_MEMMAP, "no memory map: start_info v%u carries none%s",
+			    si->version, in->xen ? " and Xen gave none" : " and this is not Xen");
+	if (err)
+		return err;
+
+	if (!hole_covered(&w) && !add(&w, ISA_START_ADDRESS, ISA_END_ADDRESS, E820_TYPE_RESERVED))
+		return fail(out, TE_BAD_MEMMAP, "no room for the ISA hole in %u e820 entries", w.cap);
+	sort_by_addr(&w);
+
+	bp->e820_entries = w.n < E820_MAX_ENTRIES_ZEROPAGE ? w.n : E820_MAX_ENTRIES_ZEROPAGE;
+	for (uint32_t i = 0; i < bp->e820_entries; i++)
+		bp->e820_table[i] = w.e[i];
+
+	ext_n = w.n - bp->e820_entries;
+	if (ext_n) {
+		struct setup_data *sd = in->e820_ext.ptr;
+		uint32_t len = ext_n * sizeof(struct boot_e820_entry);
+
+		if (sizeof(*sd) + len > in->e820_ext.size)
+			return fail(out, TE_BAD_MEMMAP, "%u e820 entries do not fit the setup_data buffer",
+				    w.n);
+		sd->next = bp->hdr.setup_data;
+		sd->type = SETUP_E820_EXT;
+		sd->len = len;
+		for (uint32_t i = 0; i < ext_n; i++)
+			((struct boot_e820_entry *)sd->data)[i] = w.e[E820_MAX_ENTRIES_ZEROPAGE + i];
+		bp->hdr.setup_data = in->e820_ext.paddr;
+	}
+	out->e820_entries = w.n;
+	return TE_OK;
+}

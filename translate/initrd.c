@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The initrd is module 0.  It must survive until the kernel reads it, so it
+ * may lie neither in the decompression window nor above initrd_addr_max
+ * (unless the kernel takes it anywhere).  If it does, we pick a new home
+ * in RAM below 4 GiB and the caller moves it there; if there is no room,
+ * translation fails with a message that names the ranges.
+ */
+#include "translate.h"
+
+#define LOW_MEMORY_END	0x100000ULL	/* Never put an initrd below 1 MiB. */
+#define FOUR_GIB	0x100000000ULL
+#define PAGE_MASK_4K	(~0xfffULL)
+
+bool range_make(uint64_t start, uint64_t size, struct range *r)
+{
+	r->start = start;
+	r->end = start + size;
+	return r->end >= start;
+}
+
+bool range_overlaps(struct range a, struct range b)
+{
+	return a.start < b.end && b.start < a.end;
+}
+
+struct modules {
+	const struct hvm_modlist_entry *list;
+	uint32_t n;
+};
+
+static void lower_to(uint64_t *top, struct range busy, struct range want)
+{
+	if (range_overlaps(busy, want) && busy.start < *top)
+		*top = busy.start;
+}
+
+/*
+ * If [dst, dst + size) collides with something that must stay intact,
+ * return the lowest start of what it collides with; else return ~0.
+ */
+static uint64_t collision(const struct translate_in *in, const struct modules *mods,
+			  uint32_t nr_e820, struct range want)
+{
+	struct range window = { in->payload->window_start, in->payload->window_end };
+	struct range low = { 0, LOW_MEMORY_END };
+	uint64_t top = ~0ULL;
+
+	lower_to(&top, low, want);
+	lower_to(&top, in->stub, want);
+	lower_to(&top, window, want);
+	for (uint32_t i = 1; i < mods->n; i++) {
+		struct range m;
+
+		if (range_make(mods->list[i].paddr, mods->list[i].size, &m))
+			lower_to(&top, m, want);
+	}
+	for (uint32_t i = 0; i < nr_e820; i++) {
+		struct range e = { in->work[i].addr, in->work[i].addr + in->work[i].size };
+
+		if (in->work[i].type != E820_TYPE_RAM)
+			lower_to(&top, e, want);
+	}
+	return top;
+}
+
+/* The highest 4 KiB-aligned spot for size bytes in RAM below limit, or 0. */
+static uint64_t find_home(const struct translate_in *in, const struct modules *mods,
+			  uint32_t nr_e820, uint64_t size, uint64_t limit)
+{
+	uint64_t best = 0;
+
+	for (uint32_t i = 0; i < nr_e820; i++) {
+		const struct boot_e820_entry *e = &in->work[i];
+		uint64_t top = e->addr + e->size < limit ? e->addr + e->size : limit;
+
+		if (e->type != E820_TYPE_RAM)
+			continue;
+		while (top > e->addr && top - e->addr >= size) {
+			uint64_t dst = (top - size) & PAGE_MASK_4K;
+			struct range want = { dst, dst + size };
+			uint64_t hit;
+
+			if (dst < e->addr || dst <= best)
+				break;
+			hit = collision(in, mods, nr_e820, want);
+			if (hit == ~0ULL) {
+				best = dst;
+				break;
+			}
+			top = hit;
+		}
+	}
+	return best;
+}
+
+int initrd_build(const struct translate_in *in, const struct hvm_start_info *si,
+		 struct boot_params *bp, struct translate_out *out)
+{
+	const struct pvhstub_info *pi = in->payload;
+	struct range window = { pi->window_start, pi->window_end };
+	struct modules mods = { NULL, si->nr_modules };
+	uint64_t limit = FOUR_GIB, bytes, where;
+	struct range list, rd;
+	bool move;
+
+	out->nr_modules = si->nr_modules;
+	if (!si->nr_modules)
+		return TE_OK;
+	if (!si->modlist_paddr)
+		return fail(out, TE_BAD_MODULE, "nr_modules is %u but modlist_paddr is 0",
+			    si->nr_modules);
+	if (si->nr_modules > MODULES_MAX)
+		return fail(out, TE_BAD_MODULE, "nr_modules is %u; at most %u are supported",
+			    si->nr_modules, MODULES_MAX);
+	bytes = (uint64_t)si->nr_modules * sizeof(*mods.list);
+	if (!range_make(si->modlist_paddr, bytes, &list) ||
+	    !(mods.list = in->mem->map(in->mem, si->modlist_paddr, bytes)))
+		return fail(out, TE_BAD_MODULE, "modlist at 0x%llx (%u modules) is not readable memory",
+			    (unsigned long long)si->modlist_paddr, si->nr_modules);
+	if (range_overlaps(list, in->stub))
+		return fail(out, TE_OVERLAP, "modlist [0x%llx, 0x%llx) overlaps the stub image",
+			    (unsigned long long)list.start, (unsigned long long)list.end);
+	if (si->nr_modules > 1)
+		out->warnings |= TW_EXTRA_MODULES;
+
+	if (!mods.list[0].size) {
+		out->warnings |= TW_EMPTY_INITRD;
+		return TE_OK;
+	}
+	if (!range_make(mods.list[0].paddr, mods.list[0].size, &rd) || !rd.start)
+		return fail(out, TE_BAD_MODULE, "module 0 at 0x%llx, size 0x%llx is not a valid range",
+			    (unsigned long long)mods.list[0].paddr,
+			    (unsigned long long)mods.list[0].size);
+	if (range_overlaps(rd, in->stub))
+		return fail(out, TE_OVERLAP, "initrd [0x%llx, 0x%llx) overlaps the stub image [0x%llx, 0x%llx)",
+			    (unsigned long long)rd.start, (unsigned long long)rd.end,
+			    (unsigned long long)in->stub.start, (unsigned long long)in->stub.end);
+
+	if (!(bp->hdr.xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G) &&
+	    (uint64_t)bp->hdr.initrd_addr_max + 1 < limit)
+		limit = (uint64_t)bp->hdr.initrd_addr_max + 1;
+	move = range_overlaps(rd, window) ||
+	       (rd.end > limit && !(bp->hdr.xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G));
+
+	where = rd.start;
+	if (move) {
+		uint64_t size = rd.end - rd.start;
+
+		if (rd.start >= FOUR_GIB || rd.end > FOUR_GIB)
+			return fail(out, TE_NO_ROOM,
+				    "initrd [0x%llx, 0x%llx) must move but lies above 4 GiB",
+				    (unsigned long long)rd.start, (unsigned long long)rd.end);
+		where = find_home(in, &mods, out->e820_entries, size, limit);
+		if (!where)
+			return fail(out, TE_NO_ROOM,
+				    "initrd [0x%llx, 0x%llx) overlaps the decompression window [0x%llx, 0x%llx) or lies above 0x%llx, and no free RAM below 0x%llx holds 0x%llx bytes",
+				    (unsigned long long)rd.start, (unsigned long long)rd.end,
+				    (unsigned long long)window.start, (unsigned long long)window.end,
+				    (unsigned long long)(limit - 1), (unsigned long long)limit,
+				    (unsigned long long)size);
+		out->initrd_move.src = rd.start;
+		out->initrd_move.dst = where;
+		out->initrd_move.size = size;
+	}
+
+	bp->hdr.ramdisk_image = (uint32_t)where;
+	bp->ext_ramdisk_image = (uint32_t)(where >> 32);
+	bp->hdr.ramdisk_size = (uint32_t)(rd.end - rd.start);
+	bp->ext_ramdisk_size = (uint32_t)((rd.end - rd.start) >> 32);
+	return TE_OK;
+}
