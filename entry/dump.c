@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* With "pvhstub.debug" on the command line: print the zero page we built. */
 #include "stub.h"
+#include "translate.h"
 
 static const char *e820_type_name(uint32_t type)
 {
@@ -55,4 +56,21 @@ void dump_zero_page(const struct boot_params *bp)
 				  bp->e820_entries);
 		sd_addr = sd->next;
 	}
+}
+
+/* The loader's start_info as it came; call it only after translation succeeded. */
+void dump_start_info(const struct hvm_start_info *si)
+{
+	const struct hvm_memmap_table_entry *mm = (const void *)(uintptr_t)si->memmap_paddr;
+
+	printk("pvhstub: start_info v%u: flags 0x%x, nr_modules %u, modlist 0x%llx, cmdline 0x%llx, rsdp 0x%llx\n",
+	       si->version, si->flags, si->nr_modules, (unsigned long long)si->modlist_paddr,
+	       (unsigned long long)si->cmdline_paddr, (unsigned long long)si->rsdp_paddr);
+	if (si->version < 1 || !si->memmap_paddr)
+		return;
+	printk("pvhstub:   memmap at 0x%llx, %u entries\n", (unsigned long long)si->memmap_paddr,
+	       si->memmap_entries);
+	for (uint32_t i = 0; i < si->memmap_entries; i++)
+		printk("pvhstub:   memmap[%u] addr 0x%llx size 0x%llx type %u\n", i,
+		       (unsigned long long)mm[i].addr, (unsigned long long)mm[i].size, mm[i].type);
 }

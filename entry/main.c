@@ -95,8 +95,10 @@ void stub_main(uint32_t start_info_paddr)
 		memmove((void *)(uintptr_t)out.initrd_move.dst,
 			(const void *)(uintptr_t)out.initrd_move.src, out.initrd_move.size);
 	}
-	if (out.debug)
+	if (out.debug) {
+		dump_start_info(&start_info_copy);
 		dump_zero_page(bp);
+	}
 
 	printk("pvhstub: start_info v%u, %u e820 entries, cmdline %u bytes, initrd 0x%x+0x%x, subarch %u; 32-bit handoff to 0x%llx, zero page 0x%x\n",
 	       out.version, out.e820_entries, (unsigned int)__builtin_strlen(cmdline_buf),

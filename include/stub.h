@@ -37,6 +37,8 @@ void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)))
 
 /* entry/dump.c */
 void dump_zero_page(const struct boot_params *bp);
+struct hvm_start_info;
+void dump_start_info(const struct hvm_start_info *si);
 
 /* xen/cpuid.c: the base leaf of Xen's CPUID range, or 0 when not on Xen. */
 uint32_t xen_cpuid_base(void);

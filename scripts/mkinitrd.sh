@@ -10,7 +10,10 @@ mib=${2:-0}
 top=$(cd "$(dirname "$0")/.." && pwd)
 busybox=/bin/busybox
 [ -x "$busybox" ] && "$busybox" --list >/dev/null 2>&1 || { echo "mkinitrd: need busybox-static" >&2; exit 1; }
-! command -v file >/dev/null || ! file -L "$busybox" | grep -q 'dynamically linked' && { echo "mkinitrd: $busybox is not static (install busybox-static)" >&2; exit 1; }
+if command -v file >/dev/null && file -L "$busybox" | grep -q 'dynamically linked'; then
+	echo "mkinitrd: $busybox is not static (install busybox-static)" >&2
+	exit 1
+fi
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT

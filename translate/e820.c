@@ -2,7 +2,9 @@
 /*
  * The e820 map: from the start_info v1 memmap (or a map the caller got
  * from Xen), sorted, with the legacy ISA hole [0xa0000, 0x100000) carved
- * out of RAM and marked reserved as Linux's own PVH entry does.  The first
+ * out of RAM and, where no other non-RAM entry covers it, marked reserved,
+ * as Linux's own PVH entry does (Linux adds one overlapping entry; we add
+ * only the gaps, so a map without overlaps stays without overlaps).  The first
  * 128 entries go in the zero page; the rest in one SETUP_E820_EXT record.
  * Types are passed through unchanged, unknown ones included.
  */
@@ -35,13 +37,28 @@ static bool add_carved(struct e820_work *w, uint64_t addr, uint64_t end, uint32_
 	       add(w, addr > ISA_END_ADDRESS ? addr : ISA_END_ADDRESS, end, type);
 }
 
-static bool hole_covered(const struct e820_work *w)
+/*
+ * Mark the parts of [ISA_START_ADDRESS, ISA_END_ADDRESS) that no non-RAM
+ * entry covers as reserved.  RAM was already carved out of it; the entries
+ * must be sorted.
+ */
+static bool reserve_isa_hole(struct e820_work *w)
 {
-	for (uint32_t i = 0; i < w->n; i++)
-		if (w->e[i].type != E820_TYPE_RAM && w->e[i].addr <= ISA_START_ADDRESS &&
-		    w->e[i].addr + w->e[i].size >= ISA_END_ADDRESS)
-			return true;
-	return false;
+	uint64_t at = ISA_START_ADDRESS;
+	uint32_t n = w->n;
+
+	for (uint32_t i = 0; i < n && at < ISA_END_ADDRESS; i++) {
+		uint64_t start = w->e[i].addr, end = start + w->e[i].size;
+
+		if (w->e[i].type == E820_TYPE_RAM || end <= at)
+			continue;
+		if (start >= ISA_END_ADDRESS)
+			break;
+		if (start > at && !add(w, at, start, E820_TYPE_RESERVED))
+			return false;
+		at = end;
+	}
+	return add(w, at, ISA_END_ADDRESS, E820_TYPE_RESERVED);
 }
 
 /* Insertion sort by address: loaders hand us sorted maps, so this is O(n). */
@@ -124,7 +141,8 @@ int e820_build(const struct translate_in *in, const struct hvm_start_info *si,
 	if (err)
 		return err;
 
-	if (!hole_covered(&w) && !add(&w, ISA_START_ADDRESS, ISA_END_ADDRESS, E820_TYPE_RESERVED))
+	sort_by_addr(&w);
+	if (!reserve_isa_hole(&w))
 		return fail(out, TE_BAD_MEMMAP, "no room for the ISA hole in %u e820 entries", w.cap);
 	sort_by_addr(&w);
 

@@ -1,0 +1,43 @@
+# Shared by the test scripts: results, and QEMU boots with a timeout.
+# shellcheck shell=sh
+
+: "${RESULTS:?RESULTS must name the results file}"
+mkdir -p "$(dirname "$RESULTS")"
+
+pass() { echo "PASS: $*"; echo "pass $*" >> "$RESULTS"; }
+fail() { echo "FAIL: $*"; echo "fail $*" >> "$RESULTS"; }
+
+# The tail of a console log, for a failure report.
+log_tail() {
+	echo "---- last 40 lines of $1 ----"
+	tail -n 40 "$1" 2>/dev/null | sed 's/^/    /'
+	echo "---- end of $1 ----"
+}
+
+# Fail loudly when a tool the tests need is missing.
+need() {
+	for tool in "$@"; do
+		command -v "$tool" >/dev/null 2>&1 || {
+			fail "required tool '$tool' is missing (run scripts/install-deps.sh)"
+			return 1
+		}
+	done
+}
+
+# qemu_boot LOG TIMEOUT ARGS...: boot with the serial console in LOG, an
+# isa-debug-exit device, no reboot, and a hard timeout.  Sets QEMU_RC
+# (124 on timeout).
+qemu_boot() {
+	log=$1 secs=$2
+	shift 2
+	: > "$log"
+	timeout --kill-after=5 "$secs" qemu-system-x86_64 -display none -no-reboot \
+		-serial "file:$log" -device isa-debug-exit,iobase=0xf4,iosize=4 "$@" \
+		</dev/null >"$log.qemu" 2>&1
+	QEMU_RC=$?
+	if [ "$QEMU_RC" = 124 ] || [ "$QEMU_RC" = 137 ]; then
+		echo "qemu: timed out after ${secs}s" >> "$log.qemu"
+		QEMU_RC=124
+	fi
+	return 0
+}
