@@ -155,8 +155,10 @@ check: deps
 	$(Q)scripts/fetch-kernels.sh
 	$(Q)$(MAKE) --no-print-directory check-boot check-overlap
 
-check-unit: $(AUTOHEADER)
+# The unit tests run twice: plain, and under ASan and UBSan.
+check-unit:
 	$(Q)$(MAKE) --no-print-directory -f tests/unit/Makefile obj=$(obj)/tests/unit srctree=$(srctree) run
+	$(Q)$(MAKE) --no-print-directory -f tests/unit/Makefile obj=$(obj)/tests/unit-san srctree=$(srctree) SANITIZE=1 run
 
 check-tool: $(obj)/pvhstub
 	$(Q)tests/tool/run.sh $(obj)

@@ -124,7 +124,7 @@ int format(char *buf, size_t size, const char *fmt, ...)
 int vformat(char *buf, size_t size, const char *fmt, va_list ap);
 
 /* Record the reason for failure in out->msg and return err. */
-int fail(struct translate_out *out, int err, const char *fmt, ...)
+int translate_fail(struct translate_out *out, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 #endif /* PVHSTUB_TRANSLATE_H */

@@ -19,26 +19,26 @@ static int read_start_info(const struct translate_in *in, struct hvm_start_info 
 	size_t size = START_INFO_V0_SIZE;
 
 	if (!in->start_info_paddr)
-		return fail(out, TE_BAD_START_INFO, "no start_info (%%ebx is 0)");
+		return translate_fail(out, TE_BAD_START_INFO, "no start_info (%%ebx is 0)");
 	src = in->mem->map(in->mem, in->start_info_paddr, START_INFO_V0_SIZE);
 	if (!src)
-		return fail(out, TE_BAD_START_INFO, "start_info at 0x%llx is not readable memory",
+		return translate_fail(out, TE_BAD_START_INFO, "start_info at 0x%llx is not readable memory",
 			    (unsigned long long)in->start_info_paddr);
 	if (src->magic != XEN_HVM_START_MAGIC_VALUE)
-		return fail(out, TE_BAD_START_INFO, "start_info at 0x%llx: bad magic 0x%x (want 0x%x)",
+		return translate_fail(out, TE_BAD_START_INFO, "start_info at 0x%llx: bad magic 0x%x (want 0x%x)",
 			    (unsigned long long)in->start_info_paddr, src->magic,
 			    XEN_HVM_START_MAGIC_VALUE);
 	if (src->version >= 1) {
 		size = START_INFO_V1_SIZE;
 		src = in->mem->map(in->mem, in->start_info_paddr, size);
 		if (!src)
-			return fail(out, TE_BAD_START_INFO,
+			return translate_fail(out, TE_BAD_START_INFO,
 				    "start_info v%u at 0x%llx is not readable memory",
 				    src->version, (unsigned long long)in->start_info_paddr);
 	}
 	range_make(in->start_info_paddr, size, &r);
 	if (range_overlaps(r, in->stub))
-		return fail(out, TE_OVERLAP, "start_info [0x%llx, 0x%llx) overlaps the stub image",
+		return translate_fail(out, TE_OVERLAP, "start_info [0x%llx, 0x%llx) overlaps the stub image",
 			    (unsigned long long)r.start, (unsigned long long)r.end);
 
 	zero_bytes(si, sizeof(*si));
@@ -73,7 +73,7 @@ int translate_start_info(const struct translate_in *in, struct boot_params *bp,
 	if (pi->magic != PVHSTUB_INFO_MAGIC || pi->version != PVHSTUB_INFO_VERSION ||
 	    pi->setup_hdr_len < offsetof(struct setup_header, handover_offset) ||
 	    pi->setup_hdr_len > SETUP_HDR_MAX)
-		return fail(out, TE_BAD_PAYLOAD, "no payload: wrap this stub with 'pvhstub wrap'");
+		return translate_fail(out, TE_BAD_PAYLOAD, "no payload: wrap this stub with 'pvhstub wrap'");
 
 	err = read_start_info(in, si, out);
 	if (err)

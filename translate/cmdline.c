@@ -102,12 +102,12 @@ int cmdline_build(const struct translate_in *in, const struct hvm_start_info *si
 		struct range r;
 
 		if (len < 0)
-			return fail(out, TE_BAD_CMDLINE,
+			return translate_fail(out, TE_BAD_CMDLINE,
 				    "cmdline at 0x%llx: no NUL within %u readable bytes",
 				    (unsigned long long)si->cmdline_paddr, CMDLINE_SCAN_MAX);
 		range_make(si->cmdline_paddr, (uint64_t)len + 1, &r);
 		if (range_overlaps(r, in->stub))
-			return fail(out, TE_OVERLAP, "cmdline [0x%llx, 0x%llx) overlaps the stub image",
+			return translate_fail(out, TE_OVERLAP, "cmdline [0x%llx, 0x%llx) overlaps the stub image",
 				    (unsigned long long)r.start, (unsigned long long)r.end);
 		out->cmdline_len = (uint32_t)len;
 		full = filter_cmdline(in->mem->map(in->mem, si->cmdline_paddr, len + 1),

@@ -82,14 +82,14 @@ static int from_memmap(const struct translate_in *in, const struct hvm_start_inf
 	struct range r;
 
 	if (si->memmap_entries > STUB_MAX_E820)
-		return fail(out, TE_BAD_MEMMAP, "memmap has %u entries; at most %u are supported",
+		return translate_fail(out, TE_BAD_MEMMAP, "memmap has %u entries; at most %u are supported",
 			    si->memmap_entries, STUB_MAX_E820);
 	if (!range_make(si->memmap_paddr, bytes, &r) ||
 	    !(mm = in->mem->map(in->mem, si->memmap_paddr, bytes)))
-		return fail(out, TE_BAD_MEMMAP, "memmap at 0x%llx (%u entries) is not readable memory",
+		return translate_fail(out, TE_BAD_MEMMAP, "memmap at 0x%llx (%u entries) is not readable memory",
 			    (unsigned long long)si->memmap_paddr, si->memmap_entries);
 	if (range_overlaps(r, in->stub))
-		return fail(out, TE_OVERLAP, "memmap [0x%llx, 0x%llx) overlaps the stub image",
+		return translate_fail(out, TE_OVERLAP, "memmap [0x%llx, 0x%llx) overlaps the stub image",
 			    (unsigned long long)r.start, (unsigned long long)r.end);
 
 	for (uint32_t i = 0; i < si->memmap_entries; i++) {
@@ -97,10 +97,10 @@ static int from_memmap(const struct translate_in *in, const struct hvm_start_inf
 		struct range e;
 
 		if (!range_make(addr, size, &e))
-			return fail(out, TE_BAD_MEMMAP, "memmap entry %u: 0x%llx + 0x%llx wraps past 2^64",
+			return translate_fail(out, TE_BAD_MEMMAP, "memmap entry %u: 0x%llx + 0x%llx wraps past 2^64",
 				    i, (unsigned long long)addr, (unsigned long long)size);
 		if (!add_carved(w, e.start, e.end, mm[i].type))
-			return fail(out, TE_BAD_MEMMAP, "memmap entry %u: more than %u e820 entries",
+			return translate_fail(out, TE_BAD_MEMMAP, "memmap entry %u: more than %u e820 entries",
 				    i, w->cap);
 	}
 	return TE_OK;
@@ -110,16 +110,16 @@ static int from_fw_map(const struct translate_in *in, struct e820_work *w,
 		       struct translate_out *out)
 {
 	if (in->fw_map_entries > STUB_MAX_E820)
-		return fail(out, TE_BAD_MEMMAP, "memory map has %u entries; at most %u are supported",
+		return translate_fail(out, TE_BAD_MEMMAP, "memory map has %u entries; at most %u are supported",
 			    in->fw_map_entries, STUB_MAX_E820);
 	for (uint32_t i = 0; i < in->fw_map_entries; i++) {
 		const struct boot_e820_entry *f = &in->fw_map[i];
 		struct range e;
 
 		if (!range_make(f->addr, f->size, &e))
-			return fail(out, TE_BAD_MEMMAP, "memory map entry %u wraps past 2^64", i);
+			return translate_fail(out, TE_BAD_MEMMAP, "memory map entry %u wraps past 2^64", i);
 		if (!add_carved(w, e.start, e.end, f->type))
-			return fail(out, TE_BAD_MEMMAP, "memory map: more than %u e820 entries", w->cap);
+			return translate_fail(out, TE_BAD_MEMMAP, "memory map: more than %u e820 entries", w->cap);
 	}
 	return TE_OK;
 }
@@ -136,14 +136,14 @@ int e820_build(const struct translate_in *in, const struct hvm_start_info *si,
 	else if (in->fw_map && in->fw_map_entries)
 		err = from_fw_map(in, &w, out);
 	else
-		return fail(out, TE_BAD_MEMMAP, "no memory map: start_info v%u carries none%s",
+		return translate_fail(out, TE_BAD_MEMMAP, "no memory map: start_info v%u carries none%s",
 			    si->version, in->xen ? " and Xen gave none" : " and this is not Xen");
 	if (err)
 		return err;
 
 	sort_by_addr(&w);
 	if (!reserve_isa_hole(&w))
-		return fail(out, TE_BAD_MEMMAP, "no room for the ISA hole in %u e820 entries", w.cap);
+		return translate_fail(out, TE_BAD_MEMMAP, "no room for the ISA hole in %u e820 entries", w.cap);
 	sort_by_addr(&w);
 
 	bp->e820_entries = w.n < E820_MAX_ENTRIES_ZEROPAGE ? w.n : E820_MAX_ENTRIES_ZEROPAGE;
@@ -156,7 +156,7 @@ int e820_build(const struct translate_in *in, const struct hvm_start_info *si,
 		uint32_t len = ext_n * sizeof(struct boot_e820_entry);
 
 		if (sizeof(*sd) + len > in->e820_ext.size)
-			return fail(out, TE_BAD_MEMMAP, "%u e820 entries do not fit the setup_data buffer",
+			return translate_fail(out, TE_BAD_MEMMAP, "%u e820 entries do not fit the setup_data buffer",
 				    w.n);
 		sd->next = bp->hdr.setup_data;
 		sd->type = SETUP_E820_EXT;

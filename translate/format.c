@@ -137,7 +137,7 @@ int format(char *buf, size_t size, const char *fmt, ...)
 	return n;
 }
 
-int fail(struct translate_out *out, int err, const char *fmt, ...)
+int translate_fail(struct translate_out *out, int err, const char *fmt, ...)
 {
 	va_list ap;
 

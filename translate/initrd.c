@@ -108,18 +108,18 @@ int initrd_build(const struct translate_in *in, const struct hvm_start_info *si,
 	if (!si->nr_modules)
 		return TE_OK;
 	if (!si->modlist_paddr)
-		return fail(out, TE_BAD_MODULE, "nr_modules is %u but modlist_paddr is 0",
+		return translate_fail(out, TE_BAD_MODULE, "nr_modules is %u but modlist_paddr is 0",
 			    si->nr_modules);
 	if (si->nr_modules > MODULES_MAX)
-		return fail(out, TE_BAD_MODULE, "nr_modules is %u; at most %u are supported",
+		return translate_fail(out, TE_BAD_MODULE, "nr_modules is %u; at most %u are supported",
 			    si->nr_modules, MODULES_MAX);
 	bytes = (uint64_t)si->nr_modules * sizeof(*mods.list);
 	if (!range_make(si->modlist_paddr, bytes, &list) ||
 	    !(mods.list = in->mem->map(in->mem, si->modlist_paddr, bytes)))
-		return fail(out, TE_BAD_MODULE, "modlist at 0x%llx (%u modules) is not readable memory",
+		return translate_fail(out, TE_BAD_MODULE, "modlist at 0x%llx (%u modules) is not readable memory",
 			    (unsigned long long)si->modlist_paddr, si->nr_modules);
 	if (range_overlaps(list, in->stub))
-		return fail(out, TE_OVERLAP, "modlist [0x%llx, 0x%llx) overlaps the stub image",
+		return translate_fail(out, TE_OVERLAP, "modlist [0x%llx, 0x%llx) overlaps the stub image",
 			    (unsigned long long)list.start, (unsigned long long)list.end);
 	if (si->nr_modules > 1)
 		out->warnings |= TW_EXTRA_MODULES;
@@ -129,11 +129,11 @@ int initrd_build(const struct translate_in *in, const struct hvm_start_info *si,
 		return TE_OK;
 	}
 	if (!range_make(mods.list[0].paddr, mods.list[0].size, &rd) || !rd.start)
-		return fail(out, TE_BAD_MODULE, "module 0 at 0x%llx, size 0x%llx is not a valid range",
+		return translate_fail(out, TE_BAD_MODULE, "module 0 at 0x%llx, size 0x%llx is not a valid range",
 			    (unsigned long long)mods.list[0].paddr,
 			    (unsigned long long)mods.list[0].size);
 	if (range_overlaps(rd, in->stub))
-		return fail(out, TE_OVERLAP, "initrd [0x%llx, 0x%llx) overlaps the stub image [0x%llx, 0x%llx)",
+		return translate_fail(out, TE_OVERLAP, "initrd [0x%llx, 0x%llx) overlaps the stub image [0x%llx, 0x%llx)",
 			    (unsigned long long)rd.start, (unsigned long long)rd.end,
 			    (unsigned long long)in->stub.start, (unsigned long long)in->stub.end);
 
@@ -148,12 +148,12 @@ int initrd_build(const struct translate_in *in, const struct hvm_start_info *si,
 		uint64_t size = rd.end - rd.start;
 
 		if (rd.start >= FOUR_GIB || rd.end > FOUR_GIB)
-			return fail(out, TE_NO_ROOM,
+			return translate_fail(out, TE_NO_ROOM,
 				    "initrd [0x%llx, 0x%llx) must move but lies above 4 GiB",
 				    (unsigned long long)rd.start, (unsigned long long)rd.end);
 		where = find_home(in, &mods, out->e820_entries, size, limit);
 		if (!where)
-			return fail(out, TE_NO_ROOM,
+			return translate_fail(out, TE_NO_ROOM,
 				    "initrd [0x%llx, 0x%llx) overlaps the decompression window [0x%llx, 0x%llx) or lies above 0x%llx, and no free RAM below 0x%llx holds 0x%llx bytes",
 				    (unsigned long long)rd.start, (unsigned long long)rd.end,
 				    (unsigned long long)window.start, (unsigned long long)window.end,

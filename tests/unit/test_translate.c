@@ -1,0 +1,663 @@
+// SPDX-License-Identifier: MIT
+/*
+ * translate_start_info() on hand-built start_info buffers: v0 and v1,
+ * missing fields, bad magic, modules, memmap sizes, cmdline edge cases,
+ * initrd placement, RSDP and subarch policy.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+#include "sim.h"
+
+#define STUB_START	0x100000ULL
+#define STUB_END	0x120000ULL
+#define WIN_START	0x1000000ULL
+#define WIN_END		0x4000000ULL
+#define SI_PADDR	0x2000ULL
+#define MM_PADDR	0x3000ULL
+#define ML_PADDR	0x10000ULL
+#define CL_PADDR	0x20000ULL
+#define LOW_END		0x9f000ULL
+#define RAM_END		0x20000000ULL	/* 512 MiB */
+#define CMDLINE_PADDR	0x110000ULL	/* Our buffers' guest addresses. */
+#define EXT_PADDR	0x112000ULL
+#define SICOPY_PADDR	0x11f000ULL
+
+struct fx {
+	struct sim sim;
+	struct pvhstub_info info;
+	struct setup_header hdr;
+	struct translate_in in;
+	struct translate_out out;
+	struct boot_params bp;
+	char cmdline[STUB_CMDLINE_SIZE];
+	uint8_t ext[sizeof(struct setup_data) + STUB_E820_EXT_MAX * sizeof(struct boot_e820_entry)];
+	struct hvm_start_info si_copy;
+	struct boot_e820_entry work[STUB_E820_WORK];
+	/* The loader's structures, inside the simulated memory. */
+	struct hvm_start_info *si;
+	struct hvm_memmap_table_entry *mm;
+	struct hvm_modlist_entry *ml;
+	char *cl;
+};
+
+static void set_memmap(struct fx *f, uint32_t i, uint64_t addr, uint64_t size, uint32_t type)
+{
+	f->mm[i] = (struct hvm_memmap_table_entry){ addr, size, type, 0 };
+	if (f->si->memmap_entries <= i)
+		f->si->memmap_entries = i + 1;
+}
+
+static void set_cmdline(struct fx *f, const char *s)
+{
+	strcpy(f->cl, s);
+	f->si->cmdline_paddr = CL_PADDR;
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	uint8_t *low;
+
+	sim_init(&f->sim);
+	low = sim_add(&f->sim, 0x1000, LOW_END - 0x1000);
+	f->si = (void *)(low + SI_PADDR - 0x1000);
+	f->mm = (void *)(low + MM_PADDR - 0x1000);
+	f->ml = (void *)(low + ML_PADDR - 0x1000);
+	f->cl = (void *)(low + CL_PADDR - 0x1000);
+
+	f->si->magic = XEN_HVM_START_MAGIC_VALUE;
+	f->si->version = 1;
+	f->si->memmap_paddr = MM_PADDR;
+	set_memmap(f, 0, 0, 0x9fc00, 1);
+	set_memmap(f, 1, 0xf0000, 0x10000, 2);
+	set_memmap(f, 2, 0x100000, RAM_END - 0x100000, 1);
+	set_cmdline(f, "console=ttyS0");
+	f->si->nr_modules = 1;
+	f->si->modlist_paddr = ML_PADDR;
+	f->ml[0] = (struct hvm_modlist_entry){ .paddr = 0x1f000000, .size = 0x100000 };
+	f->si->rsdp_paddr = 0xf59d0;
+
+	f->hdr = (struct setup_header){
+		.setup_sects = 39, .header = BZ_HDRS_MAGIC, .version = 0x020f,
+		.loadflags = LOADED_HIGH, .initrd_addr_max = 0x7fffffff,
+		.kernel_alignment = 0x200000, .relocatable_kernel = 1,
+		.xloadflags = XLF_KERNEL_64 | XLF_CAN_BE_LOADED_ABOVE_4G, .cmdline_size = 2047,
+		.pref_address = WIN_START, .init_size = WIN_END - WIN_START,
+	};
+	f->info = (struct pvhstub_info){
+		.magic = PVHSTUB_INFO_MAGIC, .version = PVHSTUB_INFO_VERSION,
+		.flags = PI_HANDOFF_32, .setup_hdr_len = sizeof(struct setup_header),
+		.payload_addr = WIN_START, .payload_size = 0x800000,
+		.window_start = WIN_START, .window_end = WIN_END, .entry = WIN_START,
+	};
+
+	f->in = (struct translate_in){
+		.mem = &f->sim.mem,
+		.start_info_paddr = SI_PADDR,
+		.payload = &f->info,
+		.stub = { STUB_START, STUB_END },
+		.subarch = SUBARCH_AUTO,
+		.cmdline = { f->cmdline, CMDLINE_PADDR, sizeof(f->cmdline) },
+		.e820_ext = { f->ext, EXT_PADDR, sizeof(f->ext) },
+		.start_info = { &f->si_copy, SICOPY_PADDR, sizeof(f->si_copy) },
+		.work = f->work,
+	};
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	sim_free(&f->sim);
+	free(f);
+	return 0;
+}
+
+static int run(struct fx *f)
+{
+	memcpy(f->info.setup_hdr, &f->hdr, sizeof(f->hdr));
+	memset(&f->bp, 0xa5, sizeof(f->bp));	/* Everything must be written. */
+	return translate_start_info(&f->in, &f->bp, &f->out);
+}
+
+static void expect_error(struct fx *f, int err, const char *needle)
+{
+	int got = run(f);
+
+	if (got != err || !strstr(f->out.msg, needle))
+		fail_msg("want error %d with \"%s\", got %d: \"%s\"", err, needle, got, f->out.msg);
+}
+
+static void assert_e820(const struct boot_e820_entry *e, uint64_t addr, uint64_t end, uint32_t type)
+{
+	if (e->addr != addr || e->addr + e->size != end || e->type != type)
+		fail_msg("e820 [0x%llx, 0x%llx) type %u, want [0x%llx, 0x%llx) type %u",
+			 (unsigned long long)e->addr, (unsigned long long)(e->addr + e->size), e->type,
+			 (unsigned long long)addr, (unsigned long long)end, type);
+}
+
+/* --- start_info versions and validity ------------------------------------ */
+
+static void test_v1_basic(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(run(f), TE_OK);
+	assert_int_equal(f->out.version, 1);
+	assert_int_equal(f->out.warnings, 0);
+	assert_int_equal(f->bp.e820_entries, 4);
+	assert_e820(&f->bp.e820_table[0], 0, 0x9fc00, 1);
+	assert_e820(&f->bp.e820_table[1], 0xa0000, 0xf0000, 2);	/* The ISA hole's gap. */
+	assert_e820(&f->bp.e820_table[2], 0xf0000, 0x100000, 2);
+	assert_e820(&f->bp.e820_table[3], 0x100000, RAM_END, 1);
+	assert_int_equal(f->bp.hdr.setup_data, 0);
+	assert_string_equal(f->cmdline, "console=ttyS0");
+	assert_int_equal(f->bp.hdr.cmd_line_ptr, CMDLINE_PADDR);
+	assert_int_equal(f->bp.ext_cmd_line_ptr, 0);
+	assert_int_equal(f->bp.hdr.ramdisk_image, 0x1f000000);
+	assert_int_equal(f->bp.hdr.ramdisk_size, 0x100000);
+	assert_int_equal(f->bp.ext_ramdisk_image, 0);
+	assert_int_equal(f->out.initrd_move.size, 0);
+	assert_int_equal(f->bp.acpi_rsdp_addr, 0xf59d0);
+	assert_int_equal(f->bp.hdr.type_of_loader, LOADER_TYPE_UNDEFINED);
+	assert_int_equal(f->bp.hdr.hardware_subarch, X86_SUBARCH_PC);
+	assert_int_equal(f->bp.hdr.hardware_subarch_data, 0);
+	assert_int_equal(f->bp.hdr.code32_start, WIN_START);
+	assert_int_equal(f->bp.hdr.loadflags, LOADED_HIGH | CAN_USE_HEAP);
+	/* The payload's header is copied faithfully. */
+	assert_int_equal(f->bp.hdr.kernel_alignment, 0x200000);
+	assert_int_equal(f->bp.hdr.init_size, WIN_END - WIN_START);
+	assert_int_equal(f->bp.hdr.header, BZ_HDRS_MAGIC);
+	assert_int_equal(f->bp.hdr.version, 0x020f);
+	/* Outside the header, the zero page starts zeroed. */
+	assert_int_equal(f->bp.sentinel, 0);
+	assert_int_equal(f->bp.screen_info[0], 0);
+	assert_int_equal(f->bp._pad9[275], 0);
+	/* The start_info copy in the stub. */
+	assert_int_equal(f->si_copy.magic, XEN_HVM_START_MAGIC_VALUE);
+	assert_int_equal(f->si_copy.memmap_entries, 3);
+}
+
+static void test_v0_without_xen_has_no_map(void **state)
+{
+	struct fx *f = *state;
+
+	f->si->version = 0;
+	expect_error(f, TE_BAD_MEMMAP, "no memory map: start_info v0 carries none and this is not Xen");
+}
+
+static void test_v0_uses_firmware_map(void **state)
+{
+	struct fx *f = *state;
+	static const struct boot_e820_entry fw[] = {
+		{ 0x100000, 0x1ff00000, 1 }, { 0, 0xa0000, 1 },
+	};
+
+	f->si->version = 0;
+	f->in.xen = true;
+	f->in.fw_map = fw;
+	f->in.fw_map_entries = 2;
+	assert_int_equal(run(f), TE_OK);
+	assert_int_equal(f->bp.e820_entries, 3);
+	assert_e820(&f->bp.e820_table[0], 0, 0xa0000, 1);
+	assert_e820(&f->bp.e820_table[1], 0xa0000, 0x100000, 2);
+	assert_e820(&f->bp.e820_table[2], 0x100000, 0x20000000, 1);
+}
+
+static void test_v0_reads_only_40_bytes(void **state)
+{
+	struct fx *f = *state;
+	/* A v0 start_info in the last 40 bytes of a region: reading v1 fields would fail. */
+	uint64_t at = 0x7000000 - START_INFO_V0_SIZE;
+	struct hvm_start_info *si;
+	static const struct boot_e820_entry fw[] = { { 0, 0x20000000, 1 } };
+
+	si = (void *)((uint8_t *)sim_add(&f->sim, 0x7000000 - 0x1000, 0x1000) + 0x1000 - START_INFO_V0_SIZE);
+	memcpy(si, f->si, START_INFO_V0_SIZE);
+	si->version = 0;
+	f->in.start_info_paddr = at;
+	f->in.xen = true;
+	f->in.fw_map = fw;
+	f->in.fw_map_entries = 1;
+	assert_int_equal(run(f), TE_OK);
+	assert_int_equal(f->si_copy.memmap_entries, 0);
+	assert_int_equal(f->si_copy.memmap_paddr, 0);
+}
+
+static void test_bad_magic(void **state)
+{
+	struct fx *f = *state;
+
+	f->si->magic = 0x336ec579;
+	expect_error(f, TE_BAD_START_INFO, "bad magic 0x336ec579");
+}
+
+static void test_start_info_unreadable(void **state)
+{
+	struct fx *f = *state;
+
+	f->in.start_info_paddr = 0x7fff0000;
+	expect_error(f, TE_BAD_START_INFO, "not readable");
+	f->in.start_info_paddr = 0;
+	expect_error(f, TE_BAD_START_INFO, "no start_info");
+}
+
+static void test_start_info_in_stub(void **state)
+{
+	struct fx *f = *state;
+	void *p = sim_add(&f->sim, STUB_START, 0x1000);
+
+	memcpy(p, f->si, sizeof(*f->si));
+	f->in.start_info_paddr = STUB_START;
+	expect_error(f, TE_OVERLAP, "start_info [0x100000, 0x100038) overlaps the stub image");
+}
+
+static void test_future_version(void **state)
+{
+	struct fx *f = *state;
+
+	f->si->version = 7;
+	assert_int_equal(run(f), TE_OK);
+	assert_true(f->out.warnings & TW_FUTURE_VERSION);
+	assert_int_equal(f->bp.e820_entries, 4);
+}
+
+static void test_not_wrapped(void **state)
+{
+	struct fx *f = *state;
+
+	f->info.magic = 0;
+	expect_error(f, TE_BAD_PAYLOAD, "no payload");
+}
+
+/* --- memory map -------------------------------------------------------------- */
+
+static void test_memmap_more_than_128(void **state)
+{
+	struct fx *f = *state;
+	const uint32_t n = 300;
+	const struct setup_data *sd = (const void *)f->ext;
+	const struct boot_e820_entry *ext = (const void *)sd->data;
+
+	/* 3 low entries, then 297 alternating 1 MiB blocks above 4 GiB. */
+	for (uint32_t i = 3; i < n; i++)
+		set_memmap(f, i, 0x100000000ULL + (i - 3) * 0x100000ULL, 0x100000, i % 2 ? 1 : 2);
+	assert_int_equal(run(f), TE_OK);
+	assert_int_equal(f->out.e820_entries, n + 1);	/* Plus the ISA gap. */
+	assert_int_equal(f->bp.e820_entries, 128);
+	assert_int_equal(f->bp.hdr.setup_data, EXT_PADDR);
+	assert_int_equal(sd->type, SETUP_E820_EXT);
+	assert_int_equal(sd->next, 0);
+	assert_int_equal(sd->len, (n + 1 - 128) * sizeof(struct boot_e820_entry));
+	/* The zero page holds the first 128 in order; the record the rest. */
+	assert_e820(&f->bp.e820_table[127], 0x100000000ULL + 123 * 0x100000ULL,
+		    0x100000000ULL + 124 * 0x100000ULL, 128 % 2 ? 1 : 2);
+	assert_e820(&ext[0], 0x100000000ULL + 124 * 0x100000ULL, 0x100000000ULL + 125 * 0x100000ULL,
+		    129 % 2 ? 1 : 2);
+	assert_e820(&ext[n - 128], 0x100000000ULL + (n - 4) * 0x100000ULL,
+		    0x100000000ULL + (n - 3) * 0x100000ULL, (n - 1) % 2 ? 1 : 2);
+}
+
+static void test_memmap_at_the_limit(void **state)
+{
+	struct fx *f = *state;
+
+	for (uint32_t i = 3; i < STUB_MAX_E820; i++)
+		set_memmap(f, i, 0x100000000ULL + i * 0x1000ULL, 0x1000, 2);
+	assert_int_equal(run(f), TE_OK);
+	assert_int_equal(f->out.e820_entries, STUB_MAX_E820 + 1);
+
+	set_memmap(f, STUB_MAX_E820, 0x200000000ULL, 0x1000, 2);
+	expect_error(f, TE_BAD_MEMMAP, "memmap has 1025 entries; at most 1024 are supported");
+}
+
+static void test_memmap_huge_count(void **state)
+{
+	struct fx *f = *state;
+
+	f->si->memmap_entries = 0xffffffff;
+	expect_error(f, TE_BAD_MEMMAP, "memmap has 4294967295 entries");
+}
+
+static void test_memmap_wraps(void **state)
+{
+	struct fx *f = *state;
+
+	set_memmap(f, 3, 0xfffffffffffff000ULL, 0x2000, 2);
+	expect_error(f, TE_BAD_MEMMAP, "memmap entry 3: 0xfffffffffffff000 + 0x2000 wraps past 2^64");
+}
+
+static void test_memmap_unreadable(void **state)
+{
+	struct fx *f = *state;
+
+	f->si->memmap_paddr = LOW_END - 24;
+	f->si->memmap_entries = 2;
+	expect_error(f, TE_BAD_MEMMAP, "memmap at 0x9efe8 (2 entries) is not readable memory");
+}
+
+static void test_memmap_unsorted_and_isa_split(void **state)
+{
+	struct fx *f = *state;
+
+	f->si->memmap_entries = 0;
+	set_memmap(f, 0, 0xfd00000000ULL, 0x300000000ULL, 2);
+	set_memmap(f, 1, 0, RAM_END, 1);	/* RAM straight across the ISA hole. */
+	set_memmap(f, 2, 0, 0, 1);		/* Empty: dropped. */
+	set_memmap(f, 3, 0xfffc0000, 0x40000, 9);	/* Unknown type: kept. */
+	assert_int_equal(run(f), TE_OK);
+	assert_int_equal(f->bp.e820_entries, 5);
+	assert_e820(&f->bp.e820_table[0], 0, 0xa0000, 1);
+	assert_e820(&f->bp.e820_table[1], 0xa0000, 0x100000, 2);
+	assert_e820(&f->bp.e820_table[2], 0x100000, RAM_END, 1);
+	assert_e820(&f->bp.e820_table[3], 0xfffc0000, 0x100000000ULL, 9);
+	assert_e820(&f->bp.e820_table[4], 0xfd00000000ULL, 0x10000000000ULL, 2);
+}
+
+static void test_memmap_zero_entries_means_none(void **state)
+{
+	struct fx *f = *state;
+
+	f->si->memmap_entries = 0;
+	expect_error(f, TE_BAD_MEMMAP, "no memory map");
+}
+
+/* --- command line ---------------------------------------------------------------- */
+
+static void test_cmdline_absent(void **state)
+{
+	struct fx *f = *state;
+
+	f->si->cmdline_paddr = 0;
+	assert_int_equal(run(f), TE_OK);
+	assert_string_equal(f->cmdline, "");
+	assert_int_equal(f->bp.hdr.cmd_line_ptr, CMDLINE_PADDR);
+}
+
+static void test_cmdline_long_is_truncated(void **state)
+{
+	struct fx *f = *state;
+
+	memset(f->cl, 'x', 3000);
+	f->cl[3000] = '\0';
+	assert_int_equal(run(f), TE_OK);
+	assert_true(f->out.warnings & TW_CMDLINE_TRUNCATED);
+	assert_int_equal(f->out.cmdline_len, 3000);
+	assert_int_equal(strlen(f->cmdline), 2047);
+}
+
+static void test_cmdline_at_the_limit(void **state)
+{
+	struct fx *f = *state;
+
+	memset(f->cl, 'y', 2047);
+	f->cl[2047] = '\0';
+	assert_int_equal(run(f), TE_OK);
+	assert_false(f->out.warnings & TW_CMDLINE_TRUNCATED);
+	assert_int_equal(strlen(f->cmdline), 2047);
+}
+
+static void test_cmdline_without_nul(void **state)
+{
+	struct fx *f = *state;
+
+	memset(f->cl, 'z', LOW_END - CL_PADDR);
+	expect_error(f, TE_BAD_CMDLINE, "cmdline at 0x20000: no NUL");
+}
+
+static void check_filter(struct fx *f, const char *in, const char *want, bool debug)
+{
+	set_cmdline(f, in);
+	assert_int_equal(run(f), TE_OK);
+	if (strcmp(f->cmdline, want) || f->out.debug != debug)
+		fail_msg("\"%s\" gave \"%s\" (debug %d), want \"%s\" (debug %d)", in, f->cmdline,
+			 f->out.debug, want, debug);
+}
+
+static void test_cmdline_debug_option(void **state)
+{
+	struct fx *f = *state;
+
+	check_filter(f, "pvhstub.debug", "", true);
+	check_filter(f, "a pvhstub.debug b", "a b", true);
+	check_filter(f, "pvhstub.debug  a", "a", true);
+	check_filter(f, "a  pvhstub.debug=1", "a", true);
+	check_filter(f, "a pvhstub.debug pvhstub.debug", "a", true);
+	check_filter(f, "x=\"y pvhstub.debug\" z", "x=\"y pvhstub.debug\" z", false);
+	check_filter(f, "pvhstub.debugger a", "pvhstub.debugger a", false);
+	check_filter(f, "a  b\tc", "a  b\tc", false);
+}
+
+/* --- modules and the initrd -------------------------------------------------------- */
+
+static void test_no_modules(void **state)
+{
+	struct fx *f = *state;
+
+	f->si->nr_modules = 0;
+	assert_int_equal(run(f), TE_OK);
+	assert_int_equal(f->bp.hdr.ramdisk_image, 0);
+	assert_int_equal(f->bp.hdr.ramdisk_size, 0);
+}
+
+static void test_many_modules(void **state)
+{
+	struct fx *f = *state;
+
+	f->si->nr_modules = 3;
+	f->ml[1] = (struct hvm_modlist_entry){ .paddr = 0x1e000000, .size = 0x1000 };
+	f->ml[2] = (struct hvm_modlist_entry){ .paddr = 0x1e100000, .size = 0x1000 };
+	assert_int_equal(run(f), TE_OK);
+	assert_true(f->out.warnings & TW_EXTRA_MODULES);
+	assert_int_equal(f->out.nr_modules, 3);
+	assert_int_equal(f->bp.hdr.ramdisk_image, 0x1f000000);
+}
+
+static void test_modlist_missing(void **state)
+{
+	struct fx *f = *state;
+
+	f->si->modlist_paddr = 0;
+	expect_error(f, TE_BAD_MODULE, "nr_modules is 1 but modlist_paddr is 0");
+	f->si->modlist_paddr = ML_PADDR;
+	f->si->nr_modules = 0x7fffffff;
+	expect_error(f, TE_BAD_MODULE, "nr_modules is 2147483647");
+}
+
+static void test_empty_module(void **state)
+{
+	struct fx *f = *state;
+
+	f->ml[0].size = 0;
+	assert_int_equal(run(f), TE_OK);
+	assert_true(f->out.warnings & TW_EMPTY_INITRD);
+	assert_int_equal(f->bp.hdr.ramdisk_image, 0);
+}
+
+static void test_initrd_above_4g(void **state)
+{
+	struct fx *f = *state;
+
+	f->ml[0] = (struct hvm_modlist_entry){ .paddr = 0x123456000ULL, .size = 0x100001000ULL };
+	assert_int_equal(run(f), TE_OK);
+	assert_int_equal(f->out.initrd_move.size, 0);
+	assert_int_equal(f->bp.hdr.ramdisk_image, 0x23456000);
+	assert_int_equal(f->bp.ext_ramdisk_image, 1);
+	assert_int_equal(f->bp.hdr.ramdisk_size, 0x1000);
+	assert_int_equal(f->bp.ext_ramdisk_size, 1);
+}
+
+static void test_initrd_above_4g_cannot_move(void **state)
+{
+	struct fx *f = *state;
+
+	f->hdr.xloadflags = XLF_KERNEL_64;
+	f->ml[0] = (struct hvm_modlist_entry){ .paddr = 0x123456000ULL, .size = 0x1000 };
+	expect_error(f, TE_NO_ROOM, "must move but lies above 4 GiB");
+}
+
+static void test_initrd_in_window_moves(void **state)
+{
+	struct fx *f = *state;
+
+	f->ml[0] = (struct hvm_modlist_entry){ .paddr = WIN_START + 0x800000, .size = 0x123456 };
+	assert_int_equal(run(f), TE_OK);
+	assert_int_equal(f->out.initrd_move.src, WIN_START + 0x800000);
+	assert_int_equal(f->out.initrd_move.size, 0x123456);
+	/* The highest 4 KiB-aligned fit in RAM. */
+	assert_int_equal(f->out.initrd_move.dst, (RAM_END - 0x123456) & ~0xfffULL);
+	assert_int_equal(f->bp.hdr.ramdisk_image, f->out.initrd_move.dst);
+	assert_int_equal(f->bp.hdr.ramdisk_size, 0x123456);
+}
+
+static void test_initrd_move_avoids_others(void **state)
+{
+	struct fx *f = *state;
+
+	/* Module 1 sits at the top of RAM, and a reserved range just below it. */
+	f->si->nr_modules = 2;
+	f->ml[0] = (struct hvm_modlist_entry){ .paddr = WIN_START, .size = 0x200000 };
+	f->ml[1] = (struct hvm_modlist_entry){ .paddr = RAM_END - 0x100000, .size = 0x100000 };
+	set_memmap(f, 3, RAM_END - 0x180000, 0x80000, 2);
+	assert_int_equal(run(f), TE_OK);
+	assert_int_equal(f->out.initrd_move.dst, RAM_END - 0x180000 - 0x200000);
+}
+
+static void test_initrd_in_window_no_room(void **state)
+{
+	struct fx *f = *state;
+
+	/* RAM ends with the window: nowhere to go above, the stub and low memory below. */
+	set_memmap(f, 2, 0x100000, WIN_END - 0x100000, 1);
+	f->ml[0] = (struct hvm_modlist_entry){ .paddr = WIN_START + 0x100000, .size = 0x1000000 };
+	expect_error(f, TE_NO_ROOM,
+		     "initrd [0x1100000, 0x2100000) overlaps the decompression window [0x1000000, 0x4000000)");
+}
+
+static void test_initrd_above_addr_max_moves(void **state)
+{
+	struct fx *f = *state;
+
+	f->hdr.xloadflags = XLF_KERNEL_64;
+	f->hdr.initrd_addr_max = 0x0fffffff;
+	f->ml[0] = (struct hvm_modlist_entry){ .paddr = 0x1f000000, .size = 0x100000 };
+	assert_int_equal(run(f), TE_OK);
+	assert_int_equal(f->out.initrd_move.dst, 0x10000000 - 0x100000);
+	assert_true(f->bp.hdr.ramdisk_image + f->bp.hdr.ramdisk_size - 1 <= 0x0fffffff);
+}
+
+static void test_initrd_over_stub(void **state)
+{
+	struct fx *f = *state;
+
+	f->ml[0] = (struct hvm_modlist_entry){ .paddr = STUB_END - 0x1000, .size = 0x2000 };
+	expect_error(f, TE_OVERLAP, "initrd [0x11f000, 0x121000) overlaps the stub image");
+}
+
+static void test_initrd_wraps(void **state)
+{
+	struct fx *f = *state;
+
+	f->ml[0] = (struct hvm_modlist_entry){ .paddr = ~0ULL - 10, .size = 100 };
+	expect_error(f, TE_BAD_MODULE, "is not a valid range");
+}
+
+/* --- RSDP, subarch, loader type ------------------------------------------------------ */
+
+static void test_rsdp_absent(void **state)
+{
+	struct fx *f = *state;
+
+	f->si->rsdp_paddr = 0;
+	assert_int_equal(run(f), TE_OK);
+	assert_int_equal(f->bp.acpi_rsdp_addr, 0);
+}
+
+static void test_rsdp_old_protocol(void **state)
+{
+	struct fx *f = *state;
+
+	f->hdr.version = 0x020d;
+	assert_int_equal(run(f), TE_OK);
+	assert_int_equal(f->bp.acpi_rsdp_addr, 0);
+	assert_true(f->out.warnings & TW_RSDP_UNSUPPORTED);
+}
+
+static void test_subarch_policy(void **state)
+{
+	struct fx *f = *state;
+
+	f->in.xen = true;
+	assert_int_equal(run(f), TE_OK);
+	assert_int_equal(f->bp.hdr.hardware_subarch, X86_SUBARCH_XEN);
+	assert_int_equal(f->bp.hdr.hardware_subarch_data, SICOPY_PADDR);
+	assert_int_equal(f->bp.hdr.type_of_loader, LOADER_TYPE_XEN);
+
+	f->hdr.xloadflags = 0;		/* A 32-bit kernel: PC. */
+	assert_int_equal(run(f), TE_OK);
+	assert_int_equal(f->bp.hdr.hardware_subarch, X86_SUBARCH_PC);
+	assert_int_equal(f->bp.hdr.hardware_subarch_data, 0);
+
+	f->in.subarch = SUBARCH_FORCE_XEN;
+	f->in.xen = false;
+	assert_int_equal(run(f), TE_OK);
+	assert_int_equal(f->bp.hdr.hardware_subarch, X86_SUBARCH_XEN);
+	assert_int_equal(f->bp.hdr.type_of_loader, LOADER_TYPE_UNDEFINED);
+
+	f->hdr.xloadflags = XLF_KERNEL_64;
+	f->in.subarch = SUBARCH_FORCE_PC;
+	f->in.xen = true;
+	assert_int_equal(run(f), TE_OK);
+	assert_int_equal(f->bp.hdr.hardware_subarch, X86_SUBARCH_PC);
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_v1_basic),
+		T(test_v0_without_xen_has_no_map),
+		T(test_v0_uses_firmware_map),
+		T(test_v0_reads_only_40_bytes),
+		T(test_bad_magic),
+		T(test_start_info_unreadable),
+		T(test_start_info_in_stub),
+		T(test_future_version),
+		T(test_not_wrapped),
+		T(test_memmap_more_than_128),
+		T(test_memmap_at_the_limit),
+		T(test_memmap_huge_count),
+		T(test_memmap_wraps),
+		T(test_memmap_unreadable),
+		T(test_memmap_unsorted_and_isa_split),
+		T(test_memmap_zero_entries_means_none),
+		T(test_cmdline_absent),
+		T(test_cmdline_long_is_truncated),
+		T(test_cmdline_at_the_limit),
+		T(test_cmdline_without_nul),
+		T(test_cmdline_debug_option),
+		T(test_no_modules),
+		T(test_many_modules),
+		T(test_modlist_missing),
+		T(test_empty_module),
+		T(test_initrd_above_4g),
+		T(test_initrd_above_4g_cannot_move),
+		T(test_initrd_in_window_moves),
+		T(test_initrd_move_avoids_others),
+		T(test_initrd_in_window_no_room),
+		T(test_initrd_above_addr_max_moves),
+		T(test_initrd_over_stub),
+		T(test_initrd_wraps),
+		T(test_rsdp_absent),
+		T(test_rsdp_old_protocol),
+		T(test_subarch_policy),
+	};
+
+	return cmocka_run_group_tests_name("translate", tests, NULL, NULL);
+}
