@@ -42,13 +42,13 @@ static int read_file(const char *path, struct blob *b, char *err, size_t errsz)
 	int fd = open(path, O_RDONLY);
 
 	if (fd < 0 || fstat(fd, &st)) {
-		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		snprintf(err, errsz, "%s", strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size > MAX_INPUT) {
-		snprintf(err, errsz, "%s: not a regular file of at most %u MiB", path, MAX_INPUT >> 20);
+		snprintf(err, errsz, "not a regular file of at most %u MiB", MAX_INPUT >> 20);
 		close(fd);
 		return -1;
 	}
@@ -62,7 +62,7 @@ static int read_file(const char *path, struct blob *b, char *err, size_t errsz)
 	}
 	close(fd);
 	if (!buf || got != (size_t)st.st_size) {
-		snprintf(err, errsz, "%s: could not read it all", path);
+		snprintf(err, errsz, "could not read it all");
 		free(buf);
 		return -1;
 	}
@@ -152,7 +152,7 @@ static int cmd_wrap(int argc, char **argv)
 	}
 	if ((stub_path && read_file(stub_path, &sfile, err, sizeof(err))) ||
 	    stub_parse(sfile, &s, err, sizeof(err))) {
-		fprintf(stderr, "pvhstub wrap: stub: %s\n", err);
+		fprintf(stderr, "pvhstub wrap: stub %s: %s\n", stub_path ? stub_path : "(built in)", err);
 		return 1;
 	}
 	if (read_file(kernel, &kfile, err, sizeof(err)) ||

@@ -16,9 +16,9 @@ log_tail() {
 
 # Fail loudly when a tool the tests need is missing.
 need() {
-	for tool in "$@"; do
-		command -v "$tool" >/dev/null 2>&1 || {
-			fail "required tool '$tool' is missing (run scripts/install-deps.sh)"
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 || {
+			fail "required tool '$t' is missing (run scripts/install-deps.sh)"
 			return 1
 		}
 	done

@@ -1,0 +1,161 @@
+#!/bin/sh
+# The wrap tool: good images wrap into loader-friendly, reproducible ELF;
+# bad images get a clear message, a non-zero exit and no output file.
+#   tests/tool/run.sh BUILD_DIR
+set -u
+obj=$1
+top=$(cd "$(dirname "$0")/../.." && pwd)
+tool="$obj/pvhstub"
+work="$obj/tests/tool"
+RESULTS="$obj/tests/results/tool"
+rm -rf "$work"
+mkdir -p "$work" "$obj/tests/results"
+: > "$RESULTS"
+. "$top/tests/lib.sh"
+need python3 readelf cmp || exit 1
+
+mk() { out=$1; shift; python3 "$top/tests/tool/mkbzimage.py" "$work/$out" "$@"; }
+
+# bad NAME "EXPECTED MESSAGE PART" [mkbzimage args...]
+bad() {
+	name=$1 want=$2
+	shift 2
+	mk "$name.in" "$@"
+	echo keep > "$work/$name.keep"
+	"$tool" wrap "$work/$name.in" -o "$work/$name.out" > "$work/$name.err" 2>&1
+	rc=$?
+	"$tool" wrap "$work/$name.in" -o "$work/$name.keep" > /dev/null 2>&1
+	if [ "$rc" = 0 ]; then
+		fail "bad image '$name': wrap succeeded"
+	elif ! grep -qF -- "$want" "$work/$name.err"; then
+		fail "bad image '$name': message lacks '$want': $(cat "$work/$name.err")"
+	elif [ -e "$work/$name.out" ] || ls "$work" | grep -q "^$name.out.tmp"; then
+		fail "bad image '$name': an output file was left behind"
+	elif [ "$(cat "$work/$name.keep")" != keep ]; then
+		fail "bad image '$name': an existing output file was clobbered"
+	else
+		pass "bad image '$name' is refused: $(cat "$work/$name.err")"
+	fi
+}
+
+bad empty "no 'HdrS' signature at offset 0x202 (file too short)" truncate=0
+bad short "file too short" truncate=0x204
+bad no-hdrs "not a bzImage: no 'HdrS'" header=0
+bad gzip "gzip data, not a bzImage" 'magic=\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03xxxxxx' header=0
+bad elf "an ELF file (a vmlinux?)" 'magic=\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00' header=0
+bad zstd "zstd data" 'magic=\x28\xb5\x2f\xfdxxxxxxxxxxxx' header=0
+bad protocol-2.05 "boot protocol 2.05 is too old: pvhstub needs 2.10 or later (init_size, pref_address); before 2.06" version=0x205
+bad protocol-2.09 "boot protocol 2.09 is too old" version=0x209
+bad not-relocatable "the kernel is not relocatable" relocatable_kernel=0
+bad zimage "a zImage" loadflags=0
+bad setup-sects "setup_sects 200 puts the protected-mode code at 0x19200, past the end" setup_sects=200 truncate=0x1000
+bad setup-sects-past-end "past the end of the" setup_sects=4 truncate=0xa00
+bad truncated-pm "truncated: syssize says 65536 bytes" truncate=0x4000
+bad syssize-zero "truncated: syssize says 0 bytes" syssize=0
+bad payload-range "payload_offset 0xff00 + payload_length 0x1000 lie outside" payload_offset=0xff00
+bad alignment "kernel_alignment 0x3000 is not a power of two" kernel_alignment=0x3000
+bad init-size "init_size 0x1000 is smaller than the protected-mode code" init_size=0x1000
+bad header-end "setup header ends at 0x210" jump=0x0eeb
+bad window-4g "does not fit below 4 GiB" pref_address=0xfff00000
+
+# A missing input, output into a missing folder, output over the input.
+if "$tool" wrap "$work/nonexistent" -o "$work/x.out" 2>"$work/missing.err" ||
+   ! grep -q 'No such file' "$work/missing.err" || [ -e "$work/x.out" ]; then
+	fail "a missing input is refused"
+else
+	pass "a missing input is refused: $(cat "$work/missing.err")"
+fi
+mk good.bz
+if "$tool" wrap "$work/good.bz" -o "$work/no/such/dir/x.pvh" 2>"$work/dir.err"; then
+	fail "output into a missing folder is refused"
+else
+	pass "output into a missing folder is refused: $(cat "$work/dir.err")"
+fi
+cp "$work/good.bz" "$work/same.bz"
+if "$tool" wrap "$work/same.bz" -o "$work/same.bz" 2>"$work/same.err" || ! cmp -s "$work/good.bz" "$work/same.bz"; then
+	fail "wrapping a file onto itself is refused"
+else
+	pass "wrapping a file onto itself is refused: $(cat "$work/same.err")"
+fi
+if "$tool" frobnicate >/dev/null 2>&1 || "$tool" wrap >/dev/null 2>&1; then
+	fail "usage errors exit non-zero"
+else
+	pass "usage errors exit non-zero"
+fi
+
+# A good image: the ELF every loader accepts.
+check_image() { # label image
+	label=$1 img=$2
+	hdr=$(readelf -hW "$img")
+	phdrs=$(readelf -lW "$img")
+	if ! echo "$hdr" | grep -q 'Class: *ELF64'; then
+		fail "$label: not ELF64"
+	elif ! echo "$hdr" | grep -q 'Flags: *0x0$'; then
+		fail "$label: e_flags is not 0"
+	elif [ "$(echo "$phdrs" | grep -c '^ *NOTE')" != 1 ]; then
+		fail "$label: not exactly one PT_NOTE"
+	elif ! readelf -nW "$img" | grep -q 'Xen *0x00000008.*0x00000012'; then
+		fail "$label: no 8-byte XEN_ELFNOTE_PHYS32_ENTRY (18) note"
+	elif readelf -nW "$img" | grep -q 'GNU'; then
+		fail "$label: carries a GNU note"
+	elif [ "$(dd if="$img" bs=1 skip=514 count=4 2>/dev/null)" = HdrS ]; then
+		fail "$label: 'HdrS' at 0x202"
+	elif [ "$(python3 -c "import struct,sys;d=open(sys.argv[1],'rb').read(8192);print(any(struct.unpack_from('<I',d,i)[0] in (0x1badb002,0xe85250d6) for i in range(0,len(d)-3,4)))" "$img")" != False ]; then
+		fail "$label: multiboot magic in the first 8 KiB"
+	else
+		pass "$label: ELF64, e_flags 0, one PT_NOTE with the PHYS32_ENTRY note, no HdrS or multiboot magic"
+	fi
+}
+
+if "$tool" wrap "$work/good.bz" -o "$work/good.pvh" 2>"$work/good.err"; then
+	pass "a well-formed synthetic bzImage wraps"
+	check_image "synthetic image" "$work/good.pvh"
+	# The payload segment reserves the window: pref 16 MiB + init_size 8 MiB.
+	if readelf -lW "$work/good.pvh" | grep -Eq 'LOAD +0x[0-9a-f]+ 0x0+1000000 0x0+1000000 0x010000 0x800000 '; then
+		pass "the payload PT_LOAD sits at pref_address and reserves init_size"
+	else
+		fail "the payload PT_LOAD sits at pref_address and reserves init_size"
+		readelf -lW "$work/good.pvh"
+	fi
+	"$tool" wrap "$work/good.bz" -o "$work/good2.pvh"
+	if cmp -s "$work/good.pvh" "$work/good2.pvh"; then
+		pass "wrapping is reproducible"
+	else
+		fail "wrapping is reproducible"
+	fi
+else
+	fail "a well-formed synthetic bzImage wraps: $(cat "$work/good.err")"
+fi
+
+# make PAYLOAD= gives the very image pvhstub wrap gives.
+if make -C "$top" --no-print-directory O="$obj" PAYLOAD="$work/good.bz" >"$work/make.log" 2>&1 &&
+   cmp -s "$obj/good.bz.pvh" "$work/good.pvh"; then
+	pass "make PAYLOAD= and pvhstub wrap produce identical images"
+else
+	fail "make PAYLOAD= and pvhstub wrap produce identical images"
+	cat "$work/make.log"
+fi
+rm -f "$obj/good.bz.pvh"
+
+# A bad PAYLOAD= is a clear make error, and leaves nothing.
+mk bad.bz version=0x205
+if make -C "$top" --no-print-directory O="$obj" PAYLOAD="$work/bad.bz" >"$work/make-bad.log" 2>&1; then
+	fail "make PAYLOAD=<bad image> fails"
+elif ! grep -q 'boot protocol 2.05 is too old' "$work/make-bad.log" || [ -e "$obj/bad.bz.pvh" ]; then
+	fail "make PAYLOAD=<bad image> fails with the tool's message and no output"
+	cat "$work/make-bad.log"
+else
+	pass "make PAYLOAD=<bad image> fails: $(grep 'too old' "$work/make-bad.log")"
+fi
+
+# Real Debian kernels, when fetched.
+for k in cloud generic; do
+	src="$top/.cache/kernels/vmlinuz-$k"
+	[ -s "$src" ] || { fail "$k: $src is missing (run scripts/fetch-kernels.sh)"; continue; }
+	if "$tool" wrap "$src" -o "$work/$k.pvh"; then
+		check_image "Debian $k kernel" "$work/$k.pvh"
+	else
+		fail "Debian $k kernel wraps"
+	fi
+done
+! grep -q '^fail' "$RESULTS"
