@@ -121,6 +121,17 @@ $(obj)/stub.elf: $(stub-objs) $(obj)/stub.lds
 	 $(LD) -m elf_i386 -static -nostdlib --build-id=none -z noexecstack \
 		-T $(obj)/stub.lds -o $@ $(stub-objs)
 
+# The test-only PVH chain loader (tests/overlap).
+$(obj)/tests/pvhload.elf: $(obj)/tests/overlap/pvhload.o $(obj)/tests/overlap/pvhload.S.o tests/overlap/pvhload.lds
+	$(quiet) LD "tests/pvhload.elf"
+	$(Q)$(LD) -m elf_i386 -static -nostdlib --build-id=none -z noexecstack --no-warn-rwx-segments \
+		-T tests/overlap/pvhload.lds -o $@ $(filter %.o,$^)
+
+$(obj)/tests/overlap/pvhload.S.o: tests/overlap/pvhload.S $(AUTOHEADER)
+	$(quiet) AS "tests/overlap/pvhload.S.o"
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(GUEST_AFLAGS) -c $< -o $@
+
 # --- The host tool ------------------------------------------------------------
 $(obj)/scripts/%.o: scripts/%.c
 	$(quiet) HOSTCC "scripts/$*.o"
@@ -166,7 +177,7 @@ check-tool: $(obj)/pvhstub
 check-boot: all
 	$(Q)tests/boot/run.sh $(obj)
 
-check-overlap: all
+check-overlap: all $(obj)/tests/pvhload.elf
 	$(Q)tests/overlap/run.sh $(obj)
 
 run: deps

@@ -152,12 +152,17 @@ int initrd_build(const struct translate_in *in, const struct hvm_start_info *si,
 				    "initrd [0x%llx, 0x%llx) must move but lies above 4 GiB",
 				    (unsigned long long)rd.start, (unsigned long long)rd.end);
 		where = find_home(in, &mods, out->e820_entries, size, limit);
-		if (!where)
+		if (!where && range_overlaps(rd, window))
 			return translate_fail(out, TE_NO_ROOM,
-				    "initrd [0x%llx, 0x%llx) overlaps the decompression window [0x%llx, 0x%llx) or lies above 0x%llx, and no free RAM below 0x%llx holds 0x%llx bytes",
+				    "initrd [0x%llx, 0x%llx) overlaps the decompression window [0x%llx, 0x%llx), and no free RAM below 0x%llx holds its 0x%llx bytes",
 				    (unsigned long long)rd.start, (unsigned long long)rd.end,
 				    (unsigned long long)window.start, (unsigned long long)window.end,
-				    (unsigned long long)(limit - 1), (unsigned long long)limit,
+				    (unsigned long long)limit, (unsigned long long)size);
+		if (!where)
+			return translate_fail(out, TE_NO_ROOM,
+				    "initrd [0x%llx, 0x%llx) lies above initrd_addr_max 0x%x, and no free RAM below 0x%llx holds its 0x%llx bytes",
+				    (unsigned long long)rd.start, (unsigned long long)rd.end,
+				    bp->hdr.initrd_addr_max, (unsigned long long)limit,
 				    (unsigned long long)size);
 		out->initrd_move.src = rd.start;
 		out->initrd_move.dst = where;

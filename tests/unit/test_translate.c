@@ -550,6 +550,12 @@ static void test_initrd_above_addr_max_moves(void **state)
 	assert_int_equal(run(f), TE_OK);
 	assert_int_equal(f->out.initrd_move.dst, 0x10000000 - 0x100000);
 	assert_true(f->bp.hdr.ramdisk_image + f->bp.hdr.ramdisk_size - 1 <= 0x0fffffff);
+
+	/* Below initrd_addr_max there is only low memory, the stub and the window. */
+	f->hdr.initrd_addr_max = WIN_END + 0xfffff;
+	f->ml[0].size = 0x1000000;
+	expect_error(f, TE_NO_ROOM,
+		     "initrd [0x1f000000, 0x20000000) lies above initrd_addr_max 0x40fffff, and no free RAM below 0x4100000 holds its 0x1000000 bytes");
 }
 
 static void test_initrd_over_stub(void **state)
