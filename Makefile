@@ -161,15 +161,27 @@ deps:
 kernels: deps
 	$(Q)scripts/fetch-kernels.sh
 
+# Every suite runs even when an earlier one fails; the summary decides.
 check: deps
-	$(Q)$(MAKE) --no-print-directory check-unit check-tool
-	$(Q)scripts/fetch-kernels.sh
-	$(Q)$(MAKE) --no-print-directory check-boot check-overlap
+	$(Q)rm -rf $(obj)/tests/results && mkdir -p $(obj)/tests/results
+	$(Q)status=0; \
+	$(MAKE) --no-print-directory check-unit || status=1; \
+	scripts/fetch-kernels.sh || { echo "fail fetching Debian's kernels" >> $(obj)/tests/results/kernels; status=1; }; \
+	$(MAKE) --no-print-directory check-tool || status=1; \
+	$(MAKE) --no-print-directory check-boot || status=1; \
+	$(MAKE) --no-print-directory check-overlap || status=1; \
+	tests/summary.sh $(obj) || status=1; \
+	exit $$status
 
 # The unit tests run twice: plain, and under ASan and UBSan.
 check-unit:
-	$(Q)$(MAKE) --no-print-directory -f tests/unit/Makefile obj=$(obj)/tests/unit srctree=$(srctree) run
-	$(Q)$(MAKE) --no-print-directory -f tests/unit/Makefile obj=$(obj)/tests/unit-san srctree=$(srctree) SANITIZE=1 run
+	$(Q)mkdir -p $(obj)/tests/results && : > $(obj)/tests/results/unit
+	$(Q)status=0; \
+	$(MAKE) --no-print-directory -f tests/unit/Makefile obj=$(obj)/tests/unit srctree=$(srctree) \
+		RESULTS=$(obj)/tests/results/unit run || status=1; \
+	$(MAKE) --no-print-directory -f tests/unit/Makefile obj=$(obj)/tests/unit-san srctree=$(srctree) \
+		RESULTS=$(obj)/tests/results/unit SANITIZE=1 run || status=1; \
+	exit $$status
 
 check-tool: $(obj)/pvhstub
 	$(Q)tests/tool/run.sh $(obj)

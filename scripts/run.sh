@@ -1,0 +1,27 @@
+#!/bin/sh
+# scripts/run.sh BUILD_DIR: boot a Debian kernel through the stub in QEMU.
+# The initrd's init prints /proc/cmdline and the kernel's e820, then powers
+# off.  Environment:
+#   KERNEL=cloud|generic|/path/to/bzImage  (default cloud)
+#   MACHINE=pc|microvm                      (default pc)
+#   APPEND="..."                            extra kernel arguments
+#                                           (pvhstub.debug dumps the zero page,
+#                                           rdshell gives a shell on the console)
+set -eu
+obj=$1
+top=$(cd "$(dirname "$0")/.." && pwd)
+kernel=${KERNEL:-cloud}
+machine=${MACHINE:-pc}
+case "$kernel" in
+cloud|generic) kernel="$top/.cache/kernels/vmlinuz-$kernel" ;;
+esac
+mkdir -p "$obj/run"
+name=$(basename "$kernel")
+"$obj/pvhstub" wrap "$kernel" -o "$obj/run/$name.pvh"
+"$top/scripts/mkinitrd.sh" "$obj/run/initrd.cpio"
+append="console=ttyS0 ${APPEND:-}"
+echo "run: $name.pvh on QEMU $machine, cmdline \"$append\" (Ctrl-A X quits)"
+exec timeout --foreground 600 qemu-system-x86_64 -M "$machine" -m 512 \
+	-icount shift=0,sleep=off -display none -no-reboot -serial mon:stdio \
+	-device isa-debug-exit,iobase=0xf4,iosize=4 \
+	-kernel "$obj/run/$name.pvh" -initrd "$obj/run/initrd.cpio" -append "$append"
