@@ -19,7 +19,7 @@ mkdir -p "$obj/run"
 name=$(basename "$kernel")
 "$obj/pvhstub" wrap "$kernel" -o "$obj/run/$name.pvh"
 "$top/scripts/mkinitrd.sh" "$obj/run/initrd.cpio"
-append="console=ttyS0 ${APPEND:-}"
+append="console=ttyS0${APPEND:+ $APPEND}"
 echo "run: $name.pvh on QEMU $machine, cmdline \"$append\" (Ctrl-A X quits)"
 exec timeout --foreground 600 qemu-system-x86_64 -M "$machine" -m 512 \
 	-icount shift=0,sleep=off -display none -no-reboot -serial mon:stdio \
