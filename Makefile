@@ -35,7 +35,7 @@ GUEST_CFLAGS := -m32 -march=i686 -Os -std=gnu11 \
 	-ffreestanding -fno-pic -fno-pie -fno-stack-protector -fno-common \
 	-fno-asynchronous-unwind-tables -fno-unwind-tables -mno-red-zone \
 	-mgeneral-regs-only -fno-jump-tables \
-	$(call cc-option,-fcf-protection=none) \
+	$(call cc-option,-fcf-protection=none) $(call cc-option,--param=min-pagesize=0) \
 	-Wall -Wextra -Werror -Wno-address-of-packed-member \
 	-nostdinc -isystem $(shell $(CC) -print-file-name=include) -idirafter /usr/include \
 	-I$(srctree)/include -include $(AUTOHEADER) -MMD -MP
@@ -60,7 +60,7 @@ tool-objs := $(addprefix $(obj)/,$(tool-y))
 PAYLOAD_IMAGE := $(if $(PAYLOAD),$(obj)/$(notdir $(PAYLOAD)).pvh)
 
 .PHONY: all defconfig olddefconfig oldconfig menuconfig savedefconfig clean distclean \
-	check check-unit check-tool check-boot check-overlap run deps kernels help
+	check check-unit check-tool check-boot check-overlap check-probe run deps kernels help
 .DEFAULT_GOAL := all
 
 all: $(obj)/stub.elf $(obj)/pvhstub $(PAYLOAD_IMAGE)
@@ -132,6 +132,25 @@ $(obj)/tests/overlap/pvhload.S.o: tests/overlap/pvhload.S $(AUTOHEADER)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(GUEST_AFLAGS) -c $< -o $@
 
+# The probe kernel (tests/probe): a real bzImage of our own.
+probe-objs := $(addprefix $(obj)/,tests/probe/head.o tests/probe/probe.o translate/format.o entry/string.o)
+
+$(obj)/tests/probe/setup.elf: $(obj)/tests/probe/setup.o tests/probe/setup.lds
+	$(quiet) LD "tests/probe/setup.elf"
+	$(Q)$(LD) -m elf_i386 -static -nostdlib --build-id=none -T tests/probe/setup.lds -o $@ $<
+
+$(obj)/tests/probe/probe32.elf: $(probe-objs) tests/probe/probe.lds
+	$(quiet) LD "tests/probe/probe32.elf"
+	$(Q)$(LD) -m elf_i386 -static -nostdlib --build-id=none -z noexecstack --no-warn-rwx-segments \
+		-T tests/probe/probe.lds -o $@ $(probe-objs)
+
+$(obj)/tests/probe.bzImage: $(obj)/tests/probe/setup.elf $(obj)/tests/probe/probe32.elf tests/probe/mkprobe.py
+	$(quiet) MKPROBE "tests/probe.bzImage"
+	$(Q)objcopy -O binary $(obj)/tests/probe/setup.elf $(obj)/tests/probe/setup.bin
+	$(Q)objcopy -O binary $(obj)/tests/probe/probe32.elf $(obj)/tests/probe/probe32.bin
+	$(Q)python3 tests/probe/mkprobe.py $(obj)/tests/probe/setup.bin $(obj)/tests/probe/probe32.bin \
+		$$(( 0x$$(nm $(obj)/tests/probe/probe32.elf | awk '$$3 == "_probe_end" { print $$1 }') - 0x400000 )) $@
+
 # --- The host tool ------------------------------------------------------------
 $(obj)/scripts/%.o: scripts/%.c
 	$(quiet) HOSTCC "scripts/$*.o"
@@ -170,6 +189,7 @@ check: deps
 	$(MAKE) --no-print-directory check-tool || status=1; \
 	$(MAKE) --no-print-directory check-boot || status=1; \
 	$(MAKE) --no-print-directory check-overlap || status=1; \
+	$(MAKE) --no-print-directory check-probe || status=1; \
 	tests/summary.sh $(obj) || status=1; \
 	exit $$status
 
@@ -188,6 +208,9 @@ check-tool: $(obj)/pvhstub
 
 check-boot: all
 	$(Q)tests/boot/run.sh $(obj)
+
+check-probe: all $(obj)/tests/probe.bzImage
+	$(Q)tests/probe/run.sh $(obj)
 
 check-overlap: all $(obj)/tests/pvhload.elf
 	$(Q)tests/overlap/run.sh $(obj)

@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Compare two probe dumps, or a probe dump with the loader's memmap.
+
+  compare.py native NATIVE.log PVH.log   the same boot, native and through the stub
+  compare.py memmap PVH.log              the probe's e820 against the memmap the
+                                         stub printed (pvhstub.debug)
+
+Every "probe: KEY VALUE" line must be equal on both sides, except:
+
+  allowed differences (what PVH and native loaders legitimately do differently):
+    type_of_loader          QEMU's native loader says 0xb0; the stub 0xff (0x90 on Xen)
+    hardware_subarch(_data) the stub's subarch policy (Xen when on Xen)
+    the ISA hole            the stub reserves [0xa0000, 0x100000) as Linux's PVH entry does;
+                            the native e820 is compared after the same rule (tests/e820.py)
+  placement (addresses each loader picks; their contents are compared instead):
+    zero_page, code32_start, cmdline_addr, initrd_addr, acpi_rsdp_addr (the native
+    loader leaves it 0 and the RSDP is found by scanning; "rsdp" must match)
+
+Each difference found is printed with its name; an unexplained one fails.
+"""
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from e820 import isa_rule, sanitize, show  # noqa: E402
+
+ALLOWED = {"type_of_loader", "hardware_subarch", "hardware_subarch_data",
+           "hardware_subarch_data_magic"}
+PLACEMENT = {"begin", "code32_start", "cmdline_addr", "initrd_addr", "acpi_rsdp_addr"}
+DERIVED = {"e820_entries"}      # compared through the e820 list itself
+
+
+def parse(path):
+    text = open(path, errors="replace").read().replace("\r", "")
+    lines = re.findall(r"^probe: (.*)$", text, re.M)
+    if not lines or lines[0].split()[0] != "begin" or lines[-1] != "end":
+        sys.exit("FAIL: %s holds no complete probe dump" % path)
+    fields, e820, setup_data = {}, [], []
+    for line in lines[1:-1]:
+        key, _, value = line.partition(" ")
+        if key == "e820":
+            a, s, t = value.split()
+            e820.append((int(a, 16), int(a, 16) + int(s, 16), int(t)))
+        elif key == "setup_data":
+            setup_data.append(value)
+        elif key == "hdr":
+            fields["hdr " + value.split()[0]] = value
+        else:
+            fields[key] = value
+    memmap = [(int(a, 16), int(a, 16) + int(s, 16), int(t)) for a, s, t in re.findall(
+        r"pvhstub:   memmap\[\d+\] addr 0x([0-9a-f]+) size 0x([0-9a-f]+) type (\d+)", text)]
+    return fields, e820, setup_data, memmap
+
+
+def main():
+    failed = 0
+
+    def verdict(ok, what):
+        nonlocal failed
+        print(("PASS: " if ok else "FAIL: ") + what)
+        failed += 0 if ok else 1
+
+    if sys.argv[1] == "memmap":
+        _, e820, _, memmap = parse(sys.argv[2])
+        verdict(bool(memmap), "the stub printed the loader's memmap")
+        want = sanitize(isa_rule(memmap))
+        got = sanitize(e820)
+        verdict(got == want, "the probe's e820 equals the loader's memmap after the ISA-hole rule")
+        if got != want:
+            print("  probe:\n%s\n  memmap:\n%s" % (show(got), show(want)))
+        return 1 if failed else 0
+
+    nf, ne, ns, _ = parse(sys.argv[2])
+    pf, pe, ps, _ = parse(sys.argv[3])
+    for key in sorted(set(nf) | set(pf)):
+        n, p = nf.get(key, "(absent)"), pf.get(key, "(absent)")
+        if n == p or key in DERIVED:
+            continue
+        if key in ALLOWED:
+            print("allowed difference: %s: native %s, pvh %s" % (key, n, p))
+        elif key in PLACEMENT:
+            print("placement: %s: native %s, pvh %s" % (key, n, p))
+        else:
+            verdict(False, "unexplained difference: %s: native %s, pvh %s" % (key, n, p))
+    keys = ["cmdline", "initrd_size", "rsdp", "loadflags"]
+    if int(nf.get("initrd_size", "0"), 16):
+        keys.append("initrd_fnv1a")     # only printed when there is an initrd
+    for key in keys:
+        verdict(key in nf and nf.get(key) == pf.get(key), "%s matches (%s)" % (key, nf.get(key, "absent")[:60]))
+    verdict(ns == ps, "setup_data chains match (%s)" % (ns or "none"))
+    if ne != pe:
+        print("allowed difference: the ISA hole: native e820 has %d entries, pvh %d" % (len(ne), len(pe)))
+    verdict(isa_rule(ne) == pe, "the e820 matches, after the ISA-hole rule (%d entries)" % len(pe))
+    if isa_rule(ne) != pe:
+        print("  native after the rule:\n%s\n  pvh:\n%s" % (show(isa_rule(ne)), show(pe)))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

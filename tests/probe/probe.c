@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The probe's dump: a canonical, line-based picture of the zero page it
+ * was handed, on port 0xe9 and COM1, then isa-debug-exit.  Both boot paths
+ * (native and PVH) run this same code, so their dumps can be diffed.
+ * Every line is "probe: KEY VALUE"; tests/probe/compare.py reads them.
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include "bootparam.h"
+#include "translate.h"
+#include "probe.h"
+
+#define COM1 0x3f8
+
+void probe_main(const struct boot_params *bp) __attribute__((noreturn));
+
+static inline void outb(uint16_t port, uint8_t v)
+{
+	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+
+	asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static void com1_putc(char c)
+{
+	for (int spin = 0; spin < 100000 && !(inb(COM1 + 5) & 0x20); spin++)
+		;
+	outb(COM1, c);
+}
+
+static void putc_all(char c)
+{
+	outb(0xe9, c);
+	if (c == '\n')
+		com1_putc('\r');
+	com1_putc(c);
+}
+
+static void puts_all(const char *s)
+{
+	while (*s)
+		putc_all(*s++);
+}
+
+static void out(const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vformat(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	puts_all(line);
+}
+
+static uint32_t fnv1a(const uint8_t *p, uint32_t n)
+{
+	uint32_t h = 0x811c9dc5;
+
+	while (n--)
+		h = (h ^ *p++) * 0x01000193;
+	return h;
+}
+
+static bool rsdp_at(uint32_t a)
+{
+	const uint8_t *p = (const uint8_t *)(uintptr_t)a;
+	uint8_t sum = 0;
+
+	for (int i = 0; i < 8; i++)
+		if (p[i] != "RSD PTR "[i])
+			return false;
+	for (int i = 0; i < 20; i++)
+		sum += p[i];
+	return sum == 0;
+}
+
+/* Where a kernel finds the RSDP without acpi_rsdp_addr: EBDA, then BIOS ROM. */
+static uint32_t rsdp_scan(void)
+{
+	const volatile uint16_t *bda_ebda = (const volatile uint16_t *)(uintptr_t)0x40e;
+	uint32_t ebda = (uint32_t)*bda_ebda << 4;
+
+	if (ebda >= 0x80000 && ebda < 0xa0000)
+		for (uint32_t a = ebda; a < ebda + 1024; a += 16)
+			if (rsdp_at(a))
+				return a;
+	for (uint32_t a = 0xe0000; a < 0x100000; a += 16)
+		if (rsdp_at(a))
+			return a;
+	return 0;
+}
+
+static void dump_e820(const struct boot_e820_entry *e, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		out("probe: e820 0x%llx 0x%llx %u\n", (unsigned long long)e[i].addr,
+		    (unsigned long long)e[i].size, e[i].type);
+}
+
+void probe_main(const struct boot_params *bp)
+{
+	const struct setup_header *h = &bp->hdr;
+	uint64_t cmdline = h->cmd_line_ptr | (uint64_t)bp->ext_cmd_line_ptr << 32;
+	uint64_t rd = h->ramdisk_image | (uint64_t)bp->ext_ramdisk_image << 32;
+	uint64_t rd_size = h->ramdisk_size | (uint64_t)bp->ext_ramdisk_size << 32;
+	uint64_t sd = h->setup_data;
+
+	/* COM1: 115200 8N1. */
+	outb(COM1 + 1, 0);
+	outb(COM1 + 3, 0x80);
+	outb(COM1, 1);
+	outb(COM1 + 1, 0);
+	outb(COM1 + 3, 3);
+
+	out("probe: begin zero_page 0x%x\n", (unsigned int)(uintptr_t)bp);
+	out("probe: hdr version 0x%x xloadflags 0x%x kernel_alignment 0x%x relocatable %u\n",
+	    h->version, h->xloadflags, h->kernel_alignment, h->relocatable_kernel);
+	out("probe: hdr pref_address 0x%llx init_size 0x%x cmdline_size %u initrd_addr_max 0x%x\n",
+	    (unsigned long long)h->pref_address, h->init_size, h->cmdline_size, h->initrd_addr_max);
+	out("probe: type_of_loader 0x%x\n", h->type_of_loader);
+	out("probe: loadflags 0x%x\n", h->loadflags);
+	out("probe: code32_start 0x%x\n", h->code32_start);
+	out("probe: hardware_subarch %u\n", h->hardware_subarch);
+	out("probe: hardware_subarch_data 0x%llx\n", (unsigned long long)h->hardware_subarch_data);
+	if (h->hardware_subarch_data && h->hardware_subarch_data < 0x100000000ULL)
+		out("probe: hardware_subarch_data_magic 0x%x\n",
+		    *(const uint32_t *)(uintptr_t)h->hardware_subarch_data);
+
+	out("probe: cmdline_addr 0x%llx\n", (unsigned long long)cmdline);
+	puts_all("probe: cmdline \"");
+	if (cmdline && cmdline < 0x100000000ULL)
+		puts_all((const char *)(uintptr_t)cmdline);
+	puts_all("\"\n");
+
+	out("probe: initrd_addr 0x%llx\n", (unsigned long long)rd);
+	out("probe: initrd_size 0x%llx\n", (unsigned long long)rd_size);
+	if (rd && rd + rd_size <= 0x100000000ULL && rd_size <= PROBE_RDSUM_MAX)
+		out("probe: initrd_fnv1a 0x%08x\n",
+		    fnv1a((const uint8_t *)(uintptr_t)rd, (uint32_t)rd_size));
+
+	out("probe: acpi_rsdp_addr 0x%llx\n", (unsigned long long)bp->acpi_rsdp_addr);
+	out("probe: rsdp 0x%llx\n", bp->acpi_rsdp_addr ? (unsigned long long)bp->acpi_rsdp_addr :
+	    (unsigned long long)rsdp_scan());
+
+	out("probe: e820_entries %u\n", bp->e820_entries);
+	dump_e820(bp->e820_table, bp->e820_entries);
+	for (int guard = 0; sd && sd < 0x100000000ULL && guard < 32; guard++) {
+		const struct setup_data *s = (const void *)(uintptr_t)sd;
+
+		out("probe: setup_data type %u len %u\n", s->type, s->len);
+		if (s->type == SETUP_E820_EXT)
+			dump_e820((const void *)s->data, s->len / sizeof(struct boot_e820_entry));
+		sd = s->next;
+	}
+	out("probe: end\n");
+
+	outb(0xf4, PROBE_EXIT_VALUE);
+	for (;;)
+		asm volatile("cli; hlt");
+}

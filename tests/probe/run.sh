@@ -1,0 +1,88 @@
+#!/bin/sh
+# Native versus PVH: the probe kernel booted natively (QEMU's Linux loader,
+# SeaBIOS) and through the stub must see the same zero page, but for the
+# differences compare.py names.  Then the same for a real Debian kernel.
+#   tests/probe/run.sh BUILD_DIR
+set -u
+obj=$1
+top=$(cd "$(dirname "$0")/../.." && pwd)
+out="$obj/tests/probe-runs"
+RESULTS="$obj/tests/results/probe"
+mkdir -p "$out" "$obj/tests/results"
+: > "$RESULTS"
+. "$top/tests/lib.sh"
+need qemu-system-x86_64 python3 timeout || exit 1
+
+probe="$obj/tests/probe.bzImage"
+"$obj/pvhstub" wrap "$probe" -o "$out/probe.pvh" || { fail "probe: wrap"; exit 1; }
+python3 -c "import random,sys; sys.stdout.buffer.write(random.Random(7).randbytes(300000))" > "$out/initrd.bin"
+
+# compare_dumps NAME QEMU_ARGS...: boot natively and through the stub, diff.
+compare_dumps() {
+	name=$1
+	shift
+	qemu_boot "$out/$name-native.log" 60 -M pc "$@" -kernel "$probe"
+	rc_native=$QEMU_RC
+	qemu_boot "$out/$name-pvh.log" 60 -M pc "$@" -kernel "$out/probe.pvh"
+	if [ "$rc_native" != 33 ] || [ "$QEMU_RC" != 33 ]; then
+		fail "probe $name: want both boots to end through isa-debug-exit (33), got native $rc_native, pvh $QEMU_RC"
+		log_tail "$out/$name-native.log"
+		log_tail "$out/$name-pvh.log"
+	elif python3 "$top/tests/probe/compare.py" native "$out/$name-native.log" "$out/$name-pvh.log" > "$out/$name.diff"; then
+		sed 's/^/    /' "$out/$name.diff"
+		pass "probe $name: native and PVH zero pages agree but for the named differences"
+	else
+		sed 's/^/    /' "$out/$name.diff"
+		fail "probe $name: native and PVH zero pages differ"
+	fi
+}
+
+args='console=ttyS0 probe "quoted arg" x=1'
+long="$args $(python3 -c "print(' '.join('opt%04d=%s' % (i, 'v' * 6) for i in range(130)))")"
+compare_dumps 128M -m 128 -initrd "$out/initrd.bin" -append "$args"
+compare_dumps 1G -m 1024 -initrd "$out/initrd.bin" -append "$args"
+compare_dumps 5G -m 5120 -initrd "$out/initrd.bin" -append "$args"
+compare_dumps long-cmdline -m 1024 -initrd "$out/initrd.bin" -append "$long"
+compare_dumps no-initrd -m 256 -append "$args"
+
+# The probe under PVH on microvm: its e820 is the memmap QEMU passed.
+log="$out/microvm.log"
+qemu_boot "$log" 60 -M microvm -m 512 -kernel "$out/probe.pvh" -initrd "$out/initrd.bin" \
+	-append "$args pvhstub.debug"
+if [ "$QEMU_RC" != 33 ]; then
+	fail "probe microvm: want an isa-debug-exit (33), got $QEMU_RC"
+	log_tail "$log"
+elif python3 "$top/tests/probe/compare.py" memmap "$log" > "$log.check"; then
+	pass "probe microvm: the zero page's e820 is QEMU's memmap"
+else
+	sed 's/^/    /' "$log.check"
+	fail "probe microvm: the zero page's e820 is QEMU's memmap"
+fi
+
+# A real kernel, natively and through the stub.
+kernel="$top/.cache/kernels/vmlinuz-cloud"
+if [ ! -s "$kernel" ]; then
+	fail "linux native vs PVH: $kernel is missing (run scripts/fetch-kernels.sh)"
+else
+	"$obj/pvhstub" wrap "$kernel" -o "$out/cloud.pvh"
+	"$top/scripts/mkinitrd.sh" "$out/initrd.cpio" 4
+	cmdline='console=ttyS0 panic=-1 native=vs-pvh'
+	qemu_boot "$out/linux-native.log" 180 -M pc -m 512 -icount shift=0,sleep=off \
+		-kernel "$kernel" -initrd "$out/initrd.cpio" -append "$cmdline"
+	rc_native=$QEMU_RC
+	qemu_boot "$out/linux-pvh.log" 180 -M pc -m 512 -icount shift=0,sleep=off \
+		-kernel "$out/cloud.pvh" -initrd "$out/initrd.cpio" -append "$cmdline"
+	if [ "$rc_native" = 124 ] || [ "$QEMU_RC" = 124 ]; then
+		fail "linux native vs PVH: a boot timed out (native $rc_native, pvh $QEMU_RC)"
+		log_tail "$out/linux-native.log"
+		log_tail "$out/linux-pvh.log"
+	elif python3 "$top/tests/probe/linux_compare.py" "$out/linux-native.log" "$out/linux-pvh.log" "$cmdline" > "$out/linux.check"; then
+		sed 's/^/    /' "$out/linux.check"
+		pass "linux native vs PVH: the Debian cloud kernel reports the same boot"
+	else
+		sed 's/^/    /' "$out/linux.check"
+		fail "linux native vs PVH: the Debian cloud kernel reports different boots"
+		log_tail "$out/linux-pvh.log"
+	fi
+fi
+! grep -q '^fail' "$RESULTS"
