@@ -48,7 +48,7 @@ HOSTCFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-address-of-packed-member \
 # The stub: Kbuild-style object lists.
 obj-y := entry/head.o entry/info.o entry/main.o entry/string.o entry/panic.o entry/dump.o
 obj-y += entry/console.o
-obj-y += xen/cpuid.o
+obj-y += xen/cpuid.o xen/hypercall.o
 obj-y += translate/format.o translate/e820.o translate/cmdline.o translate/initrd.o
 obj-y += translate/bootparams.o
 stub-objs := $(addprefix $(obj)/,$(obj-y))
@@ -60,7 +60,7 @@ tool-objs := $(addprefix $(obj)/,$(tool-y))
 PAYLOAD_IMAGE := $(if $(PAYLOAD),$(obj)/$(notdir $(PAYLOAD)).pvh)
 
 .PHONY: all defconfig olddefconfig oldconfig menuconfig savedefconfig clean distclean \
-	check check-unit check-tool check-boot check-overlap check-probe run deps kernels help
+	check check-unit check-tool check-boot check-overlap check-probe check-xen run deps kernels help
 .DEFAULT_GOAL := all
 
 all: $(obj)/stub.elf $(obj)/pvhstub $(PAYLOAD_IMAGE)
@@ -190,6 +190,7 @@ check: deps
 	$(MAKE) --no-print-directory check-boot || status=1; \
 	$(MAKE) --no-print-directory check-overlap || status=1; \
 	$(MAKE) --no-print-directory check-probe || status=1; \
+	$(MAKE) --no-print-directory check-xen || status=1; \
 	tests/summary.sh $(obj) || status=1; \
 	exit $$status
 
@@ -211,6 +212,10 @@ check-boot: all
 
 check-probe: all $(obj)/tests/probe.bzImage
 	$(Q)tests/probe/run.sh $(obj)
+
+check-xen: all $(obj)/tests/probe.bzImage
+	$(Q)scripts/fetch-xen.sh
+	$(Q)tests/xen/run.sh $(obj)
 
 check-overlap: all $(obj)/tests/pvhload.elf
 	$(Q)tests/overlap/run.sh $(obj)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The early console: port 0xe9 (QEMU debugcon; Xen prints it for HVM and
- * PVH guests) and COM1, each chosen in Kconfig.
+ * PVH guests) and COM1, each chosen in Kconfig.  In a privileged Xen
+ * domain, Xen's console_io hypercall takes the place of port 0xe9.
  */
 #include "kconfig.h"
 #include "stub.h"
@@ -18,6 +19,13 @@
 #define UART_LSR	5
 #define UART_LSR_THRE	0x20
 #define UART_SPIN_MAX	100000	/* No UART, or a stuck one: give up waiting. */
+
+static bool use_xen_console;
+
+void console_use_xen(void)
+{
+	use_xen_console = true;
+}
 
 void console_init(void)
 {
@@ -41,24 +49,22 @@ static void com1_putc(char c)
 	outb(COM1 + UART_THR, c);
 }
 
-static void console_putc(char c)
-{
-	if (IS_ENABLED(CONFIG_CONSOLE_E9))
-		outb(0xe9, c);
-	if (IS_ENABLED(CONFIG_CONSOLE_COM1)) {
-		if (c == '\n')
-			com1_putc('\r');
-		com1_putc(c);
-	}
-}
-
 void vprintk(const char *fmt, va_list ap)
 {
 	char line[320];
+	int len = vformat(line, sizeof(line), fmt, ap);
 
-	vformat(line, sizeof(line), fmt, ap);
-	for (const char *p = line; *p; p++)
-		console_putc(*p);
+	if (use_xen_console)
+		xen_console_write(line, len);
+	for (const char *p = line; *p; p++) {
+		if (IS_ENABLED(CONFIG_CONSOLE_E9) && !use_xen_console)
+			outb(0xe9, *p);
+		if (IS_ENABLED(CONFIG_CONSOLE_COM1)) {
+			if (*p == '\n')
+				com1_putc('\r');
+			com1_putc(*p);
+		}
+	}
 }
 
 void printk(const char *fmt, ...)

@@ -59,15 +59,22 @@ void dump_zero_page(const struct boot_params *bp)
 }
 
 /* The loader's start_info as it came; call it only after translation succeeded. */
-void dump_start_info(const struct hvm_start_info *si)
+void dump_start_info(const struct hvm_start_info *si, const struct boot_e820_entry *fw_map,
+		     uint32_t fw_entries)
 {
 	const struct hvm_memmap_table_entry *mm = (const void *)(uintptr_t)si->memmap_paddr;
 
 	printk("pvhstub: start_info v%u: flags 0x%x, nr_modules %u, modlist 0x%llx, cmdline 0x%llx, rsdp 0x%llx\n",
 	       si->version, si->flags, si->nr_modules, (unsigned long long)si->modlist_paddr,
 	       (unsigned long long)si->cmdline_paddr, (unsigned long long)si->rsdp_paddr);
-	if (si->version < 1 || !si->memmap_paddr)
+	if (si->version < 1 || !si->memmap_paddr || !si->memmap_entries) {
+		printk("pvhstub:   memmap from XENMEM_memory_map, %u entries\n", fw_entries);
+		for (uint32_t i = 0; fw_map && i < fw_entries; i++)
+			printk("pvhstub:   memmap[%u] addr 0x%llx size 0x%llx type %u\n", i,
+			       (unsigned long long)fw_map[i].addr, (unsigned long long)fw_map[i].size,
+			       fw_map[i].type);
 		return;
+	}
 	printk("pvhstub:   memmap at 0x%llx, %u entries\n", (unsigned long long)si->memmap_paddr,
 	       si->memmap_entries);
 	for (uint32_t i = 0; i < si->memmap_entries; i++)

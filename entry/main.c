@@ -8,6 +8,7 @@
 #include "kconfig.h"
 #include "stub.h"
 #include "translate.h"
+#include "xenpub.h"
 
 static struct boot_params zero_page __attribute__((aligned(4096)));
 static char cmdline_buf[STUB_CMDLINE_SIZE];
@@ -16,6 +17,7 @@ static uint8_t e820_ext_buf[sizeof(struct setup_data) +
 	__attribute__((aligned(8)));
 static struct hvm_start_info start_info_copy __attribute__((aligned(8)));
 static struct boot_e820_entry e820_work[STUB_E820_WORK];
+static struct boot_e820_entry xen_map[STUB_MAX_E820];
 
 /* Paging is off: guest memory is ours to read, below 4 GiB. */
 static void *identity_map(const struct guest_mem *mem, uint64_t paddr, uint64_t len)
@@ -53,8 +55,38 @@ static void report_warnings(const struct translate_out *out, const struct boot_p
 	if (out->warnings & TW_RSDP_UNSUPPORTED)
 		printk("pvhstub: warning: boot protocol %x.%02x has no acpi_rsdp_addr; RSDP not passed\n",
 		       bp->hdr.version >> 8, bp->hdr.version & 0xff);
+	if (out->warnings & TW_BAD_OPTION)
+		printk("pvhstub: warning: pvhstub.subarch= takes xen, pc or auto; ignored\n");
 	if (out->warnings & TW_FUTURE_VERSION)
 		printk("pvhstub: note: start_info v%u; using the v1 fields\n", out->version);
+}
+
+/*
+ * On Xen: hypercalls, and what they are needed for.  A privileged domain
+ * writes to Xen's console; a start_info without a memmap (Xen's PVH dom0
+ * gets v0) takes the map from XENMEM_memory_map.  The start_info is only
+ * peeked at here; the translator validates it.
+ */
+static void xen_setup(uint32_t base, struct translate_in *in)
+{
+	const struct hvm_start_info *si =
+		identity_map(in->mem, in->start_info_paddr, START_INFO_V0_SIZE);
+	int n;
+
+	if (!xen_hypercall_init(base) || !si || si->magic != XEN_HVM_START_MAGIC_VALUE)
+		return;
+	if (si->flags & SIF_PRIVILEGED)
+		console_use_xen();
+	if (si->version >= 1 && identity_map(in->mem, in->start_info_paddr, START_INFO_V1_SIZE) &&
+	    si->memmap_paddr && si->memmap_entries)
+		return;
+	n = xen_memory_map(xen_map, STUB_MAX_E820);
+	if (n < 0) {
+		printk("pvhstub: XENMEM_memory_map failed: %d\n", n);
+		return;
+	}
+	in->fw_map = xen_map;
+	in->fw_map_entries = (uint32_t)n;
 }
 
 void stub_main(uint32_t start_info_paddr) __attribute__((noreturn));
@@ -79,6 +111,8 @@ void stub_main(uint32_t start_info_paddr)
 	int err;
 
 	console_init();
+	if (xen_base)
+		xen_setup(xen_base, &in);
 	printk("pvhstub: PVH entry, start_info at 0x%x%s\n", start_info_paddr,
 	       in.xen ? ", on Xen" : "");
 
@@ -96,7 +130,7 @@ void stub_main(uint32_t start_info_paddr)
 			(const void *)(uintptr_t)out.initrd_move.src, out.initrd_move.size);
 	}
 	if (out.debug) {
-		dump_start_info(&start_info_copy);
+		dump_start_info(&start_info_copy, in.fw_map, in.fw_map_entries);
 		dump_zero_page(bp);
 	}
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * panic(): say why on every console, then stop cleanly: QEMU's
- * isa-debug-exit if it is there, then cli; hlt for good.  Never a triple
+ * panic(): say why on every console, then stop cleanly: a Xen
+ * SCHEDOP_shutdown(crash) on Xen, QEMU's isa-debug-exit if it is there,
+ * then cli; hlt for good.  Never a triple
  * fault, never a silent halt.
  */
 #include "kconfig.h"
@@ -17,6 +18,8 @@ void panic(const char *fmt, ...)
 	va_end(ap);
 	printk("\npvhstub: cannot boot the kernel; stopping.\n");
 
+	/* On Xen, tell the toolstack we crashed; elsewhere this does nothing. */
+	xen_crash();
 	if (IS_ENABLED(CONFIG_DEBUG_EXIT))
 		outb(CONFIG_DEBUG_EXIT_PORT, PANIC_DEBUG_EXIT_VALUE);
 	for (;;)

@@ -27,8 +27,15 @@ static inline uint8_t inb(uint16_t port)
 	return v;
 }
 
+static inline void cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
+{
+	asm volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "0"(leaf), "2"(0));
+}
+
 /* entry/console.c */
 void console_init(void);
+/* Send the console to Xen's console_io instead of port 0xe9 (privileged domains). */
+void console_use_xen(void);
 void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vprintk(const char *fmt, va_list ap);
 
@@ -38,10 +45,17 @@ void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)))
 /* entry/dump.c */
 void dump_zero_page(const struct boot_params *bp);
 struct hvm_start_info;
-void dump_start_info(const struct hvm_start_info *si);
+void dump_start_info(const struct hvm_start_info *si, const struct boot_e820_entry *fw_map,
+		     uint32_t fw_entries);
 
 /* xen/cpuid.c: the base leaf of Xen's CPUID range, or 0 when not on Xen. */
 uint32_t xen_cpuid_base(void);
+
+/* xen/hypercall.c */
+bool xen_hypercall_init(uint32_t cpuid_base);
+int xen_memory_map(struct boot_e820_entry *buf, uint32_t max);
+void xen_console_write(const char *s, uint32_t len);
+void xen_crash(void);
 
 /* entry/head.S */
 void handoff32(const struct boot_params *bp, uint32_t entry) __attribute__((noreturn));

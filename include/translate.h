@@ -74,6 +74,7 @@ struct translate_in {
 #define TW_EMPTY_INITRD		(1 << 2)
 #define TW_RSDP_UNSUPPORTED	(1 << 3)	/* Protocol < 2.14 drops it. */
 #define TW_FUTURE_VERSION	(1 << 4)
+#define TW_BAD_OPTION		(1 << 5)	/* pvhstub.subarch= with a bad value */
 
 struct translate_out {
 	uint32_t warnings;		/* TW_* */
@@ -82,6 +83,7 @@ struct translate_out {
 	uint32_t nr_modules;
 	uint32_t e820_entries;		/* Total, zero page plus setup_data. */
 	bool debug;			/* "pvhstub.debug" was on the cmdline. */
+	int subarch;			/* pvhstub.subarch=: a subarch_policy, or -1 */
 	struct {			/* The caller moves the initrd: */
 		uint64_t src, dst, size;	/* size 0: no move. */
 	} initrd_move;

@@ -50,9 +50,10 @@ static int read_start_info(const struct translate_in *in, struct hvm_start_info 
 	return TE_OK;
 }
 
-static bool want_xen_subarch(const struct translate_in *in, const struct boot_params *bp)
+static bool want_xen_subarch(const struct translate_in *in, const struct boot_params *bp,
+			     const struct translate_out *out)
 {
-	switch (in->subarch) {
+	switch (out->subarch >= 0 ? (enum subarch_policy)out->subarch : in->subarch) {
 	case SUBARCH_FORCE_PC:
 		return false;
 	case SUBARCH_FORCE_XEN:
@@ -70,6 +71,7 @@ int translate_start_info(const struct translate_in *in, struct boot_params *bp,
 	int err;
 
 	zero_bytes(out, sizeof(*out));
+	out->subarch = -1;
 	if (pi->magic != PVHSTUB_INFO_MAGIC || pi->version != PVHSTUB_INFO_VERSION ||
 	    pi->setup_hdr_len < offsetof(struct setup_header, handover_offset) ||
 	    pi->setup_hdr_len > SETUP_HDR_MAX)
@@ -98,7 +100,7 @@ int translate_start_info(const struct translate_in *in, struct boot_params *bp,
 			out->warnings |= TW_RSDP_UNSUPPORTED;
 	}
 
-	if (want_xen_subarch(in, bp)) {
+	if (want_xen_subarch(in, bp, out)) {
 		bp->hdr.hardware_subarch = X86_SUBARCH_XEN;
 		bp->hdr.hardware_subarch_data = in->start_info.paddr;
 	} else {

@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: MIT
 /*
  * The command line: copied into the stub's own buffer (so the decompressor
- * cannot clobber it), with our own "pvhstub.debug" option taken out, and
- * truncated to the kernel's cmdline_size.
+ * cannot clobber it), with our own options (pvhstub.debug, pvhstub.subarch=)
+ * taken out, and truncated to the kernel's cmdline_size.
  */
 #include "translate.h"
 
-#define DEBUG_OPTION		"pvhstub.debug"
-#define DEBUG_OPTION_LEN	(sizeof(DEBUG_OPTION) - 1)
+/* Our own options: taken out of the command line the kernel sees. */
+static const struct {
+	const char *name;
+	bool takes_value;
+} stub_options[] = {
+	{ "pvhstub.debug", false },	/* Print the zero page. */
+	{ "pvhstub.subarch", true },	/* =xen|pc: override the subarch policy. */
+};
 
 static bool is_space(char c)
 {
@@ -34,25 +40,54 @@ static int64_t scan_length(const struct guest_mem *mem, uint64_t paddr)
 	return -1;
 }
 
-static bool is_debug_option(const char *tok, uint32_t n)
+static bool equals(const char *s, uint32_t n, const char *word)
 {
 	uint32_t i;
 
-	if (n < DEBUG_OPTION_LEN)
-		return false;
-	for (i = 0; i < DEBUG_OPTION_LEN; i++)
-		if (tok[i] != DEBUG_OPTION[i])
+	for (i = 0; i < n && word[i]; i++)
+		if (s[i] != word[i])
 			return false;
-	return n == DEBUG_OPTION_LEN || tok[DEBUG_OPTION_LEN] == '=';
+	return i == n && !word[i];
+}
+
+/* Is tok one of our options?  If so, act on it. */
+static bool take_stub_option(const char *tok, uint32_t n, struct translate_out *out)
+{
+	for (uint32_t k = 0; k < sizeof(stub_options) / sizeof(stub_options[0]); k++) {
+		const char *name = stub_options[k].name;
+		uint32_t len = 0;
+
+		while (name[len])
+			len++;
+		if (n < len || !equals(tok, len, name) || (n > len && tok[len] != '='))
+			continue;
+		if (k == 0) {
+			out->debug = true;
+		} else {
+			const char *v = tok + len + 1;
+			uint32_t vn = n > len ? n - len - 1 : 0;
+
+			if (equals(v, vn, "xen"))
+				out->subarch = SUBARCH_FORCE_XEN;
+			else if (equals(v, vn, "pc"))
+				out->subarch = SUBARCH_FORCE_PC;
+			else if (equals(v, vn, "auto"))
+				out->subarch = SUBARCH_AUTO;
+			else
+				out->warnings |= TW_BAD_OPTION;
+		}
+		return true;
+	}
+	return false;
 }
 
 /*
  * Copy src[0, len) to dst (at most cap - 1 bytes), removing every
- * pvhstub.debug token outside quotes together with the blank before it.
+ * pvhstub.* option outside quotes together with the blank before it.
  * Returns the length the result would have without the cap.
  */
 static uint32_t filter_cmdline(const char *src, uint32_t len, char *dst, uint32_t cap,
-			       bool *debug)
+			       struct translate_out *res)
 {
 	uint32_t out = 0, i = 0;
 
@@ -71,8 +106,7 @@ static uint32_t filter_cmdline(const char *src, uint32_t len, char *dst, uint32_
 				quoted = !quoted;
 			i++;
 		}
-		if (i > start && is_debug_option(src + start, i - start)) {
-			*debug = true;
+		if (i > start && take_stub_option(src + start, i - start, res)) {
 			out = blank_start;	/* Drop the blank run before it, */
 			if (!out)		/* or at the start, the one after. */
 				while (i < len && is_space(src[i]))
@@ -111,7 +145,7 @@ int cmdline_build(const struct translate_in *in, const struct hvm_start_info *si
 				    (unsigned long long)r.start, (unsigned long long)r.end);
 		out->cmdline_len = (uint32_t)len;
 		full = filter_cmdline(in->mem->map(in->mem, si->cmdline_paddr, len + 1),
-				      (uint32_t)len, buf, in->cmdline.size, &out->debug);
+				      (uint32_t)len, buf, in->cmdline.size, out);
 	}
 	if (full > max) {
 		buf[max] = '\0';

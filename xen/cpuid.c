@@ -11,11 +11,6 @@
 #define XEN_SIG_ECX		0x65584d4d	/* "MMXe" */
 #define XEN_SIG_EDX		0x4d4d566e	/* "nVMM" */
 
-static void cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
-{
-	asm volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "0"(leaf), "2"(0));
-}
-
 uint32_t xen_cpuid_base(void)
 {
 	for (uint32_t base = XEN_CPUID_FIRST; base < XEN_CPUID_LAST; base += 0x100) {

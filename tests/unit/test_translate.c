@@ -434,6 +434,29 @@ static void test_cmdline_debug_option(void **state)
 	check_filter(f, "a  b\tc", "a  b\tc", false);
 }
 
+static void test_cmdline_subarch_option(void **state)
+{
+	struct fx *f = *state;
+
+	set_cmdline(f, "a pvhstub.subarch=xen b");
+	assert_int_equal(run(f), TE_OK);
+	assert_string_equal(f->cmdline, "a b");
+	assert_int_equal(f->bp.hdr.hardware_subarch, X86_SUBARCH_XEN);
+	assert_int_equal(f->bp.hdr.hardware_subarch_data, SICOPY_PADDR);
+
+	f->in.xen = true;
+	set_cmdline(f, "pvhstub.subarch=pc");
+	assert_int_equal(run(f), TE_OK);
+	assert_string_equal(f->cmdline, "");
+	assert_int_equal(f->bp.hdr.hardware_subarch, X86_SUBARCH_PC);
+
+	set_cmdline(f, "pvhstub.subarch=bogus x");
+	assert_int_equal(run(f), TE_OK);
+	assert_string_equal(f->cmdline, "x");
+	assert_true(f->out.warnings & TW_BAD_OPTION);
+	assert_int_equal(f->bp.hdr.hardware_subarch, X86_SUBARCH_XEN);	/* auto, on Xen */
+}
+
 /* --- modules and the initrd -------------------------------------------------------- */
 
 static void test_no_modules(void **state)
@@ -648,6 +671,7 @@ int main(void)
 		T(test_cmdline_at_the_limit),
 		T(test_cmdline_without_nul),
 		T(test_cmdline_debug_option),
+		T(test_cmdline_subarch_option),
 		T(test_no_modules),
 		T(test_many_modules),
 		T(test_modlist_missing),

@@ -1,0 +1,41 @@
+#!/bin/sh
+# Real Xen (Debian's 4.17) under QEMU TCG.
+#   1. PVH dom0: Xen boots the stub-wrapped probe as dom0 (start_info v0).
+#   tests/xen/run.sh BUILD_DIR
+set -u
+obj=$1
+top=$(cd "$(dirname "$0")/../.." && pwd)
+out="$obj/tests/xen"
+RESULTS="$obj/tests/results/xen"
+mkdir -p "$out" "$obj/tests/results"
+: > "$RESULTS"
+. "$top/tests/lib.sh"
+need qemu-system-x86_64 python3 timeout || exit 1
+
+xen="$top/.cache/xen/xen.elf"
+[ -s "$xen" ] || { fail "xen: $xen is missing (run scripts/fetch-xen.sh)"; exit 1; }
+# QEMU 7.2 TCG workarounds: SMAP breaks PV dom0 iretq, RDTSCP breaks SVM nested exits.
+XEN_QEMU="-M pc -cpu max,-smap,-rdtscp -m 1536"
+XEN_ARGS="console=com1 loglvl=all guest_loglvl=all dom0_mem=512M,max:512M dom0_max_vcpus=1"
+
+# 1. PVH dom0: the probe, wrapped, with an initrd, arguments through Xen's module string.
+"$obj/pvhstub" wrap "$obj/tests/probe.bzImage" -o "$out/probe.pvh" || { fail "xen dom0: wrap"; exit 1; }
+python3 -c "import random,sys; sys.stdout.buffer.write(random.Random(9).randbytes(300000))" > "$out/dom0-initrd.bin"
+log="$out/dom0.log"
+start=$(date +%s)
+# shellcheck disable=SC2086
+qemu_boot "$log" 300 $XEN_QEMU -kernel "$xen" -append "$XEN_ARGS dom0=pvh dom0-iommu=none" \
+	-initrd "$out/probe.pvh pvhstub.subarch=xen pvhstub.debug hello dom0,$out/dom0-initrd.bin"
+secs=$(( $(date +%s) - start ))
+if [ "$QEMU_RC" != 33 ]; then
+	fail "xen dom0: want the probe to end through isa-debug-exit (33), got $QEMU_RC after ${secs}s"
+	log_tail "$log"
+elif python3 "$top/tests/xen/check_dom0.py" "$log" "$out/dom0-initrd.bin" "hello dom0" 512 > "$log.check"; then
+	sed 's/^/    /' "$log.check"
+	pass "xen dom0: the probe as PVH dom0 sees Xen's map, subarch Xen, its cmdline and initrd (${secs}s)"
+else
+	sed 's/^/    /' "$log.check"
+	fail "xen dom0: see the checks above"
+	log_tail "$log"
+fi
+! grep -q '^fail' "$RESULTS"
