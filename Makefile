@@ -54,7 +54,7 @@ obj-y += translate/bootparams.o
 stub-objs := $(addprefix $(obj)/,$(obj-y))
 
 # The host tool.
-tool-y := scripts/pvhstub.o scripts/bzimage.o scripts/elfwrite.o scripts/stub_blob.o
+tool-y := scripts/pvhstub.o scripts/bzimage.o scripts/elfwrite.o scripts/xlconfig.o scripts/stub_blob.o
 tool-objs := $(addprefix $(obj)/,$(tool-y))
 
 PAYLOAD_IMAGE := $(if $(PAYLOAD),$(obj)/$(notdir $(PAYLOAD)).pvh)

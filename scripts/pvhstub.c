@@ -23,6 +23,7 @@ extern const uint8_t stub_blob[], stub_blob_end[];
 
 static const char usage[] =
 	"Usage: pvhstub wrap [--stub STUB.elf] KERNEL -o OUT\n"
+	"       pvhstub xlconfig IMAGE [options] -o OUT.cfg\n"
 	"       pvhstub --help\n"
 	"\n"
 	"Wrap KERNEL (a Linux bzImage, boot protocol 2.10 or later, relocatable)\n"
@@ -32,7 +33,20 @@ static const char usage[] =
 	"  -o, --output OUT   the image to write (atomically; never partially)\n"
 	"      --stub FILE    use this linked stub (build/stub.elf) instead of\n"
 	"                     the one built into this tool\n"
-	"  -h, --help         show this help\n";
+	"  -h, --help         show this help\n"
+	"\n"
+	"xlconfig writes an xl domain config (type = \"pvh\") for a wrapped IMAGE:\n"
+	"  --name NAME        domain name (default: the image's file name)\n"
+	"  --memory MIB       guest memory (default: enough for the kernel's window,\n"
+	"                     the ramdisk and 256 MiB more); too little is an error\n"
+	"  --vcpus N          (default 1)\n"
+	"  --ramdisk FILE     the initrd\n"
+	"  --cmdline STRING   the kernel command line\n"
+	"  --dir DIR          where IMAGE and the ramdisk will be on dom0: the config\n"
+	"                     names DIR/<file name> (default: their absolute paths here)\n"
+	"  --on-poweroff A, --on-reboot A, --on-crash A\n"
+	"                     destroy, restart, preserve, rename-restart, coredump-destroy\n"
+	"                     or coredump-restart (defaults: destroy, restart, destroy)\n";
 
 static int read_file(const char *path, struct blob *b, char *err, size_t errsz)
 {
@@ -173,6 +187,13 @@ int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "wrap"))
 		return cmd_wrap(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "xlconfig")) {
+		int rc = cmd_xlconfig(argc - 1, argv + 1, read_file, write_atomic);
+
+		if (rc == 2)
+			fputs(usage, stderr);
+		return rc;
+	}
 	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		fputs(usage, stdout);
 		return 0;

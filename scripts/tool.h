@@ -45,4 +45,8 @@ int wrap_plan(const struct stub_image *s, const struct kernel_image *k, struct w
 int elf_build(const struct stub_image *s, const struct kernel_image *k,
 	      const struct wrap_plan *p, uint8_t **out, size_t *outsz, char *err, size_t errsz);
 
+/* scripts/xlconfig.c */
+int cmd_xlconfig(int argc, char **argv, int (*read_file)(const char *, struct blob *, char *, size_t),
+		 int (*write_atomic)(const char *, const uint8_t *, size_t, char *, size_t));
+
 #endif /* PVHSTUB_TOOL_H */

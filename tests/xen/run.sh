@@ -1,6 +1,9 @@
 #!/bin/sh
 # Real Xen (Debian's 4.17) under QEMU TCG.
 #   1. PVH dom0: Xen boots the stub-wrapped probe as dom0 (start_info v0).
+#   2. xl PVH domU: a Linux PV dom0 runs xl; configs from 'pvhstub xlconfig'
+#      boot the stub-wrapped Debian cloud kernel (with a 64 MiB payload in
+#      its initrd, to prove placement) and the stub-wrapped probe.
 #   tests/xen/run.sh BUILD_DIR
 set -u
 obj=$1
@@ -37,5 +40,45 @@ else
 	sed 's/^/    /' "$log.check"
 	fail "xen dom0: see the checks above"
 	log_tail "$log"
+fi
+# 2. xl PVH domUs under a PV dom0.
+guests="$out/guests"
+rm -rf "$guests"
+mkdir -p "$guests"
+dom0_kernel="$top/.cache/kernels/vmlinuz-generic"
+cloud="$top/.cache/kernels/vmlinuz-cloud"
+linux_cmdline='console=hvc0 earlyprintk=xen keep_bootcon panic=-1 domu="pvh guest"'
+probe_cmdline='probe as domU'
+if [ ! -s "$dom0_kernel" ] || [ ! -s "$cloud" ]; then
+	fail "xen domU: Debian's kernels are missing (run scripts/fetch-kernels.sh)"
+elif ! "$obj/pvhstub" wrap "$cloud" -o "$guests/cloud.pvh" ||
+     ! cp "$out/probe.pvh" "$guests/probe.pvh" ||
+     ! "$top/scripts/mkinitrd.sh" "$guests/linux-initrd.cpio" 64 ||
+     ! "$obj/pvhstub" xlconfig "$guests/cloud.pvh" --name linux --dir /guests \
+	--ramdisk "$guests/linux-initrd.cpio" --cmdline "$linux_cmdline pvhstub.debug" -o "$guests/1-linux.cfg" ||
+     ! "$obj/pvhstub" xlconfig "$guests/probe.pvh" --name probe --dir /guests \
+	--ramdisk "$out/dom0-initrd.bin" --cmdline "$probe_cmdline pvhstub.debug" -o "$guests/2-probe.cfg" ||
+     ! cp "$out/dom0-initrd.bin" "$guests/" || ! echo 15 > "$guests/2-probe.wait" ||
+     ! "$top/tests/xen/mkdom0.sh" "$out/dom0.cpio" "$guests"; then
+	fail "xen domU: preparing the guests and the dom0 initramfs"
+else
+	log="$out/domu.log"
+	start=$(date +%s)
+	# shellcheck disable=SC2086
+	qemu_boot "$log" 900 $XEN_QEMU -kernel "$xen" -append "$XEN_ARGS" \
+		-initrd "$dom0_kernel console=hvc0 earlyprintk=xen,$out/dom0.cpio"
+	secs=$(( $(date +%s) - start ))
+	if [ "$QEMU_RC" = 124 ] || ! grep -q '^DOM0-DONE' "$log"; then
+		fail "xen domU: dom0 did not finish its guests (QEMU status $QEMU_RC after ${secs}s)"
+		grep -E '^DOM0-' "$log" | sed 's/^/    /'
+		log_tail "$log"
+	elif python3 "$top/tests/xen/check_domu.py" "$log" "$linux_cmdline" "$probe_cmdline" > "$log.check"; then
+		sed 's/^/    /' "$log.check"
+		pass "xen domU: xl boots the wrapped Debian kernel and the probe as PVH domUs (${secs}s in all)"
+	else
+		sed 's/^/    /' "$log.check"
+		fail "xen domU: see the checks above"
+		log_tail "$log"
+	fi
 fi
 ! grep -q '^fail' "$RESULTS"

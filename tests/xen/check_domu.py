@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""check_domu.py LOG LINUX_CMDLINE PROBE_CMDLINE: the xl PVH domUs.
+
+The serial log holds Xen's console: the stub's and the probe's port 0xe9
+output as "(dN) ...", and dom0's prints, including each domU's hvc0 console
+log as "DOMU-CONSOLE NAME: ...".
+Linux domU: init reached over hvc0, /proc/cmdline, the kernel's e820 against
+the memmap Xen's toolstack built (printed by the stub), "Booting
+paravirtualized kernel on Xen PVH", subarch Xen, and the 64 MiB initrd
+payload's md5 (placement: Xen loads modules right after the image).
+Probe domU: its zero page's e820 against the memmap, its cmdline and initrd.
+"""
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from e820 import isa_rule, kernel_type, sanitize, show  # noqa: E402
+
+
+def main():
+    log, linux_cmdline, probe_cmdline = sys.argv[1:4]
+    text = open(log, errors="replace").read().replace("\r", "")
+    failed = 0
+
+    def verdict(ok, what):
+        nonlocal failed
+        print(("PASS: " if ok else "FAIL: ") + what)
+        failed += 0 if ok else 1
+
+    created = re.findall(r"^DOM0-CREATE: (\S+)", text, re.M)
+    verdict(created == ["linux", "probe"], "dom0 created both domUs: %s" % created)
+    for line in re.findall(r"^DOM0-(?:ERROR|XL|STOPPED): .*$", text, re.M):
+        print("  note: " + line)
+
+    # Domain ids: the order of creation, from 1.
+    ids = {name: i + 1 for i, name in enumerate(created)}
+
+    def xen_lines(name):
+        return "\n".join(re.findall(r"^\(d%d\) (.*)$" % ids.get(name, -1), text, re.M))
+
+    def memmap(name):
+        return [(int(a, 16), int(a, 16) + int(s, 16), int(t)) for a, s, t in re.findall(
+            r"pvhstub:   memmap\[\d+\] addr 0x([0-9a-f]+) size 0x([0-9a-f]+) type (\d+)", xen_lines(name))]
+
+    # The Linux domU.
+    console = "\n".join(re.findall(r"^DOMU-CONSOLE linux: (.*)$", text, re.M))
+    stub = xen_lines("linux")
+    verdict("pvhstub: PVH entry" in stub and ", on Xen" in stub, "linux: the stub ran and saw Xen")
+    verdict(re.search(r"pvhstub: start_info v1, .* subarch 2;", stub) is not None,
+            "linux: subarch Xen (64-bit kernel on Xen)")
+    verdict("PVHSTUB-INIT: reached init" in console, "linux: reached init, its output came over hvc0")
+    m = re.search(r"^PVHSTUB-CMDLINE: (.*)$", console, re.M)
+    verdict(bool(m) and m.group(1) == linux_cmdline, "linux: /proc/cmdline is %r" % (m.group(1) if m else None))
+    verdict("Booting paravirtualized kernel on Xen PVH" in console,
+            "linux: 'Booting paravirtualized kernel on Xen PVH'")
+    kernel = [(int(a, 16), int(e, 16) + 1, kernel_type(n)) for a, e, n in re.findall(
+        r"^PVHSTUB-DMESG: BIOS-e820: \[mem 0x([0-9a-f]+)-0x([0-9a-f]+)\] (.*)$", console, re.M)]
+    want = sanitize(isa_rule(memmap("linux")))
+    verdict(bool(kernel) and kernel == want, "linux: the kernel's e820 is the memmap Xen built (%d entries)" % len(kernel))
+    if kernel != want:
+        print("  kernel:\n%s\n  memmap:\n%s" % (show(kernel), show(want)))
+    m = re.search(r"^PVHSTUB-PAYLOAD: (\w+) (\w+)$", console, re.M)
+    verdict(bool(m) and m.group(1) == m.group(2), "linux: the 64 MiB initrd payload arrived intact (md5)")
+
+    # The probe domU.
+    probe = xen_lines("probe")
+    fields = dict(l.split(" ", 1) for l in re.findall(r"^probe: (\S+ .*)$", probe, re.M)
+                  if not l.startswith(("e820 ", "hdr ", "setup_data ")))
+    e820 = [(int(a, 16), int(a, 16) + int(s, 16), int(t)) for a, s, t in re.findall(
+        r"^probe: e820 0x([0-9a-f]+) 0x([0-9a-f]+) (\d+)$", probe, re.M)]
+    verdict("probe: end" in probe, "probe: dumped its zero page")
+    verdict(bool(e820) and sanitize(e820) == sanitize(isa_rule(memmap("probe"))),
+            "probe: its e820 is the start_info memmap Xen built, after the ISA-hole rule")
+    verdict(fields.get("cmdline") == '"%s"' % probe_cmdline, "probe: cmdline %s" % fields.get("cmdline"))
+    verdict(fields.get("initrd_size", "0x0") != "0x0" and "initrd_fnv1a" in fields,
+            "probe: got its initrd (%s bytes)" % fields.get("initrd_size"))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
