@@ -148,6 +148,36 @@ else
 	pass "make PAYLOAD=<bad image> fails: $(grep 'too old' "$work/make-bad.log")"
 fi
 
+# pvhstub xlconfig: a correct config for a wrapped image, clear refusals.
+if "$tool" xlconfig "$work/good.pvh" --name 'g"1' --ramdisk "$work/good.bz" --dir /guests \
+	--cmdline 'a="b c" d\e' --vcpus 2 --on-crash preserve -o "$work/good.cfg" 2>"$work/xl.err" &&
+   grep -qx 'type = "pvh"' "$work/good.cfg" && grep -qx 'name = "g\\"1"' "$work/good.cfg" &&
+   grep -qx 'kernel = "/guests/good.pvh"' "$work/good.cfg" && grep -qx 'ramdisk = "/guests/good.bz"' "$work/good.cfg" &&
+   grep -qx 'cmdline = "a=\\"b c\\" d\\\\e"' "$work/good.cfg" && grep -qx 'vcpus = 2' "$work/good.cfg" &&
+   grep -qx 'memory = 281' "$work/good.cfg" && grep -qx 'on_crash = "preserve"' "$work/good.cfg" &&
+   grep -qx 'on_poweroff = "destroy"' "$work/good.cfg"; then
+	pass "xlconfig writes a pvh config with escaped strings and enough memory"
+else
+	fail "xlconfig writes a pvh config with escaped strings and enough memory: $(cat "$work/xl.err")"
+	cat "$work/good.cfg"
+fi
+xl_bad() { # label "expected message" args...
+	label=$1 want=$2
+	shift 2
+	rm -f "$work/bad.cfg"
+	if "$tool" xlconfig "$@" -o "$work/bad.cfg" 2>"$work/xlbad.err"; then
+		fail "xlconfig refuses $label: it succeeded"
+	elif ! grep -qF -- "$want" "$work/xlbad.err" || [ -e "$work/bad.cfg" ]; then
+		fail "xlconfig refuses $label with '$want' and no output: $(cat "$work/xlbad.err")"
+	else
+		pass "xlconfig refuses $label: $(cat "$work/xlbad.err")"
+	fi
+}
+xl_bad "too little memory" "--memory 16 MiB is too small: the kernel's window ends at 24 MiB" "$work/good.pvh" --memory 16
+xl_bad "a plain bzImage" "not an image made by pvhstub wrap" "$work/good.bz"
+xl_bad "an unknown action" "unknown action 'explode'" "$work/good.pvh" --on-crash explode
+xl_bad "a missing ramdisk" "cannot find it" "$work/good.pvh" --ramdisk "$work/nonexistent"
+
 # Real Debian kernels, when fetched.
 for k in cloud generic; do
 	src="$top/.cache/kernels/vmlinuz-$k"
