@@ -1,6 +1,7 @@
 #!/bin/sh
 # Real Xen (Debian's 4.17) under QEMU TCG.
-#   1. PVH dom0: Xen boots the stub-wrapped probe as dom0 (start_info v0).
+#   1. PVH dom0: Xen boots the stub-wrapped probe as dom0 (start_info v0),
+#      and the unwrapped stub, whose panic must crash the domain.
 #   2. xl PVH domU: a Linux PV dom0 runs xl; configs from 'pvhstub xlconfig'
 #      boot the stub-wrapped Debian cloud kernel (with a 64 MiB payload in
 #      its initrd, to prove placement) and the stub-wrapped probe.
@@ -41,6 +42,20 @@ else
 	fail "xen dom0: see the checks above"
 	log_tail "$log"
 fi
+# 1b. panic() on Xen: the unwrapped stub has no payload; as dom0 it must say
+# so on Xen's console and crash the domain (SCHEDOP_shutdown), not hang.
+log="$out/dom0-panic.log"
+# shellcheck disable=SC2086
+qemu_boot "$log" 120 $XEN_QEMU -kernel "$xen" -append "$XEN_ARGS dom0=pvh dom0-iommu=none" \
+	-initrd "$obj/stub.elf unwrapped"
+if [ "$QEMU_RC" != 124 ] && grep -q "^pvhstub: PANIC: no payload: wrap this stub with 'pvhstub wrap'" "$log" &&
+   grep -q "Hardware Dom0 crashed" "$log"; then
+	pass "xen dom0: panic() prints on Xen's console and crashes the domain"
+else
+	fail "xen dom0: panic() prints on Xen's console and crashes the domain (QEMU status $QEMU_RC)"
+	log_tail "$log"
+fi
+
 # 2. xl PVH domUs under a PV dom0.
 guests="$out/guests"
 rm -rf "$guests"
