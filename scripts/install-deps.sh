@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="make gcc libc6-dev binutils kconfig-frontends libxen-dev libcmocka-dev \
-qemu-system-x86 busybox-static cpio python3 ca-certificates"
+qemu-system-x86 busybox-static cpio python3 ca-certificates zlib1g liblzma5 libgcc-s1"
 
 missing=""
 for p in $PACKAGES; do
