@@ -1,8 +1,20 @@
 # Shared by the test scripts: results, and QEMU boots with a timeout.
+# A suite starts with:  obj=$1; top=...; . "$top/tests/lib.sh"; suite NAME
 # shellcheck shell=sh
 
-: "${RESULTS:?RESULTS must name the results file}"
-mkdir -p "$(dirname "$RESULTS")"
+# suite NAME: work in $obj/tests/NAME ($out), record results in
+# $obj/tests/results/NAME ($RESULTS), starting empty.
+suite() {
+	out="$obj/tests/$1"
+	RESULTS="$obj/tests/results/$1"
+	mkdir -p "$out" "$obj/tests/results"
+	: > "$RESULTS"
+}
+
+# The suite's verdict: fails if anything failed.
+suite_end() {
+	! grep -q '^fail' "$RESULTS"
+}
 
 pass() { echo "PASS: $*"; echo "pass $*" >> "$RESULTS"; }
 fail() { echo "FAIL: $*"; echo "fail $*" >> "$RESULTS"; }

@@ -5,11 +5,8 @@
 set -u
 obj=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
-out="$obj/tests/boot"
-RESULTS="$obj/tests/results/boot"
-mkdir -p "$out" "$obj/tests/results"
-: > "$RESULTS"
 . "$top/tests/lib.sh"
+suite boot
 
 need qemu-system-x86_64 python3 timeout || exit 1
 "$top/scripts/mkinitrd.sh" "$out/initrd.cpio" 4 || { fail "building the test initrd"; exit 1; }
@@ -43,4 +40,4 @@ for kernel in cloud generic; do
 		fi
 	done
 done
-! grep -q '^fail' "$RESULTS"
+suite_end

@@ -7,11 +7,8 @@
 set -u
 obj=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
-out="$obj/tests/overlap"
-RESULTS="$obj/tests/results/overlap"
-mkdir -p "$out" "$obj/tests/results"
-: > "$RESULTS"
 . "$top/tests/lib.sh"
+suite overlap
 need qemu-system-x86_64 python3 readelf timeout || exit 1
 
 kernel="$top/.cache/kernels/vmlinuz-cloud"
@@ -90,4 +87,4 @@ else
 	fail "overlap: with no room, want a panic naming the overlap and exit status 3 (got $QEMU_RC)"
 	log_tail "$log"
 fi
-! grep -q '^fail' "$RESULTS"
+suite_end

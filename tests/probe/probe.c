@@ -5,28 +5,13 @@
  * (native and PVH) run this same code, so their dumps can be diffed.
  * Every line is "probe: KEY VALUE"; tests/probe/compare.py reads them.
  */
-#include <stdarg.h>
-#include <stdint.h>
-#include "bootparam.h"
-#include "translate.h"
+#include "stub.h"		/* outb(), inb() */
+#include "translate.h"		/* vformat() */
 #include "probe.h"
 
 #define COM1 0x3f8
 
 void probe_main(const struct boot_params *bp) __attribute__((noreturn));
-
-static inline void outb(uint16_t port, uint8_t v)
-{
-	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint8_t inb(uint16_t port)
-{
-	uint8_t v;
-
-	asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
 
 static void com1_putc(char c)
 {

@@ -6,11 +6,8 @@
 set -u
 obj=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
-out="$obj/tests/probe-runs"
-RESULTS="$obj/tests/results/probe"
-mkdir -p "$out" "$obj/tests/results"
-: > "$RESULTS"
 . "$top/tests/lib.sh"
+suite probe-runs
 need qemu-system-x86_64 python3 timeout || exit 1
 
 probe="$obj/tests/probe.bzImage"
@@ -85,4 +82,4 @@ else
 		log_tail "$out/linux-pvh.log"
 	fi
 fi
-! grep -q '^fail' "$RESULTS"
+suite_end

@@ -6,12 +6,10 @@ set -u
 obj=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tool="$obj/pvhstub"
-work="$obj/tests/tool"
-RESULTS="$obj/tests/results/tool"
-rm -rf "$work"
-mkdir -p "$work" "$obj/tests/results"
-: > "$RESULTS"
 . "$top/tests/lib.sh"
+rm -rf "$obj/tests/tool"
+suite tool
+work=$out
 need python3 readelf cmp || exit 1
 
 mk() { out=$1; shift; python3 "$top/tests/tool/mkbzimage.py" "$work/$out" "$@"; }
@@ -188,4 +186,4 @@ for k in cloud generic; do
 		fail "Debian $k kernel wraps"
 	fi
 done
-! grep -q '^fail' "$RESULTS"
+suite_end

@@ -9,11 +9,8 @@
 set -u
 obj=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
-out="$obj/tests/xen"
-RESULTS="$obj/tests/results/xen"
-mkdir -p "$out" "$obj/tests/results"
-: > "$RESULTS"
 . "$top/tests/lib.sh"
+suite xen
 need qemu-system-x86_64 python3 timeout || exit 1
 
 xen="$top/.cache/xen/xen.elf"
@@ -96,4 +93,4 @@ else
 		log_tail "$log"
 	fi
 fi
-! grep -q '^fail' "$RESULTS"
+suite_end
