@@ -47,6 +47,7 @@ HOSTCFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-address-of-packed-member \
 
 # The stub: Kbuild-style object lists.
 obj-y := entry/head.o entry/info.o entry/main.o entry/string.o entry/panic.o entry/dump.o
+obj-y += entry/paging.o
 obj-y += entry/console.o
 obj-y += xen/cpuid.o xen/hypercall.o
 obj-y += translate/format.o translate/e820.o translate/cmdline.o translate/initrd.o
@@ -86,7 +87,8 @@ savedefconfig: $(KCONFIG_CONFIG)
 	$(Q)cd $(obj) && $(KCONF_ENV) kconfig-conf --savedefconfig=$(obj)/defconfig $(srctree)/Kconfig
 	$(quiet) GEN "$(obj)/defconfig"
 
-# No .config yet: start from the defaults, and say so.
+# No .config yet: start from the defaults, and say so.  (A .config from an
+# older Kconfig gets new options at their defaults: olddefconfig, below.)
 $(KCONFIG_CONFIG): | $(obj)
 	@echo "pvhstub: no $(KCONFIG_CONFIG); using configs/defconfig"
 	$(Q)cd $(obj) && $(KCONF_ENV) kconfig-conf --defconfig=$(srctree)/configs/defconfig $(srctree)/Kconfig >/dev/null
@@ -94,7 +96,8 @@ $(KCONFIG_CONFIG): | $(obj)
 $(AUTOHEADER): $(KCONFIG_CONFIG) $(srctree)/Kconfig
 	$(quiet) CONFIG "$(subst $(obj)/,,$@)"
 	$(Q)mkdir -p $(obj)/include/config $(obj)/include/generated
-	$(Q)cd $(obj) && $(KCONF_ENV) kconfig-conf --silentoldconfig $(srctree)/Kconfig
+	$(Q)cd $(obj) && $(KCONF_ENV) kconfig-conf --olddefconfig $(srctree)/Kconfig >/dev/null
+	$(Q)cd $(obj) && $(KCONF_ENV) kconfig-conf --silentoldconfig $(srctree)/Kconfig </dev/null
 	$(Q)touch $@
 
 -include $(KCONFIG_CONFIG)

@@ -12,12 +12,18 @@
  *
  * We keep EBX, load a GDT whose selectors are those of the Linux 32-bit
  * boot protocol, set up a stack and call C.  C returns only through
- * handoff32(), which enters the kernel.
+ * handoff32() or handoff64(), which enter the kernel.
  */
 #include "bootparam.h"
 #include "pvhstub.h"
 #include "elfnote.h"
 #include <xen/elfnote.h>
+
+#define X86_CR0_PE	(1 << 0)
+#define X86_CR0_PG	(1 << 31)
+#define X86_CR4_PAE	(1 << 5)
+#define MSR_EFER	0xc0000080
+#define EFER_LME	(1 << 8)
 
 	.code32
 	.section .text.head, "ax"
@@ -62,7 +68,62 @@ handoff32:
 	xor	%edi, %edi
 	jmp	*%eax
 
+/*
+ * handoff64(bp, entry, pml4): the Linux 64-bit boot protocol.  Long mode
+ * with our identity map; CS is BOOT_CS, now a 64-bit code segment; DS, ES,
+ * SS are BOOT_DS; RSI holds the zero page; interrupts stay off.
+ */
+	.globl handoff64
+handoff64:
+	mov	4(%esp), %esi
+	mov	8(%esp), %edi
+	mov	12(%esp), %eax
+
+	/* Our 64-bit GDT, then PAE, the page tables, EFER.LME and paging. */
+	lgdt	gdt64_desc
+	mov	%eax, %cr3
+	mov	%cr4, %eax
+	or	$X86_CR4_PAE, %eax
+	mov	%eax, %cr4
+	mov	$MSR_EFER, %ecx
+	rdmsr
+	or	$EFER_LME, %eax
+	wrmsr
+	mov	%cr0, %eax
+	or	$(X86_CR0_PG | X86_CR0_PE), %eax
+	mov	%eax, %cr0
+	ljmp	$BOOT_CS, $1f
+
+	.code64
+1:	mov	$BOOT_DS, %eax
+	mov	%eax, %ds
+	mov	%eax, %es
+	mov	%eax, %ss
+	mov	%eax, %fs
+	mov	%eax, %gs
+	/* The upper halves are undefined after the switch: zero-extend. */
+	mov	%esi, %esi
+	mov	%edi, %eax
+	xor	%ebx, %ebx
+	xor	%ebp, %ebp
+	xor	%edi, %edi
+	jmp	*%rax
+	.code32
+
 	.section .rodata
+	.balign 8
+gdt64:
+	.quad	0			/* 0x00: null */
+	.quad	0			/* 0x08: unused */
+	.quad	0x00af9a000000ffff	/* 0x10: BOOT_CS, 64-bit code */
+	.quad	0x00cf92000000ffff	/* 0x18: BOOT_DS, flat 4 GiB data */
+gdt64_end:
+	.balign 4
+	.word	0
+gdt64_desc:
+	.word	gdt64_end - gdt64 - 1
+	.long	gdt64
+
 	.balign 8
 gdt:
 	.quad	0			/* 0x00: null */

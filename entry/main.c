@@ -134,9 +134,16 @@ void stub_main(uint32_t start_info_paddr)
 		dump_zero_page(bp);
 	}
 
-	printk("pvhstub: start_info v%u, %u e820 entries, cmdline %u bytes, initrd 0x%x+0x%x, subarch %u; 32-bit handoff to 0x%llx, zero page 0x%x\n",
+	printk("pvhstub: start_info v%u, %u e820 entries, cmdline %u bytes, initrd 0x%x+0x%x, subarch %u; %s handoff to 0x%llx, zero page 0x%x\n",
 	       out.version, out.e820_entries, (unsigned int)__builtin_strlen(cmdline_buf),
 	       bp->hdr.ramdisk_image, bp->hdr.ramdisk_size, bp->hdr.hardware_subarch,
+	       pvhstub_info.flags & PI_HANDOFF_64 ? "64-bit" : "32-bit",
 	       (unsigned long long)pvhstub_info.entry, (unsigned int)(uintptr_t)bp);
+	if (pvhstub_info.flags & PI_HANDOFF_64) {
+		uint64_t top = pvhstub_info.window_end > in.stub.end ? pvhstub_info.window_end :
+								       in.stub.end;
+
+		handoff64(bp, (uint32_t)pvhstub_info.entry, identity_map_build(top));
+	}
 	handoff32(bp, (uint32_t)pvhstub_info.entry);
 }

@@ -25,6 +25,10 @@
 
 /* pvhstub_info.flags */
 #define PI_HANDOFF_32		(1 << 0)	/* 32-bit boot protocol handoff. */
+#define PI_HANDOFF_64		(1 << 1)	/* 64-bit boot protocol handoff. */
+
+/* The 64-bit handoff's GDT: BOOT_CS is a 64-bit code segment there. */
+#define STUB_PT_MAX_GIB		4		/* The identity map covers at most 4 GiB. */
 
 #ifndef __ASSEMBLY__
 #include <stdint.h>
@@ -42,7 +46,8 @@ struct pvhstub_info {
 	uint64_t payload_size;		/* Bytes of it in the image. */
 	uint64_t window_start;		/* Where the decompressor will run: */
 	uint64_t window_end;		/*   [start, end), reserved in the ELF. */
-	uint64_t entry;			/* Address the handoff jumps to. */
+	uint64_t entry;			/* Address the handoff jumps to: code32_start,
+					 * or the 64-bit entry (load + 0x200). */
 	uint8_t  setup_hdr[SETUP_HDR_MAX]; /* Payload bytes from 0x1f1. */
 	uint8_t  _pad[1];
 } __attribute__((packed, aligned(8)));

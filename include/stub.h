@@ -59,6 +59,10 @@ void xen_crash(void);
 
 /* entry/head.S */
 void handoff32(const struct boot_params *bp, uint32_t entry) __attribute__((noreturn));
+void handoff64(const struct boot_params *bp, uint32_t entry, uint32_t pml4) __attribute__((noreturn));
+
+/* entry/paging.c: identity-map [0, top) for the 64-bit handoff; returns the PML4. */
+uint32_t identity_map_build(uint64_t top);
 extern struct pvhstub_info pvhstub_info;
 extern char _image_start[], _image_end[];
 

@@ -60,12 +60,14 @@ int stub_parse(struct blob f, struct stub_image *s, char *err, size_t errsz)
 		snprintf(err, errsz, "the stub is already wrapped");
 		return -1;
 	}
+	s->default_handoff = ((const struct pvhstub_info *)s->data)->flags & PI_HANDOFF_64 ?
+			     PI_HANDOFF_64 : PI_HANDOFF_32;
 	s->entry = eh->e_entry;
 	return 0;
 }
 
-int wrap_plan(const struct stub_image *s, const struct kernel_image *k, struct wrap_plan *p,
-	      char *err, size_t errsz)
+int wrap_plan(const struct stub_image *s, const struct kernel_image *k, int handoff,
+	      struct wrap_plan *p, char *err, size_t errsz)
 {
 	uint64_t stub_end = s->base + s->memsz;
 	uint64_t start = k->pref_address > stub_end ? k->pref_address : stub_end;
@@ -79,6 +81,14 @@ int wrap_plan(const struct stub_image *s, const struct kernel_image *k, struct w
 			 (unsigned long long)p->payload_addr, (unsigned long long)p->window_end);
 		return -1;
 	}
+	p->handoff = handoff == 64 ? PI_HANDOFF_64 : handoff == 32 ? PI_HANDOFF_32 : s->default_handoff;
+	if (p->handoff == PI_HANDOFF_64 && !(k->xloadflags & XLF_KERNEL_64)) {
+		snprintf(err, errsz, "the 64-bit handoff needs a kernel with a 64-bit entry (XLF_KERNEL_64); this one has xloadflags 0x%x: use --handoff 32",
+			 k->xloadflags);
+		return -1;
+	}
+	/* The 64-bit entry is 0x200 past the 32-bit one (boot.rst). */
+	p->entry = p->payload_addr + (p->handoff == PI_HANDOFF_64 ? 0x200 : 0);
 	return 0;
 }
 
@@ -152,13 +162,13 @@ int elf_build(const struct stub_image *s, const struct kernel_image *k,
 	info = (struct pvhstub_info *)(img + stub_off);
 	info->magic = PVHSTUB_INFO_MAGIC;
 	info->version = PVHSTUB_INFO_VERSION;
-	info->flags = PI_HANDOFF_32;
+	info->flags = p->handoff;
 	info->setup_hdr_len = k->setup_hdr_len;
 	info->payload_addr = p->payload_addr;
 	info->payload_size = k->pm.size;
 	info->window_start = p->payload_addr;
 	info->window_end = p->window_end;
-	info->entry = p->payload_addr;
+	info->entry = p->entry;
 	memcpy(info->setup_hdr, k->setup_hdr, k->setup_hdr_len);
 
 	if (check_foreign_magic(img, size, err, errsz)) {

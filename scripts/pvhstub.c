@@ -22,7 +22,7 @@
 extern const uint8_t stub_blob[], stub_blob_end[];
 
 static const char usage[] =
-	"Usage: pvhstub wrap [--stub STUB.elf] KERNEL -o OUT\n"
+	"Usage: pvhstub wrap [--handoff 32|64] [--stub STUB.elf] KERNEL -o OUT\n"
 	"       pvhstub xlconfig IMAGE [options] -o OUT.cfg\n"
 	"       pvhstub --help\n"
 	"\n"
@@ -31,6 +31,9 @@ static const char usage[] =
 	"boot through the kernel's native 32-bit entry.\n"
 	"\n"
 	"  -o, --output OUT   the image to write (atomically; never partially)\n"
+	"      --handoff 32|64\n"
+	"                     enter the kernel through the 32-bit or the 64-bit\n"
+	"                     boot protocol (default: the stub's Kconfig choice)\n"
 	"      --stub FILE    use this linked stub (build/stub.elf) instead of\n"
 	"                     the one built into this tool\n"
 	"  -h, --help         show this help\n"
@@ -134,6 +137,7 @@ static int same_file(const char *a, const char *b)
 static int cmd_wrap(int argc, char **argv)
 {
 	const char *kernel = NULL, *output = NULL, *stub_path = NULL;
+	int handoff = 0;
 	struct blob kfile, sfile = { stub_blob, stub_blob_end - stub_blob };
 	struct kernel_image k;
 	struct stub_image s;
@@ -147,6 +151,14 @@ static int cmd_wrap(int argc, char **argv)
 			output = argv[++i];
 		else if (!strcmp(argv[i], "--stub") && i + 1 < argc)
 			stub_path = argv[++i];
+		else if (!strcmp(argv[i], "--handoff") && i + 1 < argc) {
+			i++;
+			if (strcmp(argv[i], "32") && strcmp(argv[i], "64")) {
+				fprintf(stderr, "pvhstub wrap: --handoff takes 32 or 64, not '%s'\n", argv[i]);
+				return 2;
+			}
+			handoff = atoi(argv[i]);
+		}
 		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			fputs(usage, stdout);
 			return 0;
@@ -171,7 +183,7 @@ static int cmd_wrap(int argc, char **argv)
 	}
 	if (read_file(kernel, &kfile, err, sizeof(err)) ||
 	    bzimage_parse(kfile, &k, err, sizeof(err)) ||
-	    wrap_plan(&s, &k, &plan, err, sizeof(err)) ||
+	    wrap_plan(&s, &k, handoff, &plan, err, sizeof(err)) ||
 	    elf_build(&s, &k, &plan, &img, &imgsz, err, sizeof(err))) {
 		fprintf(stderr, "pvhstub wrap: %s: %s\n", kernel, err);
 		return 1;

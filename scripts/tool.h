@@ -28,19 +28,22 @@ struct kernel_image {
 /* The stub as linked: one PT_LOAD and its notes. */
 struct stub_image {
 	uint64_t base, filesz, memsz, entry;
+	uint32_t default_handoff;	/* PI_HANDOFF_32 or _64, from Kconfig */
 	const uint8_t *data;
 	uint64_t note_addr, note_size;
 };
 
 struct wrap_plan {
-	uint64_t payload_addr, window_end;
+	uint32_t handoff;		/* PI_HANDOFF_32 or PI_HANDOFF_64 */
+	uint64_t payload_addr, window_end, entry;
 };
 
 /* Each returns 0, or -1 with a message in err. */
 int bzimage_parse(struct blob file, struct kernel_image *k, char *err, size_t errsz);
 int stub_parse(struct blob file, struct stub_image *s, char *err, size_t errsz);
-int wrap_plan(const struct stub_image *s, const struct kernel_image *k, struct wrap_plan *p,
-	      char *err, size_t errsz);
+/* Place the payload; handoff is 32, 64, or 0 for the stub's default. */
+int wrap_plan(const struct stub_image *s, const struct kernel_image *k, int handoff,
+	      struct wrap_plan *p, char *err, size_t errsz);
 /* Build the PVH ELF in memory (malloc'ed into *out). */
 int elf_build(const struct stub_image *s, const struct kernel_image *k,
 	      const struct wrap_plan *p, uint8_t **out, size_t *outsz, char *err, size_t errsz);

@@ -56,6 +56,21 @@ bad init-size "init_size 0x1000 is smaller than the protected-mode code" init_si
 bad header-end "setup header ends at 0x210" jump=0x0eeb
 bad window-4g "does not fit below 4 GiB" pref_address=0xfff00000
 
+# A 32-bit kernel asked for the 64-bit handoff.
+mk k32.in xloadflags=0
+if "$tool" wrap --handoff 64 "$work/k32.in" -o "$work/k32.out" 2>"$work/k32.err" ||
+   ! grep -q 'the 64-bit handoff needs a kernel with a 64-bit entry (XLF_KERNEL_64)' "$work/k32.err" ||
+   [ -e "$work/k32.out" ]; then
+	fail "a 32-bit kernel is refused the 64-bit handoff: $(cat "$work/k32.err")"
+else
+	pass "a 32-bit kernel is refused the 64-bit handoff: $(cat "$work/k32.err")"
+fi
+if "$tool" wrap --handoff 16 "$work/k32.in" -o "$work/k32.out" 2>/dev/null; then
+	fail "--handoff takes only 32 or 64"
+else
+	pass "--handoff takes only 32 or 64"
+fi
+
 # A missing input, output into a missing folder, output over the input.
 if "$tool" wrap "$work/nonexistent" -o "$work/x.out" 2>"$work/missing.err" ||
    ! grep -q 'No such file' "$work/missing.err" || [ -e "$work/x.out" ]; then
@@ -116,6 +131,13 @@ if "$tool" wrap "$work/good.bz" -o "$work/good.pvh" 2>"$work/good.err"; then
 		readelf -lW "$work/good.pvh"
 	fi
 	"$tool" wrap "$work/good.bz" -o "$work/good2.pvh"
+	"$tool" wrap --handoff 64 "$work/good.bz" -o "$work/good64.pvh"
+	if [ "$(readelf -hW "$work/good64.pvh" | grep 'Entry point')" = "$(readelf -hW "$work/good.pvh" | grep 'Entry point')" ] &&
+	   ! cmp -s "$work/good.pvh" "$work/good64.pvh"; then
+		pass "--handoff 64 makes a different image with the same PVH entry"
+	else
+		fail "--handoff 64 makes a different image with the same PVH entry"
+	fi
 	if cmp -s "$work/good.pvh" "$work/good2.pvh"; then
 		pass "wrapping is reproducible"
 	else
