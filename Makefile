@@ -55,7 +55,9 @@ obj-y += translate/bootparams.o
 stub-objs := $(addprefix $(obj)/,$(obj-y))
 
 # The host tool.
-tool-y := scripts/pvhstub.o scripts/bzimage.o scripts/elfwrite.o scripts/xlconfig.o scripts/stub_blob.o
+tool-y := scripts/pvhstub.o scripts/bzimage.o scripts/vmlinux.o scripts/decompress.o
+tool-y += scripts/elfwrite.o scripts/xlconfig.o scripts/stub_blob.o
+TOOL_LIBS := -lz -llzma -lbz2 -llz4 -lzstd -llzo2
 tool-objs := $(addprefix $(obj)/,$(tool-y))
 
 PAYLOAD_IMAGE := $(if $(PAYLOAD),$(obj)/$(notdir $(PAYLOAD)).pvh)
@@ -167,7 +169,7 @@ $(obj)/scripts/stub_blob.o: scripts/stub_blob.S $(obj)/stub.elf
 
 $(obj)/pvhstub: $(tool-objs)
 	$(quiet) HOSTLD "pvhstub"
-	$(Q)$(HOSTCC) -o $@ $(tool-objs)
+	$(Q)$(HOSTCC) -o $@ $(tool-objs) $(TOOL_LIBS)
 
 # --- Wrapping a payload ------------------------------------------------------------
 ifneq ($(PAYLOAD),)

@@ -18,7 +18,7 @@ static uint64_t get64(const uint8_t *p) { return get32(p) | (uint64_t)get32(p + 
 static const char *guess_format(struct blob f)
 {
 	static const struct { const char *magic; size_t len; const char *name; } known[] = {
-		{ "\x7f" "ELF", 4, "an ELF file (a vmlinux?); only bzImage payloads are supported" },
+		{ "\x7f" "ELF", 4, "an ELF file" },
 		{ "\x1f\x8b", 2, "gzip data, not a bzImage" },
 		{ "\xfd" "7zXZ", 5, "xz data, not a bzImage" },
 		{ "\x28\xb5\x2f\xfd", 4, "zstd data, not a bzImage" },
@@ -109,6 +109,8 @@ int bzimage_parse(struct blob f, struct kernel_image *k, char *err, size_t errsz
 			 payload_offset, payload_length, (unsigned long long)pm_size);
 		return -1;
 	}
+	k->payload.data = k->pm.data + payload_offset;
+	k->payload.size = payload_length;
 	k->kernel_alignment = get32(f.data + HDR(kernel_alignment));
 	if (k->kernel_alignment < 4096 || (k->kernel_alignment & (k->kernel_alignment - 1))) {
 		snprintf(err, errsz, "kernel_alignment 0x%x is not a power of two of at least 4 KiB",

@@ -70,18 +70,43 @@ int wrap_plan(const struct stub_image *s, const struct kernel_image *k, int hand
 	      struct wrap_plan *p, char *err, size_t errsz)
 {
 	uint64_t stub_end = s->base + s->memsz;
-	uint64_t start = k->pref_address > stub_end ? k->pref_address : stub_end;
+
+	p->handoff = handoff == 64 ? PI_HANDOFF_64 : handoff == 32 ? PI_HANDOFF_32 : s->default_handoff;
+	if (k->vmlinux) {
+		/* A vmlinux runs where it is linked: its footprint is the window. */
+		if (handoff == 32) {
+			snprintf(err, errsz, "a vmlinux has no 32-bit entry: use --handoff 64");
+			return -1;
+		}
+		p->handoff = PI_HANDOFF_64;
+		p->payload_addr = ~0ULL;
+		p->window_end = 0;
+		for (unsigned int i = 0; i < k->nseg; i++) {
+			if (k->seg[i].paddr < p->payload_addr)
+				p->payload_addr = k->seg[i].paddr;
+			if (k->seg[i].paddr + k->seg[i].memsz > p->window_end)
+				p->window_end = k->seg[i].paddr + k->seg[i].memsz;
+		}
+		if (p->payload_addr < stub_end && s->base < p->window_end) {
+			snprintf(err, errsz, "the vmlinux at [0x%llx, 0x%llx) overlaps the stub at [0x%llx, 0x%llx)",
+				 (unsigned long long)p->payload_addr, (unsigned long long)p->window_end,
+				 (unsigned long long)s->base, (unsigned long long)stub_end);
+			return -1;
+		}
+		p->entry = k->entry64;
+		return 0;
+	}
 
 	/* The decompressor runs at max(align_up(load, kernel_alignment), pref_address):
 	 * load the code there and it runs in place. */
-	p->payload_addr = align_up(start, k->kernel_alignment);
+	p->payload_addr = align_up(k->pref_address > stub_end ? k->pref_address : stub_end,
+				   k->kernel_alignment);
 	p->window_end = p->payload_addr + (k->init_size > k->pm.size ? k->init_size : k->pm.size);
 	if (p->window_end > FOUR_GIB) {
 		snprintf(err, errsz, "the decompression window [0x%llx, 0x%llx) does not fit below 4 GiB",
 			 (unsigned long long)p->payload_addr, (unsigned long long)p->window_end);
 		return -1;
 	}
-	p->handoff = handoff == 64 ? PI_HANDOFF_64 : handoff == 32 ? PI_HANDOFF_32 : s->default_handoff;
 	if (p->handoff == PI_HANDOFF_64 && !(k->xloadflags & XLF_KERNEL_64)) {
 		snprintf(err, errsz, "the 64-bit handoff needs a kernel with a 64-bit entry (XLF_KERNEL_64); this one has xloadflags 0x%x: use --handoff 32",
 			 k->xloadflags);
@@ -114,17 +139,42 @@ static int check_foreign_magic(const uint8_t *img, size_t size, char *err, size_
 int elf_build(const struct stub_image *s, const struct kernel_image *k,
 	      const struct wrap_plan *p, uint8_t **out, size_t *outsz, char *err, size_t errsz)
 {
+	struct segment segs[MAX_SEGMENTS];
+	uint64_t offs[MAX_SEGMENTS], payload_size = 0;
+	unsigned int nseg = 0, nph;
 	const uint64_t stub_off = PAGE;
-	const uint64_t payload_off = align_up(stub_off + s->filesz, PAGE);
-	const size_t size = payload_off + k->pm.size;
+	uint64_t size;
 	struct pvhstub_info *info;
 	Elf64_Ehdr *eh;
 	Elf64_Phdr *ph;
 	uint8_t *img;
 
+	if (k->vmlinux) {
+		nseg = k->nseg;
+		memcpy(segs, k->seg, nseg * sizeof(segs[0]));
+	} else {
+		/* One segment: the code, with memsz reserving the whole window. */
+		segs[0] = (struct segment){ p->payload_addr, k->pm.size,
+					    p->window_end - p->payload_addr, k->pm.data };
+		nseg = 1;
+	}
+	/* Each segment's file offset is congruent to its address, modulo a page. */
+	size = stub_off + s->filesz;
+	for (unsigned int i = 0; i < nseg; i++) {
+		size = align_up(size, PAGE) + (segs[i].paddr & (PAGE - 1));
+		offs[i] = size;
+		size += segs[i].filesz;
+		payload_size += segs[i].filesz;
+	}
+	nph = nseg + 2;
+	if (sizeof(*eh) + nph * sizeof(*ph) > stub_off) {
+		snprintf(err, errsz, "internal error: too many program headers");
+		return -1;
+	}
+
 	img = calloc(1, size);
 	if (!img) {
-		snprintf(err, errsz, "out of memory for a %zu-byte image", size);
+		snprintf(err, errsz, "out of memory for a %llu-byte image", (unsigned long long)size);
 		return -1;
 	}
 	eh = (Elf64_Ehdr *)img;
@@ -142,21 +192,22 @@ int elf_build(const struct stub_image *s, const struct kernel_image *k,
 	eh->e_flags = 0;
 	eh->e_ehsize = sizeof(*eh);
 	eh->e_phentsize = sizeof(*ph);
-	eh->e_phnum = 3;
+	eh->e_phnum = nph;
 
 	ph[0] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_W | PF_X,
 		.p_offset = stub_off, .p_vaddr = s->base, .p_paddr = s->base,
 		.p_filesz = s->filesz, .p_memsz = s->memsz, .p_align = PAGE };
-	ph[1] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_W | PF_X,
-		.p_offset = payload_off, .p_vaddr = p->payload_addr, .p_paddr = p->payload_addr,
-		.p_filesz = k->pm.size, .p_memsz = p->window_end - p->payload_addr, .p_align = PAGE };
-	ph[2] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_flags = PF_R,
+	memcpy(img + stub_off, s->data, s->filesz);
+	for (unsigned int i = 0; i < nseg; i++) {
+		ph[1 + i] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_W | PF_X,
+			.p_offset = offs[i], .p_vaddr = segs[i].paddr, .p_paddr = segs[i].paddr,
+			.p_filesz = segs[i].filesz, .p_memsz = segs[i].memsz, .p_align = PAGE };
+		memcpy(img + offs[i], segs[i].data, segs[i].filesz);
+	}
+	ph[nph - 1] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_flags = PF_R,
 		.p_offset = stub_off + (s->note_addr - s->base), .p_vaddr = s->note_addr,
 		.p_paddr = s->note_addr, .p_filesz = s->note_size, .p_memsz = s->note_size,
 		.p_align = 4 };
-
-	memcpy(img + stub_off, s->data, s->filesz);
-	memcpy(img + payload_off, k->pm.data, k->pm.size);
 
 	/* Tell the stub what it carries. */
 	info = (struct pvhstub_info *)(img + stub_off);
@@ -165,7 +216,7 @@ int elf_build(const struct stub_image *s, const struct kernel_image *k,
 	info->flags = p->handoff;
 	info->setup_hdr_len = k->setup_hdr_len;
 	info->payload_addr = p->payload_addr;
-	info->payload_size = k->pm.size;
+	info->payload_size = payload_size;
 	info->window_start = p->payload_addr;
 	info->window_end = p->window_end;
 	info->entry = p->entry;

@@ -22,15 +22,19 @@
 extern const uint8_t stub_blob[], stub_blob_end[];
 
 static const char usage[] =
-	"Usage: pvhstub wrap [--handoff 32|64] [--stub STUB.elf] KERNEL -o OUT\n"
+	"Usage: pvhstub wrap [--decompress] [--handoff 32|64] [--stub STUB.elf] KERNEL -o OUT\n"
 	"       pvhstub xlconfig IMAGE [options] -o OUT.cfg\n"
 	"       pvhstub --help\n"
 	"\n"
-	"Wrap KERNEL (a Linux bzImage, boot protocol 2.10 or later, relocatable)\n"
-	"into OUT, a PVH ELF image that Xen, QEMU, Firecracker and Cloud Hypervisor\n"
-	"boot through the kernel's native 32-bit entry.\n"
+	"Wrap KERNEL into OUT, a PVH ELF image that Xen, QEMU, Firecracker and Cloud\n"
+	"Hypervisor boot through the kernel's native entry.  KERNEL is a Linux bzImage\n"
+	"(boot protocol 2.10 or later, relocatable) or an x86-64 vmlinux (ELF).\n"
 	"\n"
 	"  -o, --output OUT   the image to write (atomically; never partially)\n"
+	"      --decompress   decompress a bzImage's payload now (gzip, xz, lzma,\n"
+	"                     bzip2, lz4, zstd, lzo) and wrap the vmlinux inside,\n"
+	"                     so that the kernel does not decompress itself at boot;\n"
+	"                     implies --handoff 64; at most 512 MiB decompressed\n"
 	"      --handoff 32|64\n"
 	"                     enter the kernel through the 32-bit or the 64-bit\n"
 	"                     boot protocol (default: the stub's Kconfig choice)\n"
@@ -127,6 +131,36 @@ static int write_atomic(const char *path, const uint8_t *data, size_t size, char
 	return 0;
 }
 
+/*
+ * A bzImage, or with --decompress the vmlinux inside it (keeping the
+ * bzImage's setup header), or a vmlinux as it is.
+ */
+static int parse_kernel(struct blob f, int decompress, struct kernel_image *k, char *err,
+			size_t errsz)
+{
+	static struct kernel_image bz;
+	uint8_t *elf;
+	size_t elfsz;
+
+	if (f.size >= 4 && !memcmp(f.data, "\x7f" "ELF", 4))
+		return vmlinux_parse(f, k, NULL, err, errsz);
+	if (bzimage_parse(f, decompress ? &bz : k, err, errsz))
+		return -1;
+	if (!decompress)
+		return 0;
+	if (decompress_payload(bz.payload, &elf, &elfsz, err, errsz))
+		return -1;
+	/* elf stays allocated: the image is built from it. */
+	if (vmlinux_parse((struct blob){ elf, elfsz }, k, &bz, err, errsz)) {
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "the decompressed payload: %.400s", err);
+		snprintf(err, errsz, "%s", msg);
+		return -1;
+	}
+	return 0;
+}
+
 static int same_file(const char *a, const char *b)
 {
 	struct stat sa, sb;
@@ -137,7 +171,7 @@ static int same_file(const char *a, const char *b)
 static int cmd_wrap(int argc, char **argv)
 {
 	const char *kernel = NULL, *output = NULL, *stub_path = NULL;
-	int handoff = 0;
+	int handoff = 0, decompress = 0;
 	struct blob kfile, sfile = { stub_blob, stub_blob_end - stub_blob };
 	struct kernel_image k;
 	struct stub_image s;
@@ -151,6 +185,8 @@ static int cmd_wrap(int argc, char **argv)
 			output = argv[++i];
 		else if (!strcmp(argv[i], "--stub") && i + 1 < argc)
 			stub_path = argv[++i];
+		else if (!strcmp(argv[i], "--decompress"))
+			decompress = 1;
 		else if (!strcmp(argv[i], "--handoff") && i + 1 < argc) {
 			i++;
 			if (strcmp(argv[i], "32") && strcmp(argv[i], "64")) {
@@ -182,7 +218,7 @@ static int cmd_wrap(int argc, char **argv)
 		return 1;
 	}
 	if (read_file(kernel, &kfile, err, sizeof(err)) ||
-	    bzimage_parse(kfile, &k, err, sizeof(err)) ||
+	    parse_kernel(kfile, decompress, &k, err, sizeof(err)) ||
 	    wrap_plan(&s, &k, handoff, &plan, err, sizeof(err)) ||
 	    elf_build(&s, &k, &plan, &img, &imgsz, err, sizeof(err))) {
 		fprintf(stderr, "pvhstub wrap: %s: %s\n", kernel, err);

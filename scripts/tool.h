@@ -12,8 +12,16 @@ struct blob {
 	size_t size;
 };
 
-/* A parsed bzImage: what the wrap needs from it. */
+#define MAX_SEGMENTS	16
+
+struct segment {
+	uint64_t paddr, filesz, memsz;
+	const uint8_t *data;
+};
+
+/* A parsed kernel, bzImage or vmlinux: what the wrap needs from it. */
 struct kernel_image {
+	int vmlinux;			/* An ELF vmlinux, entered at entry64. */
 	uint16_t protocol;
 	uint16_t xloadflags;
 	uint32_t kernel_alignment;
@@ -21,7 +29,12 @@ struct kernel_image {
 	uint64_t pref_address;
 	uint32_t setup_hdr_len;		/* Bytes from 0x1f1 */
 	const uint8_t *setup_hdr;
-	struct blob pm;			/* The protected-mode code. */
+	struct blob pm;			/* bzImage: the protected-mode code, */
+	struct blob payload;		/*   and the compressed kernel in it. */
+	struct segment seg[MAX_SEGMENTS];	/* vmlinux: its PT_LOADs, */
+	unsigned int nseg;
+	uint64_t entry64;		/*   and its 64-bit entry (physical). */
+	uint8_t hdr_buf[SETUP_HDR_MAX];	/* vmlinux: the setup header we use. */
 	char version[128];		/* The kernel version string, if any. */
 };
 
@@ -40,6 +53,9 @@ struct wrap_plan {
 
 /* Each returns 0, or -1 with a message in err. */
 int bzimage_parse(struct blob file, struct kernel_image *k, char *err, size_t errsz);
+/* A vmlinux (ELF64 x86-64); its setup header comes from bz if given, else a template. */
+int vmlinux_parse(struct blob file, struct kernel_image *k, const struct kernel_image *bz,
+		  char *err, size_t errsz);
 int stub_parse(struct blob file, struct stub_image *s, char *err, size_t errsz);
 /* Place the payload; handoff is 32, 64, or 0 for the stub's default. */
 int wrap_plan(const struct stub_image *s, const struct kernel_image *k, int handoff,
@@ -47,6 +63,11 @@ int wrap_plan(const struct stub_image *s, const struct kernel_image *k, int hand
 /* Build the PVH ELF in memory (malloc'ed into *out). */
 int elf_build(const struct stub_image *s, const struct kernel_image *k,
 	      const struct wrap_plan *p, uint8_t **out, size_t *outsz, char *err, size_t errsz);
+
+/* scripts/decompress.c */
+#define DECOMPRESS_MAX	(512u << 20)	/* No vmlinux is larger: beyond is a bomb. */
+const char *compression_name(struct blob payload);
+int decompress_payload(struct blob payload, uint8_t **out, size_t *outlen, char *err, size_t errsz);
 
 /* scripts/xlconfig.c */
 int cmd_xlconfig(int argc, char **argv, int (*read_file)(const char *, struct blob *, char *, size_t),
