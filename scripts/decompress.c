@@ -20,6 +20,14 @@
 #define LZ4_LEGACY_MAGIC	0x184c2102
 #define LZ4_LEGACY_BLOCK	(8u << 20)
 
+/* lzop header flags (lzop's conf.h). */
+#define LZOP_ADLER32_D	0x001
+#define LZOP_ADLER32_C	0x002
+#define LZOP_EXTRA	0x040
+#define LZOP_CRC32_D	0x100
+#define LZOP_CRC32_C	0x200
+#define LZOP_FILTER	0x800
+
 struct out {
 	uint8_t *buf;
 	size_t len, cap, max;
@@ -214,7 +222,7 @@ static int do_lzo(struct blob in, struct out *o)
 		return fail(o, "lzo", -1);
 	flags = be32(p);
 	p += 4;
-	if (flags & 0x800)
+	if (flags & LZOP_FILTER)
 		p += 4;				/* filter */
 	p += 8;					/* mode, mtime_low */
 	if (version >= 0x0940)
@@ -223,29 +231,34 @@ static int do_lzo(struct blob in, struct out *o)
 		return fail(o, "lzo", -1);
 	p += 1 + *p;				/* name */
 	p += 4;					/* header checksum */
-	if (flags & 0x40) {			/* extra field: len, data, checksum */
+	if (flags & LZOP_EXTRA) {		/* extra field: len, data, checksum */
 		if (end - p < 4)
 			return fail(o, "lzo", -1);
 		p += 4 + be32(p) + 4;
 	}
 	for (;;) {
-		uint32_t dlen, slen;
+		uint32_t dlen, slen, sum_adler = 0, sum_crc = 0;
 		lzo_uint got;
 
 		if (end - p < 4)
 			return fail(o, "lzo", -1);
 		dlen = be32(p);
-		p += 4;
-		if (!dlen)
+		if (!dlen)		/* The end marker. */
 			return 0;
-		if (end - p < 4)
+		if (end - p < 8)
 			return fail(o, "lzo", -1);
-		slen = be32(p);
-		p += 4;
-		p += (flags & 0x3) ? 4 : 0;	/* adler32/crc32 of the output */
+		slen = be32(p + 4);
+		p += 8;
+		/* Checksums of the output, then (if compressed) of the input. */
+		if (end - p < 4 * (!!(flags & LZOP_ADLER32_D) + !!(flags & LZOP_CRC32_D)))
+			return fail(o, "lzo", -1);
+		if (flags & LZOP_ADLER32_D)
+			sum_adler = be32(p), p += 4;
+		if (flags & LZOP_CRC32_D)
+			sum_crc = be32(p), p += 4;
 		if (slen < dlen)
-			p += (flags & 0x202) ? 4 : 0;	/* of the input */
-		if (slen > dlen || (size_t)(end - p) < slen)
+			p += ((flags & LZOP_ADLER32_C) ? 4 : 0) + ((flags & LZOP_CRC32_C) ? 4 : 0);
+		if (slen > dlen || p > end || (size_t)(end - p) < slen)
 			return fail(o, "lzo", slen);
 		if (grow_to(o, dlen, 1))
 			return -1;
@@ -255,6 +268,9 @@ static int do_lzo(struct blob in, struct out *o)
 		else if (lzo1x_decompress_safe(p, slen, o->buf + o->len, &got, NULL) != LZO_E_OK ||
 			 got != dlen)
 			return fail(o, "lzo", -2);
+		if (((flags & LZOP_ADLER32_D) && adler32(1, o->buf + o->len, dlen) != sum_adler) ||
+		    ((flags & LZOP_CRC32_D) && crc32(0, o->buf + o->len, dlen) != sum_crc))
+			return fail(o, "lzo (checksum)", -3);
 		o->len += dlen;
 		p += slen;
 	}

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Write a synthetic bzImage for the wrap tool's tests.
 
-usage: mkbzimage.py OUT [field=value ...] [truncate=N] [magic=BYTES]
+usage: mkbzimage.py OUT [field=value ...] [truncate=N] [magic=BYTES] [payload=FILE]
 
 The default is a well-formed image: protocol 2.15, relocatable, 64-bit,
 4 setup sectors, 64 KiB of protected-mode code.  Each field=value overrides
 one setup-header field (values in C notation, e.g. version=0x205).
+payload=FILE puts FILE's bytes (a compressed kernel, see mkpayload.py) in
+the protected-mode code at 0x200, with payload_offset and payload_length set.
 """
 import struct
 import sys
@@ -25,7 +27,8 @@ def main():
     out = sys.argv[1]
     args = dict(a.split("=", 1) for a in sys.argv[2:])
     setup_sects = int(args.get("setup_sects", "4"), 0)
-    pm_size = 64 * 1024
+    payload = open(args["payload"], "rb").read() if "payload" in args else None
+    pm_size = 64 * 1024 if payload is None else (0x200 + len(payload) + 15) & ~15
     values = {
         "setup_sects": setup_sects, "syssize": pm_size // 16, "boot_flag": 0xaa55,
         "jump": 0x66eb, "header": 0x53726448, "version": 0x020f, "kernel_version": 0x100,
@@ -34,6 +37,8 @@ def main():
         "cmdline_size": 2047, "payload_offset": 0x100, "payload_length": 0x1000,
         "pref_address": 0x1000000, "init_size": 0x800000,
     }
+    if payload is not None:
+        values["payload_offset"], values["payload_length"] = 0x200, len(payload)
     for k, v in args.items():
         if k in FIELDS:
             values[k] = int(v, 0)
@@ -46,6 +51,8 @@ def main():
     pm = (setup_sects + 1) * 512
     for i in range(pm, len(img), 4):
         struct.pack_into("<I", img, i, (i * 2654435761) & 0xffffffff)
+    if payload is not None:
+        img[pm + 0x200:pm + 0x200 + len(payload)] = payload
     if "magic" in args:
         img = bytearray(args["magic"].encode("latin-1").decode("unicode_escape").encode("latin-1")) + img[16:]
     if "truncate" in args:

@@ -40,7 +40,7 @@ bad empty "no 'HdrS' signature at offset 0x202 (file too short)" truncate=0
 bad short "file too short" truncate=0x204
 bad no-hdrs "not a bzImage: no 'HdrS'" header=0
 bad gzip "gzip data, not a bzImage" 'magic=\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03xxxxxx' header=0
-bad elf "an ELF file (a vmlinux?)" 'magic=\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00' header=0
+bad elf "an ELF file, but not an x86-64 (ELF64) vmlinux" 'magic=\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00' header=0
 bad zstd "zstd data" 'magic=\x28\xb5\x2f\xfdxxxxxxxxxxxx' header=0
 bad protocol-2.05 "boot protocol 2.05 is too old: pvhstub needs 2.10 or later (init_size, pref_address); before 2.06" version=0x205
 bad protocol-2.09 "boot protocol 2.09 is too old" version=0x209
@@ -166,6 +166,71 @@ elif ! grep -q 'boot protocol 2.05 is too old' "$work/make-bad.log" || [ -e "$ob
 	cat "$work/make-bad.log"
 else
 	pass "make PAYLOAD=<bad image> fails: $(grep 'too old' "$work/make-bad.log")"
+fi
+
+# --decompress: every format Linux uses, through its library; the vmlinux's
+# segment must arrive byte for byte.
+python3 "$top/tests/tool/mkpayload.py" raw "$work/vmlinux.raw"
+for f in gzip xz lzma bzip2 zstd lz4 lzo; do
+	python3 "$top/tests/tool/mkpayload.py" "$f" "$work/p.$f" && mk "bz.$f" payload="$work/p.$f"
+	if "$tool" wrap --decompress "$work/bz.$f" -o "$work/d.$f.pvh" 2>"$work/d.$f.err" &&
+	   python3 - "$work/d.$f.pvh" "$work/vmlinux.raw" <<'PY'
+import struct, sys
+img, elf = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
+phoff, phnum = struct.unpack_from("<Q", img, 0x20)[0], struct.unpack_from("<H", img, 0x38)[0]
+segs = [struct.unpack_from("<IIQQQQQQ", img, phoff + 56 * i) for i in range(phnum)]
+want = elf[0x1000:0x1000 + 0x4003]
+sys.exit(0 if any(t == 1 and pa == 0x1000000 and img[off:off + fs] == want and ms == 0x14003
+                  for t, _, off, _, pa, fs, ms, _ in segs) else 1)
+PY
+	then
+		pass "--decompress: $f payload unpacks to the vmlinux, segment intact"
+	else
+		fail "--decompress: $f payload unpacks to the vmlinux, segment intact: $(cat "$work/d.$f.err")"
+	fi
+done
+
+# bad NAME_AND_PAYLOAD_ARGS... : a compressed payload that must be refused.
+bad_payload() { # name "expected" format mkpayload-options...
+	name=$1 want=$2 fmt=$3
+	shift 3
+	python3 "$top/tests/tool/mkpayload.py" "$fmt" "$work/$name.payload" "$@"
+	mk "$name.bz" payload="$work/$name.payload"
+	if "$tool" wrap --decompress "$work/$name.bz" -o "$work/$name.pvh" 2>"$work/$name.err"; then
+		fail "--decompress refuses $name: it succeeded"
+	elif ! grep -qF -- "$want" "$work/$name.err" || [ -e "$work/$name.pvh" ]; then
+		fail "--decompress refuses $name with '$want' and no output: $(cat "$work/$name.err")"
+	else
+		pass "--decompress refuses $name: $(cat "$work/$name.err")"
+	fi
+}
+for f in gzip xz bzip2 zstd lzo; do
+	bad_payload "corrupt-$f" "decompression failed" "$f" corrupt=1
+done
+bad_payload bomb-lying "decompresses to more than 1 MiB" gzip zeros=64 claim=0x100000
+bad_payload bomb-claimed "the limit is 512 MiB (a decompression bomb?)" gzip zeros=1 claim=0x40000000
+bad_payload short-claim "decompressed to" xz claim=0x10
+bad_payload bad-phdrs "the decompressed payload: bad program headers" gzip badphdr=1
+head -c 4096 /dev/urandom | tr '\000-\377' '\100-\177\100-\177\100-\177\100-\177' > "$work/noise.payload"
+mk unknown.bz payload="$work/noise.payload"
+if "$tool" wrap --decompress "$work/unknown.bz" -o "$work/unknown.pvh" 2>"$work/unknown.err" ||
+   ! grep -q 'unknown compression format' "$work/unknown.err" || [ -e "$work/unknown.pvh" ]; then
+	fail "--decompress refuses an unknown format: $(cat "$work/unknown.err")"
+else
+	pass "--decompress refuses an unknown format: $(cat "$work/unknown.err")"
+fi
+if "$tool" wrap --handoff 32 "$work/vmlinux.raw" -o "$work/v32.pvh" 2>"$work/v32.err" ||
+   ! grep -q 'a vmlinux has no 32-bit entry' "$work/v32.err"; then
+	fail "a vmlinux is refused the 32-bit handoff: $(cat "$work/v32.err")"
+else
+	pass "a vmlinux is refused the 32-bit handoff: $(cat "$work/v32.err")"
+fi
+python3 "$top/tests/tool/mkpayload.py" raw "$work/vmlinux-badphdr.raw" badphdr=1
+if "$tool" wrap "$work/vmlinux-badphdr.raw" -o "$work/vb.pvh" 2>"$work/vb.err" ||
+   ! grep -q 'bad program headers' "$work/vb.err" || [ -e "$work/vb.pvh" ]; then
+	fail "an ELF with bad program headers is refused: $(cat "$work/vb.err")"
+else
+	pass "an ELF with bad program headers is refused: $(cat "$work/vb.err")"
 fi
 
 # pvhstub xlconfig: a correct config for a wrapped image, clear refusals.

@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""mkpayload.py FORMAT OUT [vmlinux options]: a tiny x86-64 vmlinux, compressed
+as Linux compresses a bzImage payload (FORMAT's tool, then the decompressed
+size appended as le32).
+
+FORMAT: gzip xz lzma bzip2 zstd lz4 lzo, or raw (the vmlinux itself).
+Options: claim=N       append N as the size instead of the true one
+         zeros=MIB     compress MIB MiB of zeros instead of a vmlinux
+         corrupt=1     flip bytes in the middle of the compressed stream
+         badphdr=1     e_phoff points past the end of the file
+"""
+import struct
+import subprocess
+import sys
+
+COMMANDS = {
+    "gzip": ["gzip", "-9", "-n", "-c"], "xz": ["xz", "--check=crc32", "-c"],
+    "lzma": ["xz", "--format=lzma", "-c"], "bzip2": ["bzip2", "-9", "-c"],
+    "zstd": ["zstd", "-19", "-q", "-c"], "lz4": ["lz4", "-l", "-9", "-q", "-c"],
+    "lzo": ["lzop", "-9", "-c"],
+}
+
+
+def vmlinux(badphdr):
+    """ELF64 x86-64, one PT_LOAD of code at 16 MiB, entry (physical) at its start."""
+    code = bytes([0xf4, 0xeb, 0xfd]) + bytes(range(256)) * 64      # hlt; jmp .-1; data
+    ehdr = struct.pack("<16sHHIQQQIHHHHHH", b"\x7fELF\x02\x01\x01" + b"\0" * 9, 2, 62, 1,
+                       0x1000000, 0x40 if not badphdr else 0x7fffffff, 0, 0, 64, 56, 1, 64, 0, 0)
+    phdr = struct.pack("<IIQQQQQQ", 1, 7, 0x1000, 0xffffffff81000000, 0x1000000,
+                       len(code), len(code) + 0x10000, 0x200000)
+    img = bytearray(ehdr + phdr)
+    img += b"\0" * (0x1000 - len(img)) + code
+    return bytes(img)
+
+
+def main():
+    fmt, out = sys.argv[1], sys.argv[2]
+    opts = dict(a.split("=", 1) for a in sys.argv[3:])
+    data = b"\0" * (int(opts["zeros"]) << 20) if "zeros" in opts else vmlinux("badphdr" in opts)
+    if fmt == "raw":
+        open(out, "wb").write(data)
+        return
+    comp = bytearray(subprocess.run(COMMANDS[fmt], input=data, stdout=subprocess.PIPE, check=True).stdout)
+    if "corrupt" in opts:
+        mid = len(comp) // 2
+        for i in range(mid, min(mid + 8, len(comp) - 8)):
+            comp[i] ^= 0x5a
+    claim = int(opts.get("claim", str(len(data))), 0)
+    open(out, "wb").write(bytes(comp) + struct.pack("<I", claim))
+
+
+if __name__ == "__main__":
+    main()
