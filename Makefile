@@ -56,7 +56,7 @@ stub-objs := $(addprefix $(obj)/,$(obj-y))
 
 # The host tool.
 tool-y := scripts/pvhstub.o scripts/bzimage.o scripts/vmlinux.o scripts/decompress.o
-tool-y += scripts/elfwrite.o scripts/xlconfig.o scripts/stub_blob.o
+tool-y += scripts/elfwrite.o scripts/xlconfig.o scripts/inspect.o scripts/stub_blob.o
 TOOL_LIBS := -lz -llzma -lbz2 -llz4 -lzstd -llzo2
 tool-objs := $(addprefix $(obj)/,$(tool-y))
 

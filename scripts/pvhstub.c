@@ -23,6 +23,8 @@ extern const uint8_t stub_blob[], stub_blob_end[];
 
 static const char usage[] =
 	"Usage: pvhstub wrap [--decompress] [--handoff 32|64] [--stub STUB.elf] KERNEL -o OUT\n"
+	"       pvhstub inspect IMAGE\n"
+	"       pvhstub extract BZIMAGE -o VMLINUX\n"
 	"       pvhstub xlconfig IMAGE [options] -o OUT.cfg\n"
 	"       pvhstub --help\n"
 	"\n"
@@ -41,6 +43,11 @@ static const char usage[] =
 	"      --stub FILE    use this linked stub (build/stub.elf) instead of\n"
 	"                     the one built into this tool\n"
 	"  -h, --help         show this help\n"
+	"\n"
+	"inspect prints what IMAGE (a bzImage, a vmlinux or a wrapped image) is: its\n"
+	"version, boot protocol, xloadflags, init_size, the memory it will occupy, its\n"
+	"ELF notes, and which loaders will accept it.\n"
+	"extract writes the vmlinux inside a bzImage (decompressed, as --decompress).\n"
 	"\n"
 	"xlconfig writes an xl domain config (type = \"pvh\") for a wrapped IMAGE:\n"
 	"  --name NAME        domain name (default: the image's file name)\n"
@@ -235,6 +242,10 @@ int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "wrap"))
 		return cmd_wrap(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "inspect"))
+		return cmd_inspect(argc - 1, argv + 1, read_file);
+	if (argc >= 2 && !strcmp(argv[1], "extract"))
+		return cmd_extract(argc - 1, argv + 1, read_file, write_atomic);
 	if (argc >= 2 && !strcmp(argv[1], "xlconfig")) {
 		int rc = cmd_xlconfig(argc - 1, argv + 1, read_file, write_atomic);
 

@@ -69,6 +69,11 @@ int elf_build(const struct stub_image *s, const struct kernel_image *k,
 const char *compression_name(struct blob payload);
 int decompress_payload(struct blob payload, uint8_t **out, size_t *outlen, char *err, size_t errsz);
 
+/* scripts/inspect.c */
+int cmd_inspect(int argc, char **argv, int (*read_file)(const char *, struct blob *, char *, size_t));
+int cmd_extract(int argc, char **argv, int (*read_file)(const char *, struct blob *, char *, size_t),
+		int (*write_atomic)(const char *, const uint8_t *, size_t, char *, size_t));
+
 /* scripts/xlconfig.c */
 int cmd_xlconfig(int argc, char **argv, int (*read_file)(const char *, struct blob *, char *, size_t),
 		 int (*write_atomic)(const char *, const uint8_t *, size_t, char *, size_t));
