@@ -233,6 +233,32 @@ else
 	pass "an ELF with bad program headers is refused: $(cat "$work/vb.err")"
 fi
 
+# inspect and extract.
+if "$tool" inspect "$work/d.gzip.pvh" > "$work/inspect.out" 2>&1 &&
+   grep -q '^kind: *PVH image made by pvhstub wrap' "$work/inspect.out" &&
+   grep -q '^handoff: *64-bit, to 0x1000000' "$work/inspect.out" &&
+   grep -q 'XEN_ELFNOTE_PHYS32_ENTRY' "$work/inspect.out" &&
+   grep -q '^  Xen PVH (xl, dom0) yes' "$work/inspect.out" &&
+   "$tool" inspect "$work/bz.gzip" > "$work/inspect-bz.out" 2>&1 &&
+   grep -q '^kind: *bzImage' "$work/inspect-bz.out" && grep -q '^payload: *gzip' "$work/inspect-bz.out" &&
+   grep -q '^version: *6.1.0-synthetic x' "$work/inspect-bz.out" &&
+   grep -q '^  Xen PVH (xl, dom0) no' "$work/inspect-bz.out"; then
+	pass "inspect describes wrapped images and bzImages, their notes and loaders"
+else
+	fail "inspect describes wrapped images and bzImages, their notes and loaders"
+	cat "$work/inspect.out" "$work/inspect-bz.out"
+fi
+if "$tool" inspect "$work/noise.payload" >/dev/null 2>&1; then
+	fail "inspect refuses what is not a kernel"
+else
+	pass "inspect refuses what is not a kernel"
+fi
+if "$tool" extract "$work/bz.xz" -o "$work/extracted" && cmp -s "$work/extracted" "$work/vmlinux.raw"; then
+	pass "extract gives back the vmlinux inside a bzImage"
+else
+	fail "extract gives back the vmlinux inside a bzImage"
+fi
+
 # pvhstub xlconfig: a correct config for a wrapped image, clear refusals.
 if "$tool" xlconfig "$work/good.pvh" --name 'g"1' --ramdisk "$work/good.bz" --dir /guests \
 	--cmdline 'a="b c" d\e' --vcpus 2 --on-crash preserve -o "$work/good.cfg" 2>"$work/xl.err" &&
