@@ -12,6 +12,10 @@
 	.section .text.entry, "ax"
 	.globl probe_entry
 probe_entry:
+	/* The time of entry, for the stub's cost (tests/bench): EBX and EDI are free. */
+	rdtsc
+	mov	%eax, %ebx
+	mov	%edx, %edi
 	cld
 	/* Where were we loaded? */
 	call	1f
@@ -31,6 +35,8 @@ probe_entry:
 	jmp	*%eax
 
 2:	mov	$probe_stack_top, %esp
+	push	%edi
+	push	%ebx
 	push	%esi
 	call	probe_main
 	ud2

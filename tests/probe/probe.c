@@ -11,7 +11,8 @@
 
 #define COM1 0x3f8
 
-void probe_main(const struct boot_params *bp) __attribute__((noreturn));
+void probe_main(const struct boot_params *bp, uint32_t tsc_lo, uint32_t tsc_hi)
+	__attribute__((noreturn));
 
 static void com1_putc(char c)
 {
@@ -90,7 +91,7 @@ static void dump_e820(const struct boot_e820_entry *e, uint32_t n)
 		    (unsigned long long)e[i].size, e[i].type);
 }
 
-void probe_main(const struct boot_params *bp)
+void probe_main(const struct boot_params *bp, uint32_t tsc_lo, uint32_t tsc_hi)
 {
 	const struct setup_header *h = &bp->hdr;
 	uint64_t cmdline = h->cmd_line_ptr | (uint64_t)bp->ext_cmd_line_ptr << 32;
@@ -106,6 +107,7 @@ void probe_main(const struct boot_params *bp)
 	outb(COM1 + 3, 3);
 
 	out("probe: begin zero_page 0x%x\n", (unsigned int)(uintptr_t)bp);
+	out("probe: entry_tsc %llu\n", (unsigned long long)tsc_hi << 32 | tsc_lo);
 	out("probe: hdr version 0x%x xloadflags 0x%x kernel_alignment 0x%x relocatable %u\n",
 	    h->version, h->xloadflags, h->kernel_alignment, h->relocatable_kernel);
 	out("probe: hdr pref_address 0x%llx init_size 0x%x cmdline_size %u initrd_addr_max 0x%x\n",
