@@ -2,11 +2,14 @@
 /* The freestanding string functions the stub and gcc use. */
 #include "stub.h"
 
+/* Dwords first, then bytes: under QEMU -icount each rep iteration counts. */
 void *memcpy(void *dst, const void *src, size_t n)
 {
 	void *d = dst;
+	size_t dwords = n / 4, bytes = n % 4;
 
-	asm volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
+	asm volatile("rep movsl" : "+D"(d), "+S"(src), "+c"(dwords) : : "memory");
+	asm volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(bytes) : : "memory");
 	return dst;
 }
 
@@ -28,8 +31,11 @@ void *memmove(void *dst, const void *src, size_t n)
 void *memset(void *dst, int c, size_t n)
 {
 	void *d = dst;
+	size_t dwords = n / 4, bytes = n % 4;
+	uint32_t v = (uint8_t)c * 0x01010101u;
 
-	asm volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+	asm volatile("rep stosl" : "+D"(d), "+c"(dwords) : "a"(v) : "memory");
+	asm volatile("rep stosb" : "+D"(d), "+c"(bytes) : "a"(v) : "memory");
 	return dst;
 }
 
