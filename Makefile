@@ -63,7 +63,7 @@ tool-objs := $(addprefix $(obj)/,$(tool-y))
 PAYLOAD_IMAGE := $(if $(PAYLOAD),$(obj)/$(notdir $(PAYLOAD)).pvh)
 
 .PHONY: all defconfig olddefconfig oldconfig menuconfig savedefconfig clean distclean \
-	check check-unit check-tool check-boot check-overlap check-probe check-xen run deps kernels help
+	check check-unit check-tool check-boot check-overlap check-probe check-xen bench run deps kernels help
 .DEFAULT_GOAL := all
 
 all: $(obj)/stub.elf $(obj)/pvhstub $(PAYLOAD_IMAGE)
@@ -224,6 +224,11 @@ check-xen: all $(obj)/tests/probe.bzImage
 
 check-overlap: all $(obj)/tests/pvhload.elf
 	$(Q)tests/overlap/run.sh $(obj)
+
+# The boot-cost benchmark: figures, not pass/fail (see scripts/bench.sh).
+bench: deps all $(obj)/tests/pvhload.elf $(obj)/tests/probe.bzImage
+	$(Q)scripts/fetch-kernels.sh
+	$(Q)scripts/bench.sh $(obj)
 
 run: deps
 	$(Q)scripts/fetch-kernels.sh

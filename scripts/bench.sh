@@ -1,0 +1,100 @@
+#!/bin/sh
+# scripts/bench.sh BUILD_DIR: the boot-cost benchmark (not a test: it
+# reports, it does not judge).  Every boot runs under QEMU TCG with
+# -icount shift=0,sleep=off, so the guest TSC counts guest instructions and
+# the figures repeat exactly.  Writes BUILD_DIR/bench.txt and prints it.
+set -eu
+obj=$1
+top=$(cd "$(dirname "$0")/.." && pwd)
+out="$obj/bench"
+mkdir -p "$out"
+kernel="$top/.cache/kernels/vmlinuz-cloud"
+[ -s "$kernel" ] || { echo "bench: $kernel is missing (scripts/fetch-kernels.sh)" >&2; exit 1; }
+tool="$obj/pvhstub"
+
+# The initrd: /init reads the TSC first thing (tests/bench/tscinit.c).
+cc -static -O2 -o "$out/init" "$top/tests/bench/tscinit.c"
+rm -rf "$out/root" && mkdir -p "$out/root/dev" && cp "$out/init" "$out/root/init"
+(cd "$out/root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) > "$out/initrd.cpio"
+
+# The images.
+"$tool" extract "$kernel" -o "$out/vmlinux"
+"$tool" wrap --handoff 32 "$kernel" -o "$out/stub32.pvh"
+"$tool" wrap --handoff 64 "$kernel" -o "$out/stub64.pvh"
+"$tool" wrap --decompress "$kernel" -o "$out/decompress.pvh"
+readelf -nW "$out/vmlinux" | grep -q 'Xen.*0x00000012' ||
+	{ echo "bench: the kernel has no PVH entry (CONFIG_PVH): no Linux-PVH baseline" >&2; exit 1; }
+
+# boot NAME MACHINE IMAGE: the TSC the initrd's first program read.
+boot() {
+	log="$out/$1.log"
+	timeout 300 qemu-system-x86_64 -M "$2" -m 512 -icount shift=0,sleep=off -display none \
+		-no-reboot -serial "file:$log" -kernel "$3" -initrd "$out/initrd.cpio" \
+		-append "console=ttyS0 quiet" </dev/null >/dev/null 2>&1 || true
+	tsc=$(sed -n 's/^PVHSTUB-TSC: \([0-9]*\).*/\1/p' "$log" | head -n 1)
+	if [ -z "$tsc" ]; then
+		echo "bench: $1 did not report a TSC; the end of $log:" >&2
+		tail -n 20 "$log" >&2
+		exit 1
+	fi
+	echo "$tsc"
+}
+
+native=$(boot native pc "$kernel")
+pvh_pc=$(boot linux-pvh-pc pc "$out/vmlinux")
+pvh_mv=$(boot linux-pvh-microvm microvm "$out/vmlinux")
+s32=$(boot stub32-pc pc "$out/stub32.pvh")
+s64=$(boot stub64-pc pc "$out/stub64.pvh")
+dec_pc=$(boot decompress-pc pc "$out/decompress.pvh")
+dec_mv=$(boot decompress-microvm microvm "$out/decompress.pvh")
+
+# The stub's own work: PVH entry to kernel entry, for 3, 32 and 200 memmap
+# entries.  pvhload (tests/overlap) writes the map and reads the TSC just
+# before it enters the stub; the probe kernel reads it at its first
+# instruction.  32-bit handoff (the probe has no 64-bit entry).
+"$tool" wrap "$obj/tests/probe.bzImage" -o "$out/probe.pvh"
+entry=$(readelf -hW "$out/probe.pvh" | sed -n 's/.*Entry point address: *//p')
+stub_cost() {
+	timeout 60 qemu-system-x86_64 -M pc -m 512 -icount shift=0,sleep=off -display none -no-reboot \
+		-device isa-debug-exit,iobase=0xf4,iosize=4 -serial "file:$out/cost-$1.log" \
+		-debugcon "file:$out/cost-$1.e9" -kernel "$obj/tests/pvhload.elf" \
+		-append "pvhload.entry=$entry pvhload.entries=$(printf 0x%x "$1") -- console=ttyS0" \
+		-device "loader,file=$out/probe.pvh" </dev/null >/dev/null 2>&1 || true
+	a=$(sed -n 's/^pvhload: tsc \(0x[0-9a-f]*\).*/\1/p' "$out/cost-$1.e9")
+	b=$(tr -d '\r' < "$out/cost-$1.log" | sed -n 's/^probe: entry_tsc \([0-9]*\)$/\1/p')
+	[ -n "$a" ] && [ -n "$b" ] || { echo "bench: stub cost run with $1 entries failed" >&2; exit 1; }
+	echo $((b - a))
+}
+c3=$(stub_cost 3)
+c32=$(stub_cost 32)
+c200=$(stub_cost 200)
+
+# Sizes.
+code=$(size -A "$obj/stub.elf" | awk '$1 == ".info" || $1 == ".text" || $1 == ".rodata" { s += $2 } END { print s }')
+data=$(size -A "$obj/stub.elf" | awk '$1 == ".data" || $1 == ".notes" { s += $2 } END { print s }')
+bss=$(size -A "$obj/stub.elf" | awk '$1 == ".bss" { print $2 }')
+
+ratio() { awk "BEGIN { printf \"%.4f\", $1 / $2 }"; }
+{
+	echo "pvhstub benchmark: $(cat "$top/.cache/kernels/vmlinuz-cloud.package"), QEMU TCG -icount shift=0,sleep=off, 512 MiB"
+	echo "guest TSC (= instructions) when the initrd's first program runs:"
+	printf '  %-44s %14s %10s\n' path "TSC" "vs native"
+	printf '  %-44s %14s %10s\n' "native bzImage (pc, SeaBIOS + linuxboot)" "$native" "1.0000"
+	printf '  %-44s %14s %10s\n' "Linux's own PVH, vmlinux (pc)" "$pvh_pc" "$(ratio "$pvh_pc" "$native")"
+	printf '  %-44s %14s %10s\n' "Linux's own PVH, vmlinux (microvm)" "$pvh_mv" "$(ratio "$pvh_mv" "$native")"
+	printf '  %-44s %14s %10s\n' "stub + bzImage, 32-bit handoff (pc)" "$s32" "$(ratio "$s32" "$native")"
+	printf '  %-44s %14s %10s\n' "stub + bzImage, 64-bit handoff (pc)" "$s64" "$(ratio "$s64" "$native")"
+	printf '  %-44s %14s %10s\n' "stub + --decompress (pc)" "$dec_pc" "$(ratio "$dec_pc" "$native")"
+	printf '  %-44s %14s %10s\n' "stub + --decompress (microvm)" "$dec_mv" "$(ratio "$dec_mv" "$native")"
+	echo "targets:"
+	echo "  --decompress / Linux's own PVH: pc $(ratio "$dec_pc" "$pvh_pc"), microvm $(ratio "$dec_mv" "$pvh_mv") (target <= 1.001)"
+	echo "  stub + bzImage / native (pc): 32-bit $(ratio "$s32" "$native"), 64-bit $(ratio "$s64" "$native") (target <= 1)"
+	echo "the stub's own work, PVH entry to kernel entry (instructions, with its two console lines):"
+	echo "  3 memmap entries: $c3; 32: $c32; 200: $c200 (per entry from 32 to 200: $(( (c200 - c32) / 168 )); target < 10000 at 32)"
+	echo "sizes:"
+	echo "  stub code+rodata $code bytes, data+notes $data bytes, bss $bss bytes (target: code and data <= 8192)"
+	for f in stub32.pvh decompress.pvh; do
+		echo "  $f: $(stat -c %s "$out/$f") bytes (bzImage $(stat -c %s "$kernel"), vmlinux $(stat -c %s "$out/vmlinux"))"
+	done
+} > "$obj/bench.txt"
+cat "$obj/bench.txt"
