@@ -37,41 +37,71 @@ static bool add_carved(struct e820_work *w, uint64_t addr, uint64_t end, uint32_
 	       add(w, addr > ISA_END_ADDRESS ? addr : ISA_END_ADDRESS, end, type);
 }
 
+/* Insertion sort by address: loaders hand us sorted maps, so this is O(n). */
+static void sort_by_addr(struct e820_work *w)
+{
+	for (uint32_t i = 1; i < w->n; i++) {
+		struct boot_e820_entry key;
+		uint32_t j = i;
+
+		if (w->e[i - 1].addr <= w->e[i].addr)
+			continue;	/* Already in order: the common case. */
+		key = w->e[i];
+		for (; j > 0 && w->e[j - 1].addr > key.addr; j--)
+			w->e[j] = w->e[j - 1];
+		w->e[j] = key;
+	}
+}
+
+/* Insert [start, end) as reserved, keeping the (sorted) order. */
+static bool insert_reserved(struct e820_work *w, uint64_t start, uint64_t end)
+{
+	uint32_t at = 0;
+
+	if (w->n == w->cap)
+		return false;
+	while (at < w->n && w->e[at].addr <= start)
+		at++;
+	__builtin_memmove(&w->e[at + 1], &w->e[at], (w->n - at) * sizeof(w->e[0]));
+	w->e[at] = (struct boot_e820_entry){ start, end - start, E820_TYPE_RESERVED };
+	w->n++;
+	return true;
+}
+
 /*
  * Mark the parts of [ISA_START_ADDRESS, ISA_END_ADDRESS) that no non-RAM
  * entry covers as reserved.  RAM was already carved out of it; the entries
- * must be sorted.
+ * are sorted, and stay so.
  */
 static bool reserve_isa_hole(struct e820_work *w)
 {
+	struct range gaps[4];
+	uint32_t ngaps = 0;
 	uint64_t at = ISA_START_ADDRESS;
-	uint32_t n = w->n;
 
-	for (uint32_t i = 0; i < n && at < ISA_END_ADDRESS; i++) {
+	for (uint32_t i = 0; i < w->n && at < ISA_END_ADDRESS; i++) {
 		uint64_t start = w->e[i].addr, end = start + w->e[i].size;
 
 		if (w->e[i].type == E820_TYPE_RAM || end <= at)
 			continue;
 		if (start >= ISA_END_ADDRESS)
 			break;
-		if (start > at && !add(w, at, start, E820_TYPE_RESERVED))
-			return false;
+		if (start > at) {
+			if (ngaps == 4)
+				return false;
+			gaps[ngaps++] = (struct range){ at, start };
+		}
 		at = end;
 	}
-	return add(w, at, ISA_END_ADDRESS, E820_TYPE_RESERVED);
-}
-
-/* Insertion sort by address: loaders hand us sorted maps, so this is O(n). */
-static void sort_by_addr(struct e820_work *w)
-{
-	for (uint32_t i = 1; i < w->n; i++) {
-		struct boot_e820_entry key = w->e[i];
-		uint32_t j = i;
-
-		for (; j > 0 && w->e[j - 1].addr > key.addr; j--)
-			w->e[j] = w->e[j - 1];
-		w->e[j] = key;
+	if (at < ISA_END_ADDRESS) {
+		if (ngaps == 4)
+			return false;
+		gaps[ngaps++] = (struct range){ at, ISA_END_ADDRESS };
 	}
+	for (uint32_t g = 0; g < ngaps; g++)
+		if (!insert_reserved(w, gaps[g].start, gaps[g].end))
+			return false;
+	return true;
 }
 
 static int from_memmap(const struct translate_in *in, const struct hvm_start_info *si,
@@ -144,11 +174,9 @@ int e820_build(const struct translate_in *in, const struct hvm_start_info *si,
 	sort_by_addr(&w);
 	if (!reserve_isa_hole(&w))
 		return translate_fail(out, TE_BAD_MEMMAP, "no room for the ISA hole in %u e820 entries", w.cap);
-	sort_by_addr(&w);
 
 	bp->e820_entries = w.n < E820_MAX_ENTRIES_ZEROPAGE ? w.n : E820_MAX_ENTRIES_ZEROPAGE;
-	for (uint32_t i = 0; i < bp->e820_entries; i++)
-		bp->e820_table[i] = w.e[i];
+	__builtin_memcpy(bp->e820_table, w.e, bp->e820_entries * sizeof(w.e[0]));
 
 	ext_n = w.n - bp->e820_entries;
 	if (ext_n) {
@@ -161,8 +189,7 @@ int e820_build(const struct translate_in *in, const struct hvm_start_info *si,
 		sd->next = bp->hdr.setup_data;
 		sd->type = SETUP_E820_EXT;
 		sd->len = len;
-		for (uint32_t i = 0; i < ext_n; i++)
-			((struct boot_e820_entry *)sd->data)[i] = w.e[E820_MAX_ENTRIES_ZEROPAGE + i];
+		__builtin_memcpy(sd->data, &w.e[E820_MAX_ENTRIES_ZEROPAGE], len);
 		bp->hdr.setup_data = in->e820_ext.paddr;
 	}
 	out->e820_entries = w.n;

@@ -360,6 +360,24 @@ static void test_memmap_unsorted_and_isa_split(void **state)
 	assert_e820(&f->bp.e820_table[4], 0xfd00000000ULL, 0x10000000000ULL, 2);
 }
 
+static void test_isa_hole_gaps(void **state)
+{
+	struct fx *f = *state;
+
+	/* Two firmware ranges inside the hole: the stub reserves the three gaps. */
+	set_memmap(f, 1, 0xe0000, 0x10000, 4);
+	set_memmap(f, 3, 0xc0000, 0x8000, 2);
+	assert_int_equal(run(f), TE_OK);
+	assert_int_equal(f->bp.e820_entries, 7);
+	assert_e820(&f->bp.e820_table[0], 0, 0x9fc00, 1);
+	assert_e820(&f->bp.e820_table[1], 0xa0000, 0xc0000, 2);
+	assert_e820(&f->bp.e820_table[2], 0xc0000, 0xc8000, 2);
+	assert_e820(&f->bp.e820_table[3], 0xc8000, 0xe0000, 2);
+	assert_e820(&f->bp.e820_table[4], 0xe0000, 0xf0000, 4);
+	assert_e820(&f->bp.e820_table[5], 0xf0000, 0x100000, 2);
+	assert_e820(&f->bp.e820_table[6], 0x100000, RAM_END, 1);
+}
+
 static void test_memmap_zero_entries_means_none(void **state)
 {
 	struct fx *f = *state;
@@ -666,6 +684,7 @@ int main(void)
 		T(test_memmap_unreadable),
 		T(test_memmap_unsorted_and_isa_split),
 		T(test_memmap_zero_entries_means_none),
+		T(test_isa_hole_gaps),
 		T(test_cmdline_absent),
 		T(test_cmdline_long_is_truncated),
 		T(test_cmdline_at_the_limit),
