@@ -113,8 +113,7 @@ void stub_main(uint32_t start_info_paddr)
 	console_init();
 	if (xen_base)
 		xen_setup(xen_base, &in);
-	printk("pvhstub: PVH entry, start_info at 0x%x%s\n", start_info_paddr,
-	       in.xen ? ", on Xen" : "");
+	printk("pvhstub: PVH entry, start_info 0x%x%s\n", start_info_paddr, in.xen ? ", on Xen" : "");
 
 	err = translate_start_info(&in, bp, &out);
 	if (err)
@@ -134,11 +133,10 @@ void stub_main(uint32_t start_info_paddr)
 		dump_zero_page(bp);
 	}
 
-	printk("pvhstub: start_info v%u, %u e820 entries, cmdline %u bytes, initrd 0x%x+0x%x, subarch %u; %s handoff to 0x%llx, zero page 0x%x\n",
+	printk("pvhstub: v%u, e820 %u, cmdline %u, initrd 0x%x+0x%x, subarch %u, %s-bit entry 0x%x\n",
 	       out.version, out.e820_entries, (unsigned int)__builtin_strlen(cmdline_buf),
 	       bp->hdr.ramdisk_image, bp->hdr.ramdisk_size, bp->hdr.hardware_subarch,
-	       pvhstub_info.flags & PI_HANDOFF_64 ? "64-bit" : "32-bit",
-	       (unsigned long long)pvhstub_info.entry, (unsigned int)(uintptr_t)bp);
+	       pvhstub_info.flags & PI_HANDOFF_64 ? "64" : "32", (unsigned int)pvhstub_info.entry);
 	if (pvhstub_info.flags & PI_HANDOFF_64) {
 		uint64_t top = pvhstub_info.window_end > in.stub.end ? pvhstub_info.window_end :
 								       in.stub.end;

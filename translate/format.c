@@ -11,7 +11,7 @@ struct sink {
 	size_t size, len;
 };
 
-static void put(struct sink *s, char c)
+static inline __attribute__((always_inline)) void put(struct sink *s, char c)
 {
 	if (s->len + 1 < s->size)
 		s->buf[s->len++] = c;
