@@ -63,7 +63,7 @@ tool-objs := $(addprefix $(obj)/,$(tool-y))
 PAYLOAD_IMAGE := $(if $(PAYLOAD),$(obj)/$(notdir $(PAYLOAD)).pvh)
 
 .PHONY: all defconfig olddefconfig oldconfig menuconfig savedefconfig clean distclean \
-	check check-unit check-tool check-boot check-overlap check-probe check-xen bench run deps kernels help
+	check check-unit check-tool check-boot check-overlap check-probe check-xen check-fuzz fuzz fuzz-build bench run deps kernels help
 .DEFAULT_GOAL := all
 
 all: $(obj)/stub.elf $(obj)/pvhstub $(PAYLOAD_IMAGE)
@@ -125,6 +125,33 @@ $(obj)/stub.elf: $(stub-objs) $(obj)/stub.lds
 		--no-warn-rwx-segments -T $(obj)/stub.lds -o $@ $(stub-objs) 2>/dev/null || \
 	 $(LD) -m elf_i386 -static -nostdlib --build-id=none -z noexecstack \
 		-T $(obj)/stub.lds -o $@ $(stub-objs)
+
+# libFuzzer harnesses, with ASan and UBSan (tests/fuzz).
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-I$(srctree)/include -I$(srctree)/scripts
+FUZZ_SECONDS ?= 600
+
+$(obj)/tests/fuzz/fuzz_translate: tests/fuzz/fuzz_translate.c tests/unit/sim.h $(wildcard translate/*.c include/*.h)
+	$(quiet) FUZZCC "tests/fuzz/fuzz_translate"
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< translate/*.c
+
+# The decompression cap is 16 MiB here, so that a fuzzed bomb costs little.
+$(obj)/tests/fuzz/fuzz_image: tests/fuzz/fuzz_image.c $(filter-out $(obj)/scripts/pvhstub.o $(obj)/scripts/xlconfig.o $(obj)/scripts/inspect.o,$(tool-objs)) $(wildcard scripts/*.c scripts/*.h)
+	$(quiet) FUZZCC "tests/fuzz/fuzz_image"
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) '-DDECOMPRESS_MAX=(16u << 20)' -o $@ $< scripts/bzimage.c \
+		scripts/vmlinux.c scripts/decompress.c scripts/elfwrite.c $(obj)/scripts/stub_blob.o $(TOOL_LIBS)
+
+fuzz-build: $(obj)/tests/fuzz/fuzz_translate $(obj)/tests/fuzz/fuzz_image
+
+# make fuzz: each harness for FUZZ_SECONDS (default 600); make check runs 60 s each.
+fuzz: fuzz-build
+	$(Q)tests/fuzz/run.sh $(obj) $(FUZZ_SECONDS)
+
+check-fuzz: fuzz-build
+	$(Q)tests/fuzz/run.sh $(obj) 60
 
 # The test-only PVH chain loader (tests/overlap).
 $(obj)/tests/pvhload.elf: $(obj)/tests/overlap/pvhload.o $(obj)/tests/overlap/pvhload.S.o tests/overlap/pvhload.lds
@@ -196,6 +223,7 @@ check: deps
 	$(MAKE) --no-print-directory check-overlap || status=1; \
 	$(MAKE) --no-print-directory check-probe || status=1; \
 	$(MAKE) --no-print-directory check-xen || status=1; \
+	$(MAKE) --no-print-directory check-fuzz || status=1; \
 	tests/summary.sh $(obj) || status=1; \
 	exit $$status
 

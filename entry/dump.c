@@ -62,7 +62,7 @@ void dump_zero_page(const struct boot_params *bp)
 void dump_start_info(const struct hvm_start_info *si, const struct boot_e820_entry *fw_map,
 		     uint32_t fw_entries)
 {
-	const struct hvm_memmap_table_entry *mm = (const void *)(uintptr_t)si->memmap_paddr;
+	const uint8_t *mm = (const void *)(uintptr_t)si->memmap_paddr;
 
 	printk("pvhstub: start_info v%u: flags 0x%x, nr_modules %u, modlist 0x%llx, cmdline 0x%llx, rsdp 0x%llx\n",
 	       si->version, si->flags, si->nr_modules, (unsigned long long)si->modlist_paddr,
@@ -77,7 +77,11 @@ void dump_start_info(const struct hvm_start_info *si, const struct boot_e820_ent
 	}
 	printk("pvhstub:   memmap at 0x%llx, %u entries\n", (unsigned long long)si->memmap_paddr,
 	       si->memmap_entries);
-	for (uint32_t i = 0; i < si->memmap_entries; i++)
+	for (uint32_t i = 0; i < si->memmap_entries; i++) {
+		struct hvm_memmap_table_entry e;
+
+		memcpy(&e, mm + i * sizeof(e), sizeof(e));
 		printk("pvhstub:   memmap[%u] addr 0x%llx size 0x%llx type %u\n", i,
-		       (unsigned long long)mm[i].addr, (unsigned long long)mm[i].size, mm[i].type);
+		       (unsigned long long)e.addr, (unsigned long long)e.size, e.type);
+	}
 }

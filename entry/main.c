@@ -69,17 +69,22 @@ static void report_warnings(const struct translate_out *out, const struct boot_p
  */
 static void xen_setup(uint32_t base, struct translate_in *in)
 {
-	const struct hvm_start_info *si =
-		identity_map(in->mem, in->start_info_paddr, START_INFO_V0_SIZE);
+	const void *p = identity_map(in->mem, in->start_info_paddr, START_INFO_V0_SIZE);
+	struct hvm_start_info si = { 0 };
 	int n;
 
-	if (!xen_hypercall_init(base) || !si || si->magic != XEN_HVM_START_MAGIC_VALUE)
+	if (!xen_hypercall_init(base) || !p)
 		return;
-	if (si->flags & SIF_PRIVILEGED)
+	memcpy(&si, p, START_INFO_V0_SIZE);
+	if (si.magic != XEN_HVM_START_MAGIC_VALUE)
+		return;
+	if (si.flags & SIF_PRIVILEGED)
 		console_use_xen();
-	if (si->version >= 1 && identity_map(in->mem, in->start_info_paddr, START_INFO_V1_SIZE) &&
-	    si->memmap_paddr && si->memmap_entries)
-		return;
+	if (si.version >= 1 && (p = identity_map(in->mem, in->start_info_paddr, START_INFO_V1_SIZE))) {
+		memcpy(&si, p, START_INFO_V1_SIZE);
+		if (si.memmap_paddr && si.memmap_entries)
+			return;
+	}
 	n = xen_memory_map(xen_map, STUB_MAX_E820);
 	if (n < 0) {
 		printk("pvhstub: XENMEM_memory_map failed: %d\n", n);

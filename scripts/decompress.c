@@ -19,6 +19,7 @@
 
 #define LZ4_LEGACY_MAGIC	0x184c2102
 #define LZ4_LEGACY_BLOCK	(8u << 20)
+#define LZMA_MEMLIMIT		(256u << 20)	/* Linux's xz uses a 32 MiB dictionary at most. */
 
 /* lzop header flags (lzop's conf.h). */
 #define LZOP_ADLER32_D	0x001
@@ -41,9 +42,10 @@ struct out {
  */
 static int grow_to(struct out *o, size_t n, int exact)
 {
-	size_t cap = o->cap ? o->cap : 1 << 20;
+	size_t cap = o->cap ? o->cap : (o->max < (1u << 20) ? o->max : 1u << 20);
 	uint8_t *p;
 
+	/* cap never exceeds max, so neither does len. */
 	if (!exact && n > o->max - o->len)
 		n = o->max - o->len;
 	if (!n || n > o->max - o->len) {
@@ -105,8 +107,9 @@ static int do_gzip(struct blob in, struct out *o)
 static int do_lzma(struct blob in, struct out *o, int xz)
 {
 	lzma_stream ls = LZMA_STREAM_INIT;
-	lzma_ret rc = xz ? lzma_stream_decoder(&ls, UINT64_MAX, 0) :
-			   lzma_alone_decoder(&ls, UINT64_MAX);
+	/* A header may ask for a dictionary of any size: bound it. */
+	lzma_ret rc = xz ? lzma_stream_decoder(&ls, LZMA_MEMLIMIT, 0) :
+			   lzma_alone_decoder(&ls, LZMA_MEMLIMIT);
 
 	if (rc != LZMA_OK)
 		return fail(o, xz ? "xz" : "lzma", rc);
@@ -123,6 +126,11 @@ static int do_lzma(struct blob in, struct out *o, int xz)
 		o->len = o->cap - ls.avail_out;
 	} while (rc == LZMA_OK);
 	lzma_end(&ls);
+	if (rc == LZMA_MEMLIMIT_ERROR) {
+		snprintf(o->err, o->errsz, "%s payload needs more than %u MiB of memory to decompress: refusing it",
+			 xz ? "xz" : "lzma", LZMA_MEMLIMIT >> 20);
+		return -1;
+	}
 	return rc == LZMA_STREAM_END ? 0 : fail(o, xz ? "xz" : "lzma", rc);
 }
 
@@ -136,6 +144,9 @@ static int do_bzip2(struct blob in, struct out *o)
 	bs.next_in = (char *)in.data;
 	bs.avail_in = in.size;
 	do {
+		unsigned int in_before = bs.avail_in;
+		size_t out_before = o->len;
+
 		if (grow(o, 1 << 20)) {
 			BZ2_bzDecompressEnd(&bs);
 			return -1;
@@ -144,6 +155,9 @@ static int do_bzip2(struct blob in, struct out *o)
 		bs.avail_out = o->cap - o->len;
 		rc = BZ2_bzDecompress(&bs);
 		o->len = o->cap - bs.avail_out;
+		/* libbz2 says BZ_OK, not an error, when the input ends early. */
+		if (rc == BZ_OK && bs.avail_in == in_before && o->len == out_before)
+			rc = BZ_UNEXPECTED_EOF;
 	} while (rc == BZ_OK);
 	BZ2_bzDecompressEnd(&bs);
 	return rc == BZ_STREAM_END ? 0 : fail(o, "bzip2", rc);

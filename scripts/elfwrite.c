@@ -34,7 +34,11 @@ int stub_parse(struct blob f, struct stub_image *s, char *err, size_t errsz)
 		return -1;
 	}
 	for (unsigned int i = 0; i < eh->e_phnum; i++) {
-		const Elf32_Phdr *ph = (const void *)(f.data + eh->e_phoff + i * sizeof(*ph));
+		Elf32_Phdr phdr;
+		const Elf32_Phdr *ph = &phdr;
+
+		/* Program headers may be unaligned in the file: copy each one. */
+		memcpy(&phdr, f.data + eh->e_phoff + i * sizeof(phdr), sizeof(phdr));
 
 		if ((uint64_t)ph->p_offset + ph->p_filesz > f.size) {
 			snprintf(err, errsz, "stub segment %u lies past the end of the file", i);

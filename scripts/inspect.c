@@ -96,7 +96,11 @@ static int inspect_elf(struct blob f)
 		return 1;
 	}
 	for (unsigned int i = 0; i < eh->e_phnum; i++) {
-		const Elf64_Phdr *ph = (const void *)(f.data + eh->e_phoff + i * sizeof(*ph));
+		Elf64_Phdr phdr;
+		const Elf64_Phdr *ph = &phdr;
+
+		/* Program headers may be unaligned in the file: copy each one. */
+		memcpy(&phdr, f.data + eh->e_phoff + i * sizeof(phdr), sizeof(phdr));
 
 		if (ph->p_type == PT_LOAD && ph->p_memsz) {
 			if (!wrapped && ph->p_offset + sizeof(info) <= f.size && ph->p_filesz >= sizeof(info)) {
@@ -133,7 +137,11 @@ static int inspect_elf(struct blob f)
 	       (unsigned long long)(lo / MIB));
 	printf("notes (%d PT_NOTE):\n", pt_notes);
 	for (unsigned int i = 0; i < eh->e_phnum; i++) {
-		const Elf64_Phdr *ph = (const void *)(f.data + eh->e_phoff + i * sizeof(*ph));
+		Elf64_Phdr phdr;
+		const Elf64_Phdr *ph = &phdr;
+
+		/* Program headers may be unaligned in the file: copy each one. */
+		memcpy(&phdr, f.data + eh->e_phoff + i * sizeof(phdr), sizeof(phdr));
 
 		if (ph->p_type == PT_NOTE)
 			walk_notes(f, ph->p_offset, ph->p_filesz, &w, 1);

@@ -65,7 +65,9 @@ int elf_build(const struct stub_image *s, const struct kernel_image *k,
 	      const struct wrap_plan *p, uint8_t **out, size_t *outsz, char *err, size_t errsz);
 
 /* scripts/decompress.c */
+#ifndef DECOMPRESS_MAX
 #define DECOMPRESS_MAX	(512u << 20)	/* No vmlinux is larger: beyond is a bomb. */
+#endif
 const char *compression_name(struct blob payload);
 int decompress_payload(struct blob payload, uint8_t **out, size_t *outlen, char *err, size_t errsz);
 

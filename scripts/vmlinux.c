@@ -63,7 +63,11 @@ int vmlinux_parse(struct blob f, struct kernel_image *k, const struct kernel_ima
 		return -1;
 	}
 	for (unsigned int i = 0; i < eh->e_phnum; i++) {
-		const Elf64_Phdr *ph = (const void *)(f.data + eh->e_phoff + i * sizeof(*ph));
+		Elf64_Phdr phdr;
+		const Elf64_Phdr *ph = &phdr;
+
+		/* Program headers may be unaligned in the file: copy each one. */
+		memcpy(&phdr, f.data + eh->e_phoff + i * sizeof(phdr), sizeof(phdr));
 		struct segment *s;
 
 		if (ph->p_type != PT_LOAD || !ph->p_memsz)

@@ -29,7 +29,11 @@ static int read_info(struct blob img, struct pvhstub_info *info, char *err, size
 		return -1;
 	}
 	for (unsigned int i = 0; i < eh->e_phnum; i++) {
-		const Elf64_Phdr *ph = (const void *)(img.data + eh->e_phoff + i * sizeof(*ph));
+		Elf64_Phdr phdr;
+		const Elf64_Phdr *ph = &phdr;
+
+		/* Program headers may be unaligned in the file: copy each one. */
+		memcpy(&phdr, img.data + eh->e_phoff + i * sizeof(phdr), sizeof(phdr));
 
 		if (ph->p_type != PT_LOAD)
 			continue;

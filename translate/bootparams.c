@@ -14,7 +14,8 @@
 static int read_start_info(const struct translate_in *in, struct hvm_start_info *si,
 			   struct translate_out *out)
 {
-	const struct hvm_start_info *src;
+	const uint8_t *src;
+	struct hvm_start_info head;
 	struct range r;
 	size_t size = START_INFO_V0_SIZE;
 
@@ -24,17 +25,19 @@ static int read_start_info(const struct translate_in *in, struct hvm_start_info 
 	if (!src)
 		return translate_fail(out, TE_BAD_START_INFO, "start_info at 0x%llx is not readable memory",
 			    (unsigned long long)in->start_info_paddr);
-	if (src->magic != XEN_HVM_START_MAGIC_VALUE)
+	/* The loader's structures may be unaligned: read them by copying. */
+	copy_bytes(&head, src, START_INFO_V0_SIZE);
+	if (head.magic != XEN_HVM_START_MAGIC_VALUE)
 		return translate_fail(out, TE_BAD_START_INFO, "start_info at 0x%llx: bad magic 0x%x (want 0x%x)",
-			    (unsigned long long)in->start_info_paddr, src->magic,
+			    (unsigned long long)in->start_info_paddr, head.magic,
 			    XEN_HVM_START_MAGIC_VALUE);
-	if (src->version >= 1) {
+	if (head.version >= 1) {
 		size = START_INFO_V1_SIZE;
 		src = in->mem->map(in->mem, in->start_info_paddr, size);
 		if (!src)
 			return translate_fail(out, TE_BAD_START_INFO,
 				    "start_info v%u at 0x%llx is not readable memory",
-				    src->version, (unsigned long long)in->start_info_paddr);
+				    head.version, (unsigned long long)in->start_info_paddr);
 	}
 	range_make(in->start_info_paddr, size, &r);
 	if (range_overlaps(r, in->stub))

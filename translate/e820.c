@@ -107,8 +107,8 @@ static bool reserve_isa_hole(struct e820_work *w)
 static int from_memmap(const struct translate_in *in, const struct hvm_start_info *si,
 		       struct e820_work *w, struct translate_out *out)
 {
-	const struct hvm_memmap_table_entry *mm;
-	uint64_t bytes = (uint64_t)si->memmap_entries * sizeof(*mm);
+	const uint8_t *mm;
+	uint64_t bytes = (uint64_t)si->memmap_entries * sizeof(struct hvm_memmap_table_entry);
 	struct range r;
 
 	if (si->memmap_entries > STUB_MAX_E820)
@@ -123,13 +123,18 @@ static int from_memmap(const struct translate_in *in, const struct hvm_start_inf
 			    (unsigned long long)r.start, (unsigned long long)r.end);
 
 	for (uint32_t i = 0; i < si->memmap_entries; i++) {
-		uint64_t addr = mm[i].addr, size = mm[i].size;
+		struct hvm_memmap_table_entry ent;
+		uint64_t addr, size;
 		struct range e;
 
+		/* The loader's table may be unaligned: read each entry by copying. */
+		__builtin_memcpy(&ent, mm + i * sizeof(ent), sizeof(ent));
+		addr = ent.addr;
+		size = ent.size;
 		if (!range_make(addr, size, &e))
 			return translate_fail(out, TE_BAD_MEMMAP, "memmap entry %u: 0x%llx + 0x%llx wraps past 2^64",
 				    i, (unsigned long long)addr, (unsigned long long)size);
-		if (!add_carved(w, e.start, e.end, mm[i].type))
+		if (!add_carved(w, e.start, e.end, ent.type))
 			return translate_fail(out, TE_BAD_MEMMAP, "memmap entry %u: more than %u e820 entries",
 				    i, w->cap);
 	}

@@ -25,9 +25,17 @@ bool range_overlaps(struct range a, struct range b)
 }
 
 struct modules {
-	const struct hvm_modlist_entry *list;
+	const uint8_t *list;	/* The loader's table: maybe unaligned. */
 	uint32_t n;
 };
+
+static struct hvm_modlist_entry module(const struct modules *mods, uint32_t i)
+{
+	struct hvm_modlist_entry m;
+
+	__builtin_memcpy(&m, mods->list + i * sizeof(m), sizeof(m));
+	return m;
+}
 
 static void lower_to(uint64_t *top, struct range busy, struct range want)
 {
@@ -50,9 +58,10 @@ static uint64_t collision(const struct translate_in *in, const struct modules *m
 	lower_to(&top, in->stub, want);
 	lower_to(&top, window, want);
 	for (uint32_t i = 1; i < mods->n; i++) {
+		struct hvm_modlist_entry mod = module(mods, i);
 		struct range m;
 
-		if (range_make(mods->list[i].paddr, mods->list[i].size, &m))
+		if (range_make(mod.paddr, mod.size, &m))
 			lower_to(&top, m, want);
 	}
 	for (uint32_t i = 0; i < nr_e820; i++) {
@@ -101,6 +110,7 @@ int initrd_build(const struct translate_in *in, const struct hvm_start_info *si,
 	struct range window = { pi->window_start, pi->window_end };
 	struct modules mods = { NULL, si->nr_modules };
 	uint64_t limit = FOUR_GIB, bytes, where;
+	struct hvm_modlist_entry m0;
 	struct range list, rd;
 	bool move;
 
@@ -113,7 +123,7 @@ int initrd_build(const struct translate_in *in, const struct hvm_start_info *si,
 	if (si->nr_modules > MODULES_MAX)
 		return translate_fail(out, TE_BAD_MODULE, "nr_modules is %u; at most %u are supported",
 			    si->nr_modules, MODULES_MAX);
-	bytes = (uint64_t)si->nr_modules * sizeof(*mods.list);
+	bytes = (uint64_t)si->nr_modules * sizeof(struct hvm_modlist_entry);
 	if (!range_make(si->modlist_paddr, bytes, &list) ||
 	    !(mods.list = in->mem->map(in->mem, si->modlist_paddr, bytes)))
 		return translate_fail(out, TE_BAD_MODULE, "modlist at 0x%llx (%u modules) is not readable memory",
@@ -124,14 +134,14 @@ int initrd_build(const struct translate_in *in, const struct hvm_start_info *si,
 	if (si->nr_modules > 1)
 		out->warnings |= TW_EXTRA_MODULES;
 
-	if (!mods.list[0].size) {
+	m0 = module(&mods, 0);
+	if (!m0.size) {
 		out->warnings |= TW_EMPTY_INITRD;
 		return TE_OK;
 	}
-	if (!range_make(mods.list[0].paddr, mods.list[0].size, &rd) || !rd.start)
+	if (!range_make(m0.paddr, m0.size, &rd) || !rd.start)
 		return translate_fail(out, TE_BAD_MODULE, "module 0 at 0x%llx, size 0x%llx is not a valid range",
-			    (unsigned long long)mods.list[0].paddr,
-			    (unsigned long long)mods.list[0].size);
+			    (unsigned long long)m0.paddr, (unsigned long long)m0.size);
 	if (range_overlaps(rd, in->stub))
 		return translate_fail(out, TE_OVERLAP, "initrd [0x%llx, 0x%llx) overlaps the stub image [0x%llx, 0x%llx)",
 			    (unsigned long long)rd.start, (unsigned long long)rd.end,

@@ -1,0 +1,43 @@
+#!/bin/sh
+# tests/fuzz/run.sh BUILD_DIR SECONDS: run each libFuzzer harness for
+# SECONDS (ASan + UBSan), seeded with real start_info dumps (committed in
+# tests/fuzz/seeds/) and real and synthetic kernel images.  Any finding
+# fails; its input is kept in BUILD_DIR/fuzz/ for a unit test.
+set -u
+obj=$1 secs=$2
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/lib.sh"
+suite fuzz
+
+# The image harness's corpus: Debian's kernels' first 64 KiB (their real
+# headers), and the tool tests' synthetic bzImages in every compression.
+corpus="$out/corpus-image"
+mkdir -p "$corpus" "$out/corpus-translate"
+cp "$top"/tests/fuzz/seeds/translate/* "$out/corpus-translate/"
+cp "$top"/tests/fuzz/seeds/image/* "$corpus/"
+for k in "$top"/.cache/kernels/vmlinuz-*; do
+	case "$k" in *.package) continue ;; esac
+	[ -s "$k" ] && head -c 65536 "$k" > "$corpus/$(basename "$k")-head"
+done
+for f in gzip xz lzma bzip2 zstd lz4 lzo; do
+	python3 "$top/tests/tool/mkpayload.py" "$f" "$out/p.$f" &&
+	python3 "$top/tests/tool/mkbzimage.py" "$corpus/bz.$f" payload="$out/p.$f"
+done
+python3 "$top/tests/tool/mkpayload.py" raw "$corpus/vmlinux"
+python3 "$top/tests/tool/mkbzimage.py" "$corpus/bz-plain"
+
+for h in translate image; do
+	log="$out/$h.log"
+	rm -f "$out"/crash-* "$out"/leak-* "$out"/timeout-* "$out"/oom-*
+	"$out/fuzz_$h" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+		-artifact_prefix="$out/" "$out/corpus-$h" > "$log" 2>&1
+	rc=$?
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+	if [ "$rc" = 0 ] && ! ls "$out"/crash-* "$out"/leak-* "$out"/oom-* >/dev/null 2>&1; then
+		pass "fuzz $h: ${execs:-?} runs in ${secs}s, no finding"
+	else
+		fail "fuzz $h: a finding (exit $rc) after ${execs:-?} runs; inputs in $out"
+		tail -n 40 "$log"
+	fi
+done
+suite_end
