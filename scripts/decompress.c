@@ -49,8 +49,8 @@ static int grow_to(struct out *o, size_t n, int exact)
 	if (!exact && n > o->max - o->len)
 		n = o->max - o->len;
 	if (!n || n > o->max - o->len) {
-		snprintf(o->err, o->errsz, "the payload decompresses to more than %zu MiB: refusing it (a decompression bomb?)",
-			 o->max >> 20);
+		snprintf(o->err, o->errsz, "the payload decompresses to more than the %zu bytes its size field claims: the payload is corrupt, or a decompression bomb",
+			 o->max);
 		return -1;
 	}
 	while (cap - o->len < n)

@@ -8,6 +8,9 @@ Options: claim=N       append N as the size instead of the true one
          zeros=MIB     compress MIB MiB of zeros instead of a vmlinux
          corrupt=1     flip bytes in the middle of the compressed stream
          badphdr=1     e_phoff points past the end of the file
+         misalign=1    the program headers sit at an odd offset
+         cut=N         keep only the first N bytes of the compressed stream
+         dict=N        (lzma) claim an N-byte dictionary in the header
 """
 import struct
 import subprocess
@@ -21,14 +24,15 @@ COMMANDS = {
 }
 
 
-def vmlinux(badphdr):
+def vmlinux(badphdr, misalign=False):
     """ELF64 x86-64, one PT_LOAD of code at 16 MiB, entry (physical) at its start."""
     code = bytes([0xf4, 0xeb, 0xfd]) + bytes(range(256)) * 64      # hlt; jmp .-1; data
+    phoff = 0x7fffffff if badphdr else 0x41 if misalign else 0x40
     ehdr = struct.pack("<16sHHIQQQIHHHHHH", b"\x7fELF\x02\x01\x01" + b"\0" * 9, 2, 62, 1,
-                       0x1000000, 0x40 if not badphdr else 0x7fffffff, 0, 0, 64, 56, 1, 64, 0, 0)
+                       0x1000000, phoff, 0, 0, 64, 56, 1, 64, 0, 0)
     phdr = struct.pack("<IIQQQQQQ", 1, 7, 0x1000, 0xffffffff81000000, 0x1000000,
                        len(code), len(code) + 0x10000, 0x200000)
-    img = bytearray(ehdr + phdr)
+    img = bytearray(ehdr + (b"\0" if misalign else b"") + phdr)
     img += b"\0" * (0x1000 - len(img)) + code
     return bytes(img)
 
@@ -36,11 +40,16 @@ def vmlinux(badphdr):
 def main():
     fmt, out = sys.argv[1], sys.argv[2]
     opts = dict(a.split("=", 1) for a in sys.argv[3:])
-    data = b"\0" * (int(opts["zeros"]) << 20) if "zeros" in opts else vmlinux("badphdr" in opts)
+    data = (b"\0" * (int(opts["zeros"]) << 20) if "zeros" in opts else
+            vmlinux("badphdr" in opts, "misalign" in opts))
     if fmt == "raw":
         open(out, "wb").write(data)
         return
     comp = bytearray(subprocess.run(COMMANDS[fmt], input=data, stdout=subprocess.PIPE, check=True).stdout)
+    if "dict" in opts:
+        struct.pack_into("<I", comp, 1, int(opts["dict"], 0))
+    if "cut" in opts:
+        comp = comp[:int(opts["cut"], 0)]
     if "corrupt" in opts:
         mid = len(comp) // 2
         for i in range(mid, min(mid + 8, len(comp) - 8)):

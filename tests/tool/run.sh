@@ -205,12 +205,17 @@ bad_payload() { # name "expected" format mkpayload-options...
 	fi
 }
 for f in gzip xz bzip2 zstd lzo; do
-	bad_payload "corrupt-$f" "decompression failed" "$f" corrupt=1
+	bad_payload "corrupt-$f" "the payload is corrupt" "$f" corrupt=1
 done
-bad_payload bomb-lying "decompresses to more than 1 MiB" gzip zeros=64 claim=0x100000
+bad_payload bomb-lying "decompresses to more than the 1048576 bytes its size field claims" gzip zeros=64 claim=0x100000
 bad_payload bomb-claimed "the limit is 512 MiB (a decompression bomb?)" gzip zeros=1 claim=0x40000000
-bad_payload short-claim "decompressed to" xz claim=0x10
+bad_payload short-claim "decompresses to more than the 16 bytes its size field claims" xz claim=0x10
+bad_payload long-claim "xz payload decompressed to 20483 bytes, but the kernel says 30000" xz claim=30000
 bad_payload bad-phdrs "the decompressed payload: bad program headers" gzip badphdr=1
+# Found by fuzzing: a bzip2 stream cut short looped forever; an lzma header
+# asking for a 4 GiB dictionary made liblzma allocate it.
+bad_payload truncated-bzip2 "bzip2 decompression failed" bzip2 cut=60
+bad_payload lzma-dictionary "lzma payload needs more than 256 MiB of memory to decompress" lzma dict=0xff000000
 head -c 4096 /dev/urandom | tr '\000-\377' '\100-\177\100-\177\100-\177\100-\177' > "$work/noise.payload"
 mk unknown.bz payload="$work/noise.payload"
 if "$tool" wrap --decompress "$work/unknown.bz" -o "$work/unknown.pvh" 2>"$work/unknown.err" ||
@@ -218,6 +223,13 @@ if "$tool" wrap --decompress "$work/unknown.bz" -o "$work/unknown.pvh" 2>"$work/
 	fail "--decompress refuses an unknown format: $(cat "$work/unknown.err")"
 else
 	pass "--decompress refuses an unknown format: $(cat "$work/unknown.err")"
+fi
+python3 "$top/tests/tool/mkpayload.py" raw "$work/vmlinux-odd.raw" misalign=1
+if "$tool" wrap "$work/vmlinux-odd.raw" -o "$work/odd.pvh" 2>"$work/odd.err" &&
+   readelf -lW "$work/odd.pvh" | grep -q 'LOAD .* 0x0000000001000000 0x0000000001000000 0x004003 0x014003'; then
+	pass "a vmlinux with unaligned program headers wraps"
+else
+	fail "a vmlinux with unaligned program headers wraps: $(cat "$work/odd.err")"
 fi
 if "$tool" wrap --handoff 32 "$work/vmlinux.raw" -o "$work/v32.pvh" 2>"$work/v32.err" ||
    ! grep -q 'a vmlinux has no 32-bit entry' "$work/v32.err"; then
