@@ -59,6 +59,17 @@ int bzimage_parse(struct blob f, struct kernel_image *k, char *err, size_t errsz
 			 f.size < BZ_HEADER_OFF + 4 ? " (file too short)" : "");
 		return -1;
 	}
+	/* The header's own length first: nothing past it is read before this check. */
+	hdr_end = BZ_HEADER_OFF + f.data[BZ_JUMP_OFF + 1];
+	if (hdr_end > f.size) {
+		snprintf(err, errsz, "truncated: the setup header ends at 0x%x, past the end of the %zu-byte file",
+			 hdr_end, f.size);
+		return -1;
+	}
+	if (hdr_end < HDR(version) + 2) {
+		snprintf(err, errsz, "the setup header ends at 0x%x, before its protocol version", hdr_end);
+		return -1;
+	}
 	k->protocol = get16(f.data + HDR(version));
 	if (k->protocol < MIN_PROTOCOL) {
 		snprintf(err, errsz,
@@ -67,9 +78,8 @@ int bzimage_parse(struct blob f, struct kernel_image *k, char *err, size_t errsz
 			 k->protocol < 0x0206 ? "; before 2.06 there is no cmdline_size either" : "");
 		return -1;
 	}
-	hdr_end = BZ_HEADER_OFF + f.data[BZ_JUMP_OFF + 1];
-	if (hdr_end > BZ_HDR_MAX_END || hdr_end < HDR(handover_offset) || hdr_end > f.size) {
-		snprintf(err, errsz, "setup header ends at 0x%x: outside [0x%zx, 0x%x] or past the file end",
+	if (hdr_end > BZ_HDR_MAX_END || hdr_end < HDR(handover_offset)) {
+		snprintf(err, errsz, "setup header ends at 0x%x: outside [0x%zx, 0x%x]",
 			 hdr_end, HDR(handover_offset), BZ_HDR_MAX_END);
 		return -1;
 	}

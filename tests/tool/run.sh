@@ -53,7 +53,9 @@ bad syssize-zero "truncated: syssize says 0 bytes" syssize=0
 bad payload-range "payload_offset 0xff00 + payload_length 0x1000 lie outside" payload_offset=0xff00
 bad alignment "kernel_alignment 0x3000 is not a power of two" kernel_alignment=0x3000
 bad init-size "init_size 0x1000 is smaller than the protected-mode code" init_size=0x1000
-bad header-end "setup header ends at 0x210" jump=0x0eeb
+bad header-end "setup header ends at 0x210: outside [0x264, 0x290]" jump=0x0eeb
+# Found by fuzzing: "HdrS" in a file that ends inside the header.
+bad header-cut "truncated: the setup header ends at 0x268, past the end of the 528-byte file" truncate=0x210
 bad window-4g "does not fit below 4 GiB" pref_address=0xfff00000
 
 # A 32-bit kernel asked for the 64-bit handoff.
