@@ -243,7 +243,7 @@ check-tool: $(obj)/pvhstub
 check-boot: all
 	$(Q)tests/boot/run.sh $(obj)
 
-check-probe: all $(obj)/tests/probe.bzImage
+check-probe: all $(obj)/tests/probe.bzImage $(obj)/tests/pvhload.elf
 	$(Q)tests/probe/run.sh $(obj)
 
 check-xen: all $(obj)/tests/probe.bzImage

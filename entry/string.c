@@ -18,12 +18,16 @@ void *memmove(void *dst, const void *src, size_t n)
 	if ((uintptr_t)dst <= (uintptr_t)src || (uintptr_t)dst >= (uintptr_t)src + n)
 		return memcpy(dst, src, n);
 
-	/* Overlap with dst above src: copy backwards, then restore DF. */
+	/* Overlap with dst above src: copy backwards, the odd bytes, then dwords. */
 	{
+		size_t bytes = n % 4, dwords = n / 4;
 		char *d = (char *)dst + n - 1;
 		const char *s = (const char *)src + n - 1;
 
-		asm volatile("std; rep movsb; cld" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
+		asm volatile("std; rep movsb" : "+D"(d), "+S"(s), "+c"(bytes) : : "memory");
+		d -= 3;
+		s -= 3;
+		asm volatile("rep movsl; cld" : "+D"(d), "+S"(s), "+c"(dwords) : : "memory");
 	}
 	return dst;
 }

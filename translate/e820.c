@@ -15,7 +15,7 @@ struct e820_work {
 	uint32_t n, cap;
 };
 
-static bool add(struct e820_work *w, uint64_t addr, uint64_t end, uint32_t type)
+static inline __attribute__((always_inline)) bool add(struct e820_work *w, uint64_t addr, uint64_t end, uint32_t type)
 {
 	if (end <= addr)
 		return true;	/* Empty: nothing to add. */

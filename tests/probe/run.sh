@@ -56,6 +56,26 @@ else
 	fail "probe microvm: the zero page's e820 is QEMU's memmap"
 fi
 
+# Many memmap entries, end to end: the test loader (tests/overlap/pvhload)
+# hands the stub 32 or 200 entries; past 128 they go in a SETUP_E820_EXT
+# record, which the probe walks.
+entry=$(readelf -hW "$out/probe.pvh" | sed -n 's/.*Entry point address: *//p')
+for n in 32 200; do
+	log="$out/entries-$n.log"
+	qemu_boot "$log" 60 -M pc -m 512 -kernel "$obj/tests/pvhload.elf" \
+		-append "pvhload.entry=$entry pvhload.entries=$(printf 0x%x "$n") -- $args pvhstub.debug" \
+		-device "loader,file=$out/probe.pvh"
+	if [ "$QEMU_RC" = 33 ] && grep -q "probe: e820_entries $([ "$n" -gt 128 ] && echo 128 || echo $((n + 1)))" "$log" &&
+	   { [ "$n" -le 128 ] || grep -q "probe: setup_data type 1 len" "$log"; } &&
+	   python3 "$top/tests/probe/compare.py" memmap "$log" > "$log.check"; then
+		pass "probe with $n memmap entries: the zero page (and setup_data) hold the loader's map"
+	else
+		sed 's/^/    /' "$log.check" 2>/dev/null
+		fail "probe with $n memmap entries: the zero page (and setup_data) hold the loader's map (QEMU status $QEMU_RC)"
+		log_tail "$log"
+	fi
+done
+
 # A real kernel, natively and through the stub.
 kernel="$top/.cache/kernels/vmlinuz-cloud"
 if [ ! -s "$kernel" ]; then
