@@ -116,9 +116,18 @@ int cmdline_build(const struct translate_in *in, const struct hvm_start_info *si
 /* translate/initrd.c */
 int initrd_build(const struct translate_in *in, const struct hvm_start_info *si,
 		 struct boot_params *bp, struct translate_out *out);
-bool range_overlaps(struct range a, struct range b);
+static inline bool range_overlaps(struct range a, struct range b)
+{
+	return a.start < b.end && b.start < a.end;
+}
+
 /* [start, start + size) as a range; false if it wraps past 2^64. */
-bool range_make(uint64_t start, uint64_t size, struct range *r);
+static inline bool range_make(uint64_t start, uint64_t size, struct range *r)
+{
+	r->start = start;
+	r->end = start + size;
+	return r->end >= start;
+}
 
 /* translate/format.c: a small vsnprintf (%s %c %d %u %x %lx %llx %llu, width, 0). */
 int format(char *buf, size_t size, const char *fmt, ...)

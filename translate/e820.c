@@ -29,7 +29,7 @@ static inline __attribute__((always_inline)) bool add(struct e820_work *w, uint6
 }
 
 /* Add one loader entry, cutting RAM around the ISA hole. */
-static bool add_carved(struct e820_work *w, uint64_t addr, uint64_t end, uint32_t type)
+static inline __attribute__((always_inline)) bool add_carved(struct e820_work *w, uint64_t addr, uint64_t end, uint32_t type)
 {
 	if (type != E820_TYPE_RAM || end <= ISA_START_ADDRESS || addr >= ISA_END_ADDRESS)
 		return add(w, addr, end, type);

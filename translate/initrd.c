@@ -12,18 +12,6 @@
 #define FOUR_GIB	0x100000000ULL
 #define PAGE_MASK_4K	(~0xfffULL)
 
-bool range_make(uint64_t start, uint64_t size, struct range *r)
-{
-	r->start = start;
-	r->end = start + size;
-	return r->end >= start;
-}
-
-bool range_overlaps(struct range a, struct range b)
-{
-	return a.start < b.end && b.start < a.end;
-}
-
 struct modules {
 	const uint8_t *list;	/* The loader's table: maybe unaligned. */
 	uint32_t n;
