@@ -41,30 +41,45 @@ void console_init(void)
 	outb(COM1 + UART_MCR, 0x03);
 }
 
-static void com1_putc(char c)
+/*
+ * COM1 through its 16-byte FIFO: wait once for it to drain (THRE), then
+ * send up to 16 bytes.  A missing UART reads 0xff, so THRE looks set.
+ */
+static void com1_write(const char *s, int len)
 {
-	for (int spin = 0; spin < UART_SPIN_MAX; spin++)
-		if (inb(COM1 + UART_LSR) & UART_LSR_THRE)
-			break;
-	outb(COM1 + UART_THR, c);
+	while (len > 0) {
+		int chunk = len < 16 ? len : 16;
+
+		for (int spin = 0; spin < UART_SPIN_MAX; spin++)
+			if (inb(COM1 + UART_LSR) & UART_LSR_THRE)
+				break;
+		asm volatile("rep outsb" : "+S"(s), "+c"(chunk) : "d"(COM1 + UART_THR) : "memory");
+		len -= 16;
+	}
 }
 
 void vprintk(const char *fmt, va_list ap)
 {
-	char line[320];
-	int len = vformat(line, sizeof(line), fmt, ap);
+	/* One line at a time; "\n" becomes "\r\n" for the UART. */
+	char line[320], crlf[322];
+	int len = vformat(line, sizeof(line), fmt, ap), n = 0;
 
 	if (use_xen_console)
 		xen_console_write(line, len);
-	for (const char *p = line; *p; p++) {
-		if (IS_ENABLED(CONFIG_CONSOLE_E9) && !use_xen_console)
-			outb(0xe9, *p);
-		if (IS_ENABLED(CONFIG_CONSOLE_COM1)) {
-			if (*p == '\n')
-				com1_putc('\r');
-			com1_putc(*p);
-		}
+	else if (IS_ENABLED(CONFIG_CONSOLE_E9)) {
+		const char *p = line;
+		int count = len;
+
+		asm volatile("rep outsb" : "+S"(p), "+c"(count) : "d"(0xe9) : "memory");
 	}
+	if (!IS_ENABLED(CONFIG_CONSOLE_COM1))
+		return;
+	for (int i = 0; i < len; i++) {
+		if (line[i] == '\n')
+			crlf[n++] = '\r';
+		crlf[n++] = line[i];
+	}
+	com1_write(crlf, n);
 }
 
 void printk(const char *fmt, ...)

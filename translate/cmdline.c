@@ -7,15 +7,16 @@
 #include "translate.h"
 
 /* Our own options: taken out of the command line the kernel sees. */
+#define OPTION(s) { s, sizeof(s) - 1 }
 static const struct {
 	const char *name;
-	bool takes_value;
+	uint32_t len;
 } stub_options[] = {
-	{ "pvhstub.debug", false },	/* Print the zero page. */
-	{ "pvhstub.subarch", true },	/* =xen|pc: override the subarch policy. */
+	OPTION("pvhstub.debug"),	/* Print the zero page. */
+	OPTION("pvhstub.subarch"),	/* =xen|pc|auto: override the subarch policy. */
 };
 
-static bool is_space(char c)
+static inline __attribute__((always_inline)) bool is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n';
 }
@@ -53,12 +54,13 @@ static bool equals(const char *s, uint32_t n, const char *word)
 /* Is tok one of our options?  If so, act on it. */
 static bool take_stub_option(const char *tok, uint32_t n, struct translate_out *out)
 {
+	/* Cheap first: every option starts with "pvhstub.". */
+	if (n < 8 || tok[0] != 'p' || tok[7] != '.')
+		return false;
 	for (uint32_t k = 0; k < sizeof(stub_options) / sizeof(stub_options[0]); k++) {
 		const char *name = stub_options[k].name;
-		uint32_t len = 0;
+		uint32_t len = stub_options[k].len;
 
-		while (name[len])
-			len++;
 		if (n < len || !equals(tok, len, name) || (n > len && tok[len] != '='))
 			continue;
 		if (k == 0) {
