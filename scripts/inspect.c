@@ -87,7 +87,7 @@ static int inspect_elf(struct blob f)
 	const Elf64_Ehdr *eh = (const void *)f.data;
 	struct note_walk w = { 0 };
 	struct pvhstub_info info;
-	int is64 = f.size >= sizeof(*eh) && eh->e_ident[EI_CLASS] == ELFCLASS64, wrapped = 0, pt_notes = 0;
+	int is64 = f.size >= sizeof(*eh) && eh->e_ident[EI_CLASS] == ELFCLASS64, wrapped, pt_notes = 0;
 	uint64_t lo = ~0ULL, hi = 0;
 
 	if (!is64 || eh->e_phentsize != sizeof(Elf64_Phdr) ||
@@ -103,16 +103,13 @@ static int inspect_elf(struct blob f)
 		memcpy(&phdr, f.data + eh->e_phoff + i * sizeof(phdr), sizeof(phdr));
 
 		if (ph->p_type == PT_LOAD && ph->p_memsz) {
-			if (!wrapped && ph->p_offset + sizeof(info) <= f.size && ph->p_filesz >= sizeof(info)) {
-				memcpy(&info, f.data + ph->p_offset, sizeof(info));
-				wrapped = info.magic == PVHSTUB_INFO_MAGIC;
-			}
 			lo = ph->p_paddr < lo ? ph->p_paddr : lo;
 			hi = ph->p_paddr + ph->p_memsz > hi ? ph->p_paddr + ph->p_memsz : hi;
 		}
 		if (ph->p_type == PT_NOTE)
 			pt_notes++;
 	}
+	wrapped = !wrapped_info(f, &info, NULL, 0);
 	printf("kind:            %s\n", wrapped ? "PVH image made by pvhstub wrap" : "ELF64 (vmlinux)");
 	printf("e_flags:         0x%x, e_entry 0x%llx\n", eh->e_flags, (unsigned long long)eh->e_entry);
 	if (wrapped) {

@@ -60,6 +60,8 @@ int stub_parse(struct blob file, struct stub_image *s, char *err, size_t errsz);
 /* Place the payload; handoff is 32, 64, or 0 for the stub's default. */
 int wrap_plan(const struct stub_image *s, const struct kernel_image *k, int handoff,
 	      struct wrap_plan *p, char *err, size_t errsz);
+/* The info block of an image made by 'pvhstub wrap'. */
+int wrapped_info(struct blob img, struct pvhstub_info *info, char *err, size_t errsz);
 /* Build the PVH ELF in memory (malloc'ed into *out). */
 int elf_build(const struct stub_image *s, const struct kernel_image *k,
 	      const struct wrap_plan *p, uint8_t **out, size_t *outsz, char *err, size_t errsz);

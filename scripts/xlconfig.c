@@ -17,37 +17,6 @@ static const char *const actions[] = {
 	"destroy", "restart", "preserve", "rename-restart", "coredump-destroy", "coredump-restart",
 };
 
-/* Find the info block: the first PT_LOAD of a wrapped image opens with it. */
-static int read_info(struct blob img, struct pvhstub_info *info, char *err, size_t errsz)
-{
-	const Elf64_Ehdr *eh = (const void *)img.data;
-
-	if (img.size < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
-	    eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_phentsize != sizeof(Elf64_Phdr) ||
-	    eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > img.size) {
-		snprintf(err, errsz, "not an image made by pvhstub wrap (not ELF64)");
-		return -1;
-	}
-	for (unsigned int i = 0; i < eh->e_phnum; i++) {
-		Elf64_Phdr phdr;
-		const Elf64_Phdr *ph = &phdr;
-
-		/* Program headers may be unaligned in the file: copy each one. */
-		memcpy(&phdr, img.data + eh->e_phoff + i * sizeof(phdr), sizeof(phdr));
-
-		if (ph->p_type != PT_LOAD)
-			continue;
-		if (ph->p_filesz < sizeof(*info) || ph->p_offset + sizeof(*info) > img.size)
-			break;
-		memcpy(info, img.data + ph->p_offset, sizeof(*info));
-		if (info->magic != PVHSTUB_INFO_MAGIC || info->version != PVHSTUB_INFO_VERSION)
-			break;
-		return 0;
-	}
-	snprintf(err, errsz, "not an image made by pvhstub wrap (no pvhstub info block)");
-	return -1;
-}
-
 /* Write s as an xl config string: double quotes, with " and \\ escaped. */
 static void put_string(FILE *f, const char *s)
 {
@@ -152,7 +121,7 @@ int cmd_xlconfig(int argc, char **argv, int (*read_file)(const char *, struct bl
 	if (!image || !output)
 		goto usage;
 
-	if (read_file(image, &img, err, sizeof(err)) || read_info(img, &info, err, sizeof(err))) {
+	if (read_file(image, &img, err, sizeof(err)) || wrapped_info(img, &info, err, sizeof(err))) {
 		fprintf(stderr, "pvhstub xlconfig: %s: %s\n", image, err);
 		return 1;
 	}
