@@ -126,9 +126,13 @@ void stub_main(uint32_t start_info_paddr)
 	report_warnings(&out, bp);
 
 	if (out.initrd_move.size) {
-		printk("pvhstub: moving initrd [0x%llx, 0x%llx) out of the decompression window to 0x%llx\n",
-		       (unsigned long long)out.initrd_move.src,
-		       (unsigned long long)(out.initrd_move.src + out.initrd_move.size),
+		struct range rd = { out.initrd_move.src, out.initrd_move.src + out.initrd_move.size };
+		struct range window = { pvhstub_info.window_start, pvhstub_info.window_end };
+
+		printk("pvhstub: moving initrd [0x%llx, 0x%llx) %s to 0x%llx\n",
+		       (unsigned long long)rd.start, (unsigned long long)rd.end,
+		       range_overlaps(rd, window) ? "out of the decompression window" :
+						    "below initrd_addr_max",
 		       (unsigned long long)out.initrd_move.dst);
 		memmove((void *)(uintptr_t)out.initrd_move.dst,
 			(const void *)(uintptr_t)out.initrd_move.src, out.initrd_move.size);
