@@ -108,12 +108,13 @@ $(AUTOHEADER): $(KCONFIG_CONFIG) $(srctree)/Kconfig
 # The formatter runs for every console line: it is built for speed.
 CFLAGS_format.o := -O2
 
-$(obj)/%.o: %.c $(AUTOHEADER)
+# Objects depend on this Makefile too: it holds their flags.
+$(obj)/%.o: %.c $(AUTOHEADER) Makefile
 	$(quiet) CC "$*.o"
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(GUEST_CFLAGS) $(CFLAGS_$(notdir $@)) -c $< -o $@
 
-$(obj)/%.o: %.S $(AUTOHEADER)
+$(obj)/%.o: %.S $(AUTOHEADER) Makefile
 	$(quiet) AS "$*.o"
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(GUEST_AFLAGS) -c $< -o $@
@@ -187,7 +188,7 @@ $(obj)/tests/probe.bzImage: $(obj)/tests/probe/setup.elf $(obj)/tests/probe/prob
 		$$(( 0x$$(nm $(obj)/tests/probe/probe32.elf | awk '$$3 == "_probe_end" { print $$1 }') - 0x400000 )) $@
 
 # --- The host tool ------------------------------------------------------------
-$(obj)/scripts/%.o: scripts/%.c
+$(obj)/scripts/%.o: scripts/%.c Makefile
 	$(quiet) HOSTCC "scripts/$*.o"
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) $(HOSTCFLAGS) -c $< -o $@
