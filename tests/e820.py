@@ -5,8 +5,10 @@ isa_rule(entries): what the stub does to a loader's map: RAM is cut out of
     become reserved.  Sorted by address; otherwise unchanged.
 sanitize(entries): what Linux does before it prints "BIOS-e820": overlaps go
     to the higher type, and touching entries of one type merge.
+stub_memmap(text), kernel_e820(text): the same maps read back from a console log.
 Entries are (start, end, type) tuples, end exclusive.
 """
+import re
 
 ISA = (0xA0000, 0x100000)
 NAMES = {1: "usable", 2: "reserved", 3: "ACPI data", 4: "ACPI NVS", 5: "unusable",
@@ -65,3 +67,29 @@ def kernel_type(name):
 
 def show(entries):
     return "\n".join("    [0x%x, 0x%x) type %s" % e for e in entries)
+
+
+def stub_memmap(text):
+    """The loader's memmap, as the stub prints it with pvhstub.debug."""
+    return [(int(a, 16), int(a, 16) + int(s, 16), int(t)) for a, s, t in re.findall(
+        r"pvhstub:   memmap\[\d+\] addr 0x([0-9a-f]+) size 0x([0-9a-f]+) type (\d+)", text)]
+
+
+def kernel_e820(text):
+    """The kernel's "BIOS-e820" lines, as the test initrd's init prints them."""
+    return [(int(a, 16), int(e, 16) + 1, kernel_type(n)) for a, e, n in re.findall(
+        r"^PVHSTUB-DMESG: BIOS-e820: \[mem 0x([0-9a-f]+)-0x([0-9a-f]+)\] (.*)$", text, re.M)]
+
+
+class Verdicts:
+    """PASS/FAIL lines, one per check; status() is 1 if any failed."""
+
+    def __init__(self):
+        self.failed = 0
+
+    def __call__(self, ok, what, detail=""):
+        print(("PASS: " if ok else "FAIL: ") + what + (" (%s)" % detail if detail and not ok else ""))
+        self.failed += 0 if ok else 1
+
+    def status(self):
+        return 1 if self.failed else 0

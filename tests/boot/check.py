@@ -14,18 +14,13 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from e820 import isa_rule, kernel_type, sanitize, show  # noqa: E402
+from e820 import Verdicts, isa_rule, kernel_e820, sanitize, show, stub_memmap  # noqa: E402
 
 def main():
     log, want_cmdline = sys.argv[1], sys.argv[2]
     want_payload = "--payload" in sys.argv[3:]
     text = open(log, errors="replace").read().replace("\r", "")
-    failed = 0
-
-    def check(ok, what, detail=""):
-        nonlocal failed
-        print(("PASS: " if ok else "FAIL: ") + what + (f" ({detail})" if detail and not ok else ""))
-        failed += 0 if ok else 1
+    check = Verdicts()
 
     check("pvhstub: PVH entry" in text, "the stub ran")
     check("PVHSTUB-INIT: reached init" in text, "the kernel reached init")
@@ -42,17 +37,15 @@ def main():
         check(bool(m) and m.group(1) == m.group(2), "the initrd's payload checksum matches",
               m.group(0) if m else "no PVHSTUB-PAYLOAD line")
 
-    memmap = [(int(a, 16), int(s, 16), int(t)) for a, s, t in re.findall(
-        r"pvhstub:   memmap\[\d+\] addr 0x([0-9a-f]+) size 0x([0-9a-f]+) type (\d+)", text)]
-    kernel = [(int(a, 16), int(e, 16) + 1, kernel_type(n)) for a, e, n in re.findall(
-        r"^PVHSTUB-DMESG: BIOS-e820: \[mem 0x([0-9a-f]+)-0x([0-9a-f]+)\] (.*)$", text, re.M)]
+    memmap = stub_memmap(text)
+    kernel = kernel_e820(text)
     check(len(memmap) > 0, "the loader's memmap was printed")
     check(len(kernel) > 0, "the kernel printed its e820")
     if memmap and kernel:
-        want = sanitize(isa_rule([(a, a + s, t) for a, s, t in memmap]))
+        want = sanitize(isa_rule(memmap))
         check(kernel == want, "the kernel's e820 matches the loader's memmap",
               "\n  kernel:\n%s\n  wanted:\n%s" % (show(kernel), show(want)))
-    return 1 if failed else 0
+    return check.status()
 
 
 if __name__ == "__main__":

@@ -6,9 +6,13 @@ e.g. "(d1) ", is stripped from Xen's lines).  The seed rebuilds what that
 loader handed the stub: the start_info (version, flags, RSDP), its memmap,
 module 0 and the command line, laid out in the harness's memory image.
 """
+import os
 import re
 import struct
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from e820 import stub_memmap  # noqa: E402
 
 BASE = 0x10000
 
@@ -22,8 +26,7 @@ def main():
     if not m:
         sys.exit("mkseed: no start_info dump in %s" % log)
     version, flags, nmods, rsdp = int(m.group(1)), int(m.group(2), 16), int(m.group(3)), int(m.group(4), 16)
-    memmap = [(int(a, 16), int(s, 16), int(t)) for a, s, t in re.findall(
-        r"memmap\[\d+\] addr 0x([0-9a-f]+) size 0x([0-9a-f]+) type (\d+)", lines)]
+    memmap = [(a, e - a, t) for a, e, t in stub_memmap(lines)]
     if "from XENMEM_memory_map" in lines:
         memmap = []          # v0: the map came from Xen, not from the start_info
     c = re.search(r'cmdline "(.*)"', lines)

@@ -23,7 +23,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from e820 import isa_rule, sanitize, show  # noqa: E402
+from e820 import Verdicts, isa_rule, sanitize, show, stub_memmap  # noqa: E402
 
 ALLOWED = {"type_of_loader", "hardware_subarch", "hardware_subarch_data",
            "hardware_subarch_data_magic"}
@@ -49,18 +49,11 @@ def parse(path):
             fields["hdr " + value.split()[0]] = value
         else:
             fields[key] = value
-    memmap = [(int(a, 16), int(a, 16) + int(s, 16), int(t)) for a, s, t in re.findall(
-        r"pvhstub:   memmap\[\d+\] addr 0x([0-9a-f]+) size 0x([0-9a-f]+) type (\d+)", text)]
-    return fields, e820, setup_data, memmap
+    return fields, e820, setup_data, stub_memmap(text)
 
 
 def main():
-    failed = 0
-
-    def verdict(ok, what):
-        nonlocal failed
-        print(("PASS: " if ok else "FAIL: ") + what)
-        failed += 0 if ok else 1
+    verdict = Verdicts()
 
     if sys.argv[1] == "memmap":
         _, e820, _, memmap = parse(sys.argv[2])
@@ -70,7 +63,7 @@ def main():
         verdict(got == want, "the probe's e820 equals the loader's memmap after the ISA-hole rule")
         if got != want:
             print("  probe:\n%s\n  memmap:\n%s" % (show(got), show(want)))
-        return 1 if failed else 0
+        return verdict.status()
 
     nf, ne, ns, _ = parse(sys.argv[2])
     pf, pe, ps, _ = parse(sys.argv[3])
@@ -95,7 +88,7 @@ def main():
     verdict(isa_rule(ne) == pe, "the e820 matches, after the ISA-hole rule (%d entries)" % len(pe))
     if isa_rule(ne) != pe:
         print("  native after the rule:\n%s\n  pvh:\n%s" % (show(isa_rule(ne)), show(pe)))
-    return 1 if failed else 0
+    return verdict.status()
 
 
 if __name__ == "__main__":

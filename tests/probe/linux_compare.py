@@ -7,7 +7,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from e820 import isa_rule, kernel_type, sanitize, show  # noqa: E402
+from e820 import Verdicts, isa_rule, kernel_e820, sanitize, show  # noqa: E402
 
 
 def parse(path):
@@ -16,8 +16,7 @@ def parse(path):
     return {
         "init": "PVHSTUB-INIT: reached init" in text,
         "cmdline": m.group(1) if m else None,
-        "e820": [(int(a, 16), int(e, 16) + 1, kernel_type(n)) for a, e, n in re.findall(
-            r"^PVHSTUB-DMESG: BIOS-e820: \[mem 0x([0-9a-f]+)-0x([0-9a-f]+)\] (.*)$", text, re.M)],
+        "e820": kernel_e820(text),
         "rsdp": re.findall(r"^PVHSTUB-DMESG: (ACPI: RSDP .*)$", text, re.M),
         "initrd": re.findall(r"^PVHSTUB-DMESG: (Freeing initrd memory: .*)$", text, re.M),
         "payload": re.findall(r"^PVHSTUB-PAYLOAD: (\w+) (\w+)$", text, re.M),
@@ -26,12 +25,7 @@ def parse(path):
 
 def main():
     native, pvh, cmdline = parse(sys.argv[1]), parse(sys.argv[2]), sys.argv[3]
-    failed = 0
-
-    def verdict(ok, what):
-        nonlocal failed
-        print(("PASS: " if ok else "FAIL: ") + what)
-        failed += 0 if ok else 1
+    verdict = Verdicts()
 
     verdict(native["init"] and pvh["init"], "both reach init")
     verdict(native["cmdline"] == pvh["cmdline"] == cmdline, "/proc/cmdline matches: %r" % pvh["cmdline"])
@@ -45,7 +39,7 @@ def main():
             "the initrd was used, the same size: %s" % pvh["initrd"])
     ok = all(p and p[0][0] == p[0][1] for p in (native["payload"], pvh["payload"]))
     verdict(ok and native["payload"] == pvh["payload"], "the initrd's contents match (md5)")
-    return 1 if failed else 0
+    return verdict.status()
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from e820 import isa_rule, sanitize, show  # noqa: E402
+from e820 import Verdicts, isa_rule, sanitize, show, stub_memmap  # noqa: E402
 
 
 def fnv1a(data):
@@ -33,17 +33,11 @@ def main():
                  if not l.startswith(("e820 ", "hdr ", "setup_data ")))
     probe_e820 = [(int(a, 16), int(a, 16) + int(s, 16), int(t)) for a, s, t in re.findall(
         r"^\(d0\) probe: e820 0x([0-9a-f]+) 0x([0-9a-f]+) (\d+)$", text, re.M)]
-    xen_map = [(int(a, 16), int(a, 16) + int(s, 16), int(t)) for a, s, t in re.findall(
-        r"pvhstub:   memmap\[\d+\] addr 0x([0-9a-f]+) size 0x([0-9a-f]+) type (\d+)", text)]
+    xen_map = stub_memmap(text)
     names = {"usable": 1, "reserved": 2, "ACPI data": 3, "ACPI NVS": 4, "unusable": 5}
     host = [(int(a, 16), int(e, 16) + 1, names.get(n, n)) for a, e, n in re.findall(
         r"^\(XEN\)  \[([0-9a-f]+), ([0-9a-f]+)\] \((.*)\)$", text, re.M)]
-    failed = 0
-
-    def verdict(ok, what):
-        nonlocal failed
-        print(("PASS: " if ok else "FAIL: ") + what)
-        failed += 0 if ok else 1
+    verdict = Verdicts()
 
     verdict("(d0) probe: end" in text, "the probe ran to its end as dom0")
     m = re.search(r"pvhstub: start_info v(\d+): flags 0x([0-9a-f]+)", text)
@@ -69,7 +63,7 @@ def main():
     data = open(initrd, "rb").read()
     verdict(probe.get("initrd_size") == hex(len(data)) and probe.get("initrd_fnv1a") == "0x%08x" % fnv1a(data),
             "the initrd arrived whole (size %s, FNV-1a %s)" % (probe.get("initrd_size"), probe.get("initrd_fnv1a")))
-    return 1 if failed else 0
+    return verdict.status()
 
 
 if __name__ == "__main__":

@@ -15,18 +15,13 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from e820 import isa_rule, kernel_type, sanitize, show  # noqa: E402
+from e820 import Verdicts, isa_rule, kernel_e820, sanitize, show, stub_memmap  # noqa: E402
 
 
 def main():
     log, linux_cmdline, probe_cmdline = sys.argv[1:4]
     text = open(log, errors="replace").read().replace("\r", "")
-    failed = 0
-
-    def verdict(ok, what):
-        nonlocal failed
-        print(("PASS: " if ok else "FAIL: ") + what)
-        failed += 0 if ok else 1
+    verdict = Verdicts()
 
     created = re.findall(r"^DOM0-CREATE: (\S+)", text, re.M)
     verdict(created == ["linux", "probe"], "dom0 created both domUs: %s" % created)
@@ -40,8 +35,7 @@ def main():
         return "\n".join(re.findall(r"^\(d%d\) (.*)$" % ids.get(name, -1), text, re.M))
 
     def memmap(name):
-        return [(int(a, 16), int(a, 16) + int(s, 16), int(t)) for a, s, t in re.findall(
-            r"pvhstub:   memmap\[\d+\] addr 0x([0-9a-f]+) size 0x([0-9a-f]+) type (\d+)", xen_lines(name))]
+        return stub_memmap(xen_lines(name))
 
     # The Linux domU.
     console = "\n".join(re.findall(r"^DOMU-CONSOLE linux: (.*)$", text, re.M))
@@ -54,8 +48,7 @@ def main():
     verdict(bool(m) and m.group(1) == linux_cmdline, "linux: /proc/cmdline is %r" % (m.group(1) if m else None))
     verdict("Booting paravirtualized kernel on Xen PVH" in console,
             "linux: 'Booting paravirtualized kernel on Xen PVH'")
-    kernel = [(int(a, 16), int(e, 16) + 1, kernel_type(n)) for a, e, n in re.findall(
-        r"^PVHSTUB-DMESG: BIOS-e820: \[mem 0x([0-9a-f]+)-0x([0-9a-f]+)\] (.*)$", console, re.M)]
+    kernel = kernel_e820(console)
     want = sanitize(isa_rule(memmap("linux")))
     verdict(bool(kernel) and kernel == want, "linux: the kernel's e820 is the memmap Xen built (%d entries)" % len(kernel))
     if kernel != want:
@@ -75,7 +68,7 @@ def main():
     verdict(fields.get("cmdline") == '"%s"' % probe_cmdline, "probe: cmdline %s" % fields.get("cmdline"))
     verdict(fields.get("initrd_size", "0x0") != "0x0" and "initrd_fnv1a" in fields,
             "probe: got its initrd (%s bytes)" % fields.get("initrd_size"))
-    return 1 if failed else 0
+    return verdict.status()
 
 
 if __name__ == "__main__":
