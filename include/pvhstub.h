@@ -27,7 +27,7 @@
 #define PI_HANDOFF_32		(1 << 0)	/* 32-bit boot protocol handoff. */
 #define PI_HANDOFF_64		(1 << 1)	/* 64-bit boot protocol handoff. */
 
-/* The 64-bit handoff's GDT: BOOT_CS is a 64-bit code segment there. */
+/* The 64-bit handoff's identity map. */
 #define STUB_PT_MAX_GIB		4		/* The identity map covers at most 4 GiB. */
 
 #ifndef __ASSEMBLY__
