@@ -31,7 +31,7 @@ HOSTCC ?= cc
 
 cc-option = $(shell $(CC) $(1) -Werror -c -x c /dev/null -o /dev/null 2>/dev/null && echo $(1))
 
-GUEST_CFLAGS := -m32 -march=i686 -Os -std=gnu11 \
+GUEST_CFLAGS := -m32 -march=i686 -Os -std=gnu11 -mstringop-strategy=libcall \
 	-ffreestanding -fno-pic -fno-pie -fno-stack-protector -fno-common \
 	-fno-asynchronous-unwind-tables -fno-unwind-tables -mno-red-zone \
 	-mgeneral-regs-only -fno-jump-tables \
@@ -158,7 +158,7 @@ check-fuzz: fuzz-build
 	$(Q)tests/fuzz/run.sh $(obj) 60
 
 # The test-only PVH chain loader (tests/overlap).
-$(obj)/tests/pvhload.elf: $(obj)/tests/overlap/pvhload.o $(obj)/tests/overlap/pvhload.S.o tests/overlap/pvhload.lds
+$(obj)/tests/pvhload.elf: $(obj)/tests/overlap/pvhload.o $(obj)/tests/overlap/pvhload.S.o $(obj)/entry/string.o tests/overlap/pvhload.lds
 	$(quiet) LD "tests/pvhload.elf"
 	$(Q)$(LD) -m elf_i386 -static -nostdlib --build-id=none -z noexecstack --no-warn-rwx-segments \
 		-T tests/overlap/pvhload.lds -o $@ $(filter %.o,$^)

@@ -58,12 +58,21 @@ static void com1_write(const char *s, int len)
 	}
 }
 
-void vprintk(const char *fmt, va_list ap)
+/*
+ * One line: "pvhstub: ", then tag, then the message, then a newline ("\r\n"
+ * on the UART).  Messages carry neither the prefix nor the newline.
+ */
+void console_vlog(const char *tag, const char *fmt, va_list ap)
 {
-	/* One line at a time; "\n" becomes "\r\n" for the UART. */
+	static const char prefix[] = "pvhstub: ";
 	char line[320], crlf[322];
-	int len = vformat(line, sizeof(line), fmt, ap), n = 0;
+	int len = sizeof(prefix) - 1, n = 0;
 
+	memcpy(line, prefix, len);
+	while (*tag)
+		line[len++] = *tag++;
+	len += vformat(line + len, sizeof(line) - 1 - len, fmt, ap);
+	line[len++] = '\n';
 	if (use_xen_console)
 		xen_console_write(line, len);
 	else if (IS_ENABLED(CONFIG_CONSOLE_E9)) {
@@ -87,6 +96,6 @@ void printk(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vprintk(fmt, ap);
+	console_vlog("", fmt, ap);
 	va_end(ap);
 }

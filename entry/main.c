@@ -11,6 +11,13 @@
 #include "xenpub.h"
 
 static struct boot_params zero_page __attribute__((aligned(4096)));
+/*
+ * Set once the zero page has been written.  Both live in bss, which every
+ * ELF loader zero-fills (p_memsz beyond p_filesz), so on the first entry the
+ * zero page is known clean and clearing it (1024 rep iterations) is skipped.
+ * Entered again without a reload (a reset that keeps memory), we clear it.
+ */
+static bool zero_page_dirty;
 static char cmdline_buf[STUB_CMDLINE_SIZE];
 static uint8_t e820_ext_buf[sizeof(struct setup_data) +
 			    STUB_E820_EXT_MAX * sizeof(struct boot_e820_entry)]
@@ -45,20 +52,20 @@ static struct stub_buf buf(void *p, uint32_t size)
 static void report_warnings(const struct translate_out *out, const struct boot_params *bp)
 {
 	if (out->warnings & TW_CMDLINE_TRUNCATED)
-		printk("pvhstub: warning: cmdline of %u bytes truncated to the kernel's cmdline_size %u\n",
+		printk("warning: cmdline of %u bytes truncated to the kernel's cmdline_size %u",
 		       out->cmdline_len, bp->hdr.cmdline_size);
 	if (out->warnings & TW_EXTRA_MODULES)
-		printk("pvhstub: warning: %u modules given; only module 0 (the initrd) is passed on\n",
+		printk("warning: %u modules given; only module 0 (the initrd) is passed on",
 		       out->nr_modules);
 	if (out->warnings & TW_EMPTY_INITRD)
-		printk("pvhstub: warning: module 0 is empty; no initrd\n");
+		printk("warning: module 0 is empty; no initrd");
 	if (out->warnings & TW_RSDP_UNSUPPORTED)
-		printk("pvhstub: warning: boot protocol %x.%02x has no acpi_rsdp_addr; RSDP not passed\n",
+		printk("warning: boot protocol %x.%02x has no acpi_rsdp_addr; RSDP not passed",
 		       bp->hdr.version >> 8, bp->hdr.version & 0xff);
 	if (out->warnings & TW_BAD_OPTION)
-		printk("pvhstub: warning: pvhstub.subarch= takes xen, pc or auto; ignored\n");
+		printk("warning: pvhstub.subarch= takes xen, pc or auto; ignored");
 	if (out->warnings & TW_FUTURE_VERSION)
-		printk("pvhstub: note: start_info v%u; using the v1 fields\n", out->version);
+		printk("note: start_info v%u; using the v1 fields", out->version);
 }
 
 /*
@@ -87,7 +94,7 @@ static void xen_setup(uint32_t base, struct translate_in *in)
 	}
 	n = xen_memory_map(xen_map, STUB_MAX_E820);
 	if (n < 0) {
-		printk("pvhstub: XENMEM_memory_map failed: %d\n", n);
+		printk("XENMEM_memory_map failed: %d", n);
 		return;
 	}
 	in->fw_map = xen_map;
@@ -110,26 +117,29 @@ void stub_main(uint32_t start_info_paddr)
 		.e820_ext = buf(e820_ext_buf, sizeof(e820_ext_buf)),
 		.start_info = buf(&start_info_copy, sizeof(start_info_copy)),
 		.work = e820_work,
+		.bp_zeroed = !zero_page_dirty,
 	};
 	struct translate_out out;
 	struct boot_params *bp = &zero_page;
 	int err;
 
+	zero_page_dirty = true;
 	console_init();
 	if (xen_base)
 		xen_setup(xen_base, &in);
-	printk("pvhstub: PVH entry, start_info 0x%x%s\n", start_info_paddr, in.xen ? ", on Xen" : "");
 
 	err = translate_start_info(&in, bp, &out);
 	if (err)
 		panic("%s", out.msg);
+	if (out.debug)
+		dump_start_info(&start_info_copy, in.fw_map, in.fw_map_entries);
 	report_warnings(&out, bp);
 
 	if (out.initrd_move.size) {
 		struct range rd = { out.initrd_move.src, out.initrd_move.src + out.initrd_move.size };
 		struct range window = { pvhstub_info.window_start, pvhstub_info.window_end };
 
-		printk("pvhstub: moving initrd [0x%llx, 0x%llx) %s to 0x%llx\n",
+		printk("moving initrd [0x%llx, 0x%llx) %s to 0x%llx",
 		       (unsigned long long)rd.start, (unsigned long long)rd.end,
 		       range_overlaps(rd, window) ? "out of the decompression window" :
 						    "below initrd_addr_max",
@@ -137,14 +147,12 @@ void stub_main(uint32_t start_info_paddr)
 		memmove((void *)(uintptr_t)out.initrd_move.dst,
 			(const void *)(uintptr_t)out.initrd_move.src, out.initrd_move.size);
 	}
-	if (out.debug) {
-		dump_start_info(&start_info_copy, in.fw_map, in.fw_map_entries);
-		dump_zero_page(bp);
-	}
 
-	printk("pvhstub: v%u, e820 %u, cmdline %u, initrd 0x%x+0x%x, subarch %u, %s-bit entry 0x%x\n",
-	       out.version, out.e820_entries, (unsigned int)__builtin_strlen(cmdline_buf),
-	       bp->hdr.ramdisk_image, bp->hdr.ramdisk_size, bp->hdr.hardware_subarch,
+	/* The one line a good boot prints. */
+	printk("start_info 0x%x v%u%s, e820 %u, cmdline %u, initrd 0x%x+0x%x, subarch %u, %s-bit entry 0x%x",
+	       start_info_paddr, out.version, in.xen ? " on Xen" : "", out.e820_entries,
+	       (unsigned int)__builtin_strlen(cmdline_buf), bp->hdr.ramdisk_image,
+	       bp->hdr.ramdisk_size, bp->hdr.hardware_subarch,
 	       pvhstub_info.flags & PI_HANDOFF_64 ? "64" : "32", (unsigned int)pvhstub_info.entry);
 	if (pvhstub_info.flags & PI_HANDOFF_64) {
 		uint64_t top = pvhstub_info.window_end > in.stub.end ? pvhstub_info.window_end :

@@ -12,11 +12,10 @@ void panic(const char *fmt, ...)
 {
 	va_list ap;
 
-	printk("\npvhstub: PANIC: ");
 	va_start(ap, fmt);
-	vprintk(fmt, ap);
+	console_vlog("PANIC: ", fmt, ap);
 	va_end(ap);
-	printk("\npvhstub: cannot boot the kernel; stopping.\n");
+	printk("cannot boot the kernel; stopping.");
 
 	/* On Xen, tell the toolstack we crashed; elsewhere this does nothing. */
 	xen_crash();

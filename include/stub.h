@@ -36,14 +36,14 @@ static inline void cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, u
 void console_init(void);
 /* Send the console to Xen's console_io instead of port 0xe9 (privileged domains). */
 void console_use_xen(void);
+/* One console line: "pvhstub: " + message + newline; fmt has neither. */
 void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void vprintk(const char *fmt, va_list ap);
+void console_vlog(const char *tag, const char *fmt, va_list ap);
 
 /* entry/panic.c */
 void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
 /* entry/dump.c */
-void dump_zero_page(const struct boot_params *bp);
 struct hvm_start_info;
 void dump_start_info(const struct hvm_start_info *si, const struct boot_e820_entry *fw_map,
 		     uint32_t fw_entries);

@@ -66,6 +66,7 @@ struct translate_in {
 	struct stub_buf e820_ext;	/* setup_data + STUB_E820_EXT_MAX entries */
 	struct stub_buf start_info;	/* START_INFO_V1_SIZE bytes */
 	struct boot_e820_entry *work;	/* STUB_E820_WORK entries */
+	bool bp_zeroed;			/* The zero page is all zeros: skip clearing it. */
 };
 
 /* translate_out.warnings */

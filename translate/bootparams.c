@@ -85,7 +85,8 @@ int translate_start_info(const struct translate_in *in, struct boot_params *bp,
 		return err;
 
 	/* Start from a clean zero page and the payload's own setup header. */
-	zero_bytes(bp, sizeof(*bp));
+	if (!in->bp_zeroed)
+		zero_bytes(bp, sizeof(*bp));
 	copy_bytes(&bp->hdr, pi->setup_hdr, pi->setup_hdr_len);
 
 	err = e820_build(in, si, bp, out);

@@ -15,28 +15,6 @@ struct e820_work {
 	uint32_t n, cap;
 };
 
-static inline __attribute__((always_inline)) bool add(struct e820_work *w, uint64_t addr, uint64_t end, uint32_t type)
-{
-	if (end <= addr)
-		return true;	/* Empty: nothing to add. */
-	if (w->n == w->cap)
-		return false;
-	w->e[w->n].addr = addr;
-	w->e[w->n].size = end - addr;
-	w->e[w->n].type = type;
-	w->n++;
-	return true;
-}
-
-/* Add one loader entry, cutting RAM around the ISA hole. */
-static inline __attribute__((always_inline)) bool add_carved(struct e820_work *w, uint64_t addr, uint64_t end, uint32_t type)
-{
-	if (type != E820_TYPE_RAM || end <= ISA_START_ADDRESS || addr >= ISA_END_ADDRESS)
-		return add(w, addr, end, type);
-	return add(w, addr, ISA_START_ADDRESS, type) &&
-	       add(w, addr > ISA_END_ADDRESS ? addr : ISA_END_ADDRESS, end, type);
-}
-
 /* Insertion sort by address: loaders hand us sorted maps, so this is O(n). */
 static void sort_by_addr(struct e820_work *w)
 {
@@ -82,10 +60,10 @@ static bool reserve_isa_hole(struct e820_work *w)
 	for (uint32_t i = 0; i < w->n && at < ISA_END_ADDRESS; i++) {
 		uint64_t start = w->e[i].addr, end = start + w->e[i].size;
 
+		if (start >= ISA_END_ADDRESS)
+			break;	/* Sorted: nothing further touches the hole. */
 		if (w->e[i].type == E820_TYPE_RAM || end <= at)
 			continue;
-		if (start >= ISA_END_ADDRESS)
-			break;
 		if (start > at) {
 			if (ngaps == 4)
 				return false;
@@ -104,59 +82,51 @@ static bool reserve_isa_hole(struct e820_work *w)
 	return true;
 }
 
-static int from_memmap(const struct translate_in *in, const struct hvm_start_info *si,
-		       struct e820_work *w, struct translate_out *out)
+/*
+ * Copy the loader's entries into w, dropping empty ones and cutting RAM out
+ * of the ISA hole.  Both table layouts (hvm_memmap_table_entry and Xen's
+ * e820 entries) start with addr, size and type; only the stride differs.
+ */
+static int copy_entries(const uint8_t *src, uint32_t count, uint32_t stride, const char *what,
+			struct e820_work *w, struct translate_out *out)
 {
-	const uint8_t *mm;
-	uint64_t bytes = (uint64_t)si->memmap_entries * sizeof(struct hvm_memmap_table_entry);
-	struct range r;
+	struct boot_e820_entry *d = w->e;
 
-	if (si->memmap_entries > STUB_MAX_E820)
-		return translate_fail(out, TE_BAD_MEMMAP, "memmap has %u entries; at most %u are supported",
-			    si->memmap_entries, STUB_MAX_E820);
-	if (!range_make(si->memmap_paddr, bytes, &r) ||
-	    !(mm = in->mem->map(in->mem, si->memmap_paddr, bytes)))
-		return translate_fail(out, TE_BAD_MEMMAP, "memmap at 0x%llx (%u entries) is not readable memory",
-			    (unsigned long long)si->memmap_paddr, si->memmap_entries);
-	if (range_overlaps(r, in->stub))
-		return translate_fail(out, TE_OVERLAP, "memmap [0x%llx, 0x%llx) overlaps the stub image",
-			    (unsigned long long)r.start, (unsigned long long)r.end);
-
-	for (uint32_t i = 0; i < si->memmap_entries; i++) {
-		struct hvm_memmap_table_entry ent;
-		uint64_t addr, size;
-		struct range e;
+	for (uint32_t i = 0; i < count; i++, src += stride) {
+		struct boot_e820_entry e;
+		uint64_t end;
 
 		/* The loader's table may be unaligned: read each entry by copying. */
-		__builtin_memcpy(&ent, mm + i * sizeof(ent), sizeof(ent));
-		addr = ent.addr;
-		size = ent.size;
-		if (!range_make(addr, size, &e))
-			return translate_fail(out, TE_BAD_MEMMAP, "memmap entry %u: 0x%llx + 0x%llx wraps past 2^64",
-				    i, (unsigned long long)addr, (unsigned long long)size);
-		if (!add_carved(w, e.start, e.end, ent.type))
-			return translate_fail(out, TE_BAD_MEMMAP, "memmap entry %u: more than %u e820 entries",
-				    i, w->cap);
+		__builtin_memcpy(&e, src, sizeof(e));
+		end = e.addr + e.size;
+		if (end < e.addr)
+			return translate_fail(out, TE_BAD_MEMMAP, "%s entry %u: 0x%llx + 0x%llx wraps past 2^64",
+				    what, i, (unsigned long long)e.addr, (unsigned long long)e.size);
+		if (end == e.addr)
+			continue;
+		if (d == w->e + w->cap)
+			goto full;
+		*d = e;
+		if (e.type != E820_TYPE_RAM || end <= ISA_START_ADDRESS || e.addr >= ISA_END_ADDRESS) {
+			d++;
+			continue;
+		}
+		/* RAM across the hole: keep what lies below it and above it. */
+		if (e.addr < ISA_START_ADDRESS) {
+			d->size = ISA_START_ADDRESS - e.addr;
+			d++;
+		}
+		if (end > ISA_END_ADDRESS) {
+			if (d == w->e + w->cap)
+				goto full;
+			*d++ = (struct boot_e820_entry){ ISA_END_ADDRESS, end - ISA_END_ADDRESS,
+							 E820_TYPE_RAM };
+		}
 	}
+	w->n = (uint32_t)(d - w->e);
 	return TE_OK;
-}
-
-static int from_fw_map(const struct translate_in *in, struct e820_work *w,
-		       struct translate_out *out)
-{
-	if (in->fw_map_entries > STUB_MAX_E820)
-		return translate_fail(out, TE_BAD_MEMMAP, "memory map has %u entries; at most %u are supported",
-			    in->fw_map_entries, STUB_MAX_E820);
-	for (uint32_t i = 0; i < in->fw_map_entries; i++) {
-		const struct boot_e820_entry *f = &in->fw_map[i];
-		struct range e;
-
-		if (!range_make(f->addr, f->size, &e))
-			return translate_fail(out, TE_BAD_MEMMAP, "memory map entry %u wraps past 2^64", i);
-		if (!add_carved(w, e.start, e.end, f->type))
-			return translate_fail(out, TE_BAD_MEMMAP, "memory map: more than %u e820 entries", w->cap);
-	}
-	return TE_OK;
+full:
+	return translate_fail(out, TE_BAD_MEMMAP, "%s: more than %u e820 entries", what, w->cap);
 }
 
 int e820_build(const struct translate_in *in, const struct hvm_start_info *si,
@@ -166,13 +136,33 @@ int e820_build(const struct translate_in *in, const struct hvm_start_info *si,
 	uint32_t ext_n;
 	int err;
 
-	if (si->version >= 1 && si->memmap_entries && si->memmap_paddr)
-		err = from_memmap(in, si, &w, out);
-	else if (in->fw_map && in->fw_map_entries)
-		err = from_fw_map(in, &w, out);
-	else
+	if (si->version >= 1 && si->memmap_entries && si->memmap_paddr) {
+		const uint8_t *mm;
+		uint64_t bytes = (uint64_t)si->memmap_entries * sizeof(struct hvm_memmap_table_entry);
+		struct range r;
+
+		if (si->memmap_entries > STUB_MAX_E820)
+			return translate_fail(out, TE_BAD_MEMMAP, "memmap has %u entries; at most %u are supported",
+				    si->memmap_entries, STUB_MAX_E820);
+		if (!range_make(si->memmap_paddr, bytes, &r) ||
+		    !(mm = in->mem->map(in->mem, si->memmap_paddr, bytes)))
+			return translate_fail(out, TE_BAD_MEMMAP, "memmap at 0x%llx (%u entries) is not readable memory",
+				    (unsigned long long)si->memmap_paddr, si->memmap_entries);
+		if (range_overlaps(r, in->stub))
+			return translate_fail(out, TE_OVERLAP, "memmap [0x%llx, 0x%llx) overlaps the stub image",
+				    (unsigned long long)r.start, (unsigned long long)r.end);
+		err = copy_entries(mm, si->memmap_entries, sizeof(struct hvm_memmap_table_entry),
+				   "memmap", &w, out);
+	} else if (in->fw_map && in->fw_map_entries) {
+		if (in->fw_map_entries > STUB_MAX_E820)
+			return translate_fail(out, TE_BAD_MEMMAP, "Xen's memory map has %u entries; at most %u are supported",
+				    in->fw_map_entries, STUB_MAX_E820);
+		err = copy_entries((const uint8_t *)in->fw_map, in->fw_map_entries,
+				   sizeof(struct boot_e820_entry), "Xen's memory map", &w, out);
+	} else {
 		return translate_fail(out, TE_BAD_MEMMAP, "no memory map: start_info v%u carries none%s",
 			    si->version, in->xen ? " and Xen gave none" : " and this is not Xen");
+	}
 	if (err)
 		return err;
 

@@ -22,7 +22,7 @@ def main():
     text = open(log, errors="replace").read().replace("\r", "")
     check = Verdicts()
 
-    check("pvhstub: PVH entry" in text, "the stub ran")
+    check(re.search(r"^pvhstub: start_info 0x[0-9a-f]+ v1, e820 ", text, re.M) is not None, "the stub ran")
     check("PVHSTUB-INIT: reached init" in text, "the kernel reached init")
 
     m = re.search(r"^PVHSTUB-CMDLINE: (.*)$", text, re.M)

@@ -39,7 +39,7 @@ for kernel in cloud generic; do
 				log_tail "$log"
 				continue
 			fi
-			if ! grep -q "pvhstub: v1, .* $handoff-bit entry 0x" "$log"; then
+			if ! grep -q "pvhstub: start_info 0x[0-9a-f]* v1, .* $handoff-bit entry 0x" "$log"; then
 				fail "$name: the stub did not announce the $handoff-bit handoff"
 				log_tail "$log"
 			elif python3 "$top/tests/boot/check.py" "$log" "$cmdline" --payload > "$log.check"; then

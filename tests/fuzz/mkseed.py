@@ -30,14 +30,13 @@ def main():
     if "from XENMEM_memory_map" in lines:
         memmap = []          # v0: the map came from Xen, not from the start_info
     c = re.search(r'cmdline "(.*)"', lines)
-    rd = re.search(r"ramdisk_image 0x([0-9a-f]+) \(ext 0x([0-9a-f]+)\), ramdisk_size 0x([0-9a-f]+)", lines)
+    rd = re.search(r"module 0 addr 0x([0-9a-f]+) size 0x([0-9a-f]+)", lines)
     mem = bytearray(0x4000)
     mm_off, ml_off, cl_off = 0x100, 0x2000, 0x3000
     for i, (a, s, t) in enumerate(memmap):
         struct.pack_into("<QQII", mem, mm_off + 24 * i, a, s, t, 0)
     if nmods and rd:
-        struct.pack_into("<QQQQ", mem, ml_off, int(rd.group(1), 16) | int(rd.group(2), 16) << 32,
-                         int(rd.group(3), 16), 0, 0)
+        struct.pack_into("<QQQQ", mem, ml_off, int(rd.group(1), 16), int(rd.group(2), 16), 0, 0)
     cmd = (c.group(1) if c else "").encode() + b"\0"
     mem[cl_off:cl_off + len(cmd)] = cmd
     struct.pack_into("<IIIIQQQ", mem, 0, 0x336EC578, version, flags, 1 if nmods else 0,

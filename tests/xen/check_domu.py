@@ -40,8 +40,9 @@ def main():
     # The Linux domU.
     console = "\n".join(re.findall(r"^DOMU-CONSOLE linux: (.*)$", text, re.M))
     stub = xen_lines("linux")
-    verdict("pvhstub: PVH entry" in stub and ", on Xen" in stub, "linux: the stub ran and saw Xen")
-    verdict(re.search(r"pvhstub: v1, .* subarch 2, \d\d-bit entry", stub) is not None,
+    verdict(re.search(r"pvhstub: start_info 0x[0-9a-f]+ v1 on Xen, ", stub) is not None,
+            "linux: the stub ran and saw Xen")
+    verdict(re.search(r"pvhstub: start_info .* subarch 2, \d\d-bit entry", stub) is not None,
             "linux: subarch Xen (64-bit kernel on Xen)")
     verdict("PVHSTUB-INIT: reached init" in console, "linux: reached init, its output came over hvc0")
     m = re.search(r"^PVHSTUB-CMDLINE: (.*)$", console, re.M)
