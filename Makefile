@@ -106,7 +106,6 @@ $(AUTOHEADER): $(KCONFIG_CONFIG) $(srctree)/Kconfig
 
 # --- The stub ----------------------------------------------------------------
 # The formatter runs for every console line: it is built for speed.
-CFLAGS_format.o := -O2
 
 # Objects depend on this Makefile too: it holds their flags.
 $(obj)/%.o: %.c $(AUTOHEADER) Makefile

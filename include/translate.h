@@ -130,7 +130,7 @@ static inline bool range_make(uint64_t start, uint64_t size, struct range *r)
 	return r->end >= start;
 }
 
-/* translate/format.c: a small vsnprintf (%s %c %d %u %x %lx %llx %llu, width, 0). */
+/* translate/format.c: a small vsnprintf (%s %c %d %u %x, l and ll, width, 0, %%). */
 int format(char *buf, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int vformat(char *buf, size_t size, const char *fmt, va_list ap);

@@ -1,21 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * A small vsnprintf for the stub's messages: %s %c %d %u %x %llu %llx %p
- * with an optional '0' flag and width.  The output is always NUL-terminated;
- * the return value is the length it has (truncated to fit).
+ * A small vsnprintf for the stub's messages: %s %c %d %u %x, each with an
+ * optional '0' flag, a width and 'l'/'ll' for long long, and %%.  The
+ * output is always NUL-terminated; the return value is the length it has
+ * (truncated to fit).  Small first, then fast: it runs on every boot.
  */
 #include "translate.h"
-
-struct sink {
-	char *buf;
-	size_t size, len;
-};
-
-static inline __attribute__((always_inline)) void put(struct sink *s, char c)
-{
-	if (s->len + 1 < s->size)
-		s->buf[s->len++] = c;
-}
 
 /* *n /= base, returning the remainder, with no libgcc helper on i386. */
 static unsigned int divmod(unsigned long long *n, unsigned int base)
@@ -37,93 +27,80 @@ static unsigned int divmod(unsigned long long *n, unsigned int base)
 #endif
 }
 
-static void put_number(struct sink *s, unsigned long long v, unsigned int base,
-		       int width, char pad)
-{
-	char digits[24];
-	int n = 0;
-
-	do {
-		digits[n++] = "0123456789abcdef"[divmod(&v, base)];
-	} while (v);
-	while (width-- > n)
-		put(s, pad);
-	while (n)
-		put(s, digits[--n]);
-}
-
 int vformat(char *buf, size_t size, const char *fmt, va_list ap)
 {
-	struct sink s = { buf, size, 0 };
+	char *p = buf, *end = buf + size - 1;
+	char c;
 
 	if (!size)
 		return 0;
-	for (; *fmt; fmt++) {
-		char pad = ' ';
+	while ((c = *fmt++)) {
+		char tmp[24], *q = tmp + sizeof(tmp) - 1, pad = ' ';
+		const char *s = q;
+		unsigned long long v;
 		int width = 0, longs = 0;
 
-		if (*fmt != '%') {
-			put(&s, *fmt);
+		if (c != '%') {
+			if (p < end)
+				*p++ = c;
 			continue;
 		}
-		fmt++;
+		*q = '\0';
 		if (*fmt == '0')
-			pad = '0', fmt++;
+			pad = *fmt++;
 		while (*fmt >= '0' && *fmt <= '9')
 			width = width * 10 + (*fmt++ - '0');
 		while (*fmt == 'l')
 			longs++, fmt++;
-
-		switch (*fmt) {
-		case 's': {
-			const char *str = va_arg(ap, const char *);
-
-			if (!str)
-				str = "(null)";
-			while (*str)
-				put(&s, *str++);
+		if (width > 20)
+			width = 20;
+		switch ((c = *fmt++)) {
+		case 's':
+			s = va_arg(ap, const char *);
+			if (!s)
+				s = "(null)";
 			break;
-		}
-		case 'c':
-			put(&s, (char)va_arg(ap, int));
-			break;
-		case 'd': {
-			long long v = longs >= 2 ? va_arg(ap, long long) : va_arg(ap, int);
-
-			if (v < 0) {
-				put(&s, '-');
-				put_number(&s, -(unsigned long long)v, 10, width - 1, pad);
-			} else {
-				put_number(&s, v, 10, width, pad);
-			}
-			break;
-		}
+		case 'd':
 		case 'u':
-		case 'x': {
-			unsigned long long v = longs >= 2 ? va_arg(ap, unsigned long long) :
-				longs == 1 ? va_arg(ap, unsigned long) : va_arg(ap, unsigned int);
-
-			put_number(&s, v, *fmt == 'x' ? 16 : 10, width, pad);
+		case 'x':
+			if (longs >= 2 || (longs && sizeof(long) == sizeof(long long)))
+				v = va_arg(ap, unsigned long long);
+			else if (c == 'd')
+				v = (long long)va_arg(ap, int);
+			else
+				v = va_arg(ap, unsigned int);
+			if (c == 'd' && (long long)v < 0) {
+				v = -v;
+				width--;
+				if (p < end)
+					*p++ = '-';
+			}
+			do
+				*--q = "0123456789abcdef"[divmod(&v, c == 'x' ? 16 : 10)];
+			while (v);
+			while (tmp + sizeof(tmp) - 1 - q < width)
+				*--q = pad;
+			s = q;
 			break;
-		}
-		case 'p':
-			put(&s, '0');
-			put(&s, 'x');
-			put_number(&s, (uintptr_t)va_arg(ap, void *), 16, width, pad);
-			break;
+		case 'c':
+			c = (char)va_arg(ap, int);
+			/* fall through */
 		case '%':
-			put(&s, '%');
+			*--q = c;
+			s = q;
 			break;
 		default:	/* Unknown conversion: show it, consume nothing. */
-			put(&s, '%');
-			if (!*fmt)
-				goto out;
-			put(&s, *fmt);
+			*--q = c;
+			*--q = '%';
+			s = q;
+			if (!c)
+				fmt--;
 		}
+		while (*s && p < end)
+			*p++ = *s++;
 	}
-out:
-	s.buf[s.len] = '\0';
-	return (int)s.len;
+	*p = '\0';
+	return (int)(p - buf);
 }
 
 int format(char *buf, size_t size, const char *fmt, ...)
