@@ -46,8 +46,9 @@ pvh_start:
 	mov	$stack_top, %esp
 	cld
 
-	/* stub_main(start_info) never returns. */
-	push	%ebx
+	/* stub_main(start_info) never returns.  C passes arguments in
+	 * EAX, EDX and ECX (-mregparm=3). */
+	mov	%ebx, %eax
 	call	stub_main
 	ud2
 /* An 8-byte descriptor: QEMU reads 8 bytes in ELF64, rust-vmm reads 4. */
@@ -61,12 +62,11 @@ ELFNOTE(Xen, XEN_ELFNOTE_PHYS32_ENTRY, .long pvh_start; .long 0)
 	.text
 	.globl handoff32
 handoff32:
-	mov	4(%esp), %esi
-	mov	8(%esp), %eax
+	mov	%eax, %esi
 	xor	%ebx, %ebx
 	xor	%ebp, %ebp
 	xor	%edi, %edi
-	jmp	*%eax
+	jmp	*%edx
 
 /*
  * handoff64(bp, entry, pml4): the Linux 64-bit boot protocol.  Long mode
@@ -75,9 +75,9 @@ handoff32:
  */
 	.globl handoff64
 handoff64:
-	mov	4(%esp), %esi
-	mov	8(%esp), %edi
-	mov	12(%esp), %eax
+	mov	%eax, %esi
+	mov	%edx, %edi
+	mov	%ecx, %eax
 
 	/* Our 64-bit GDT, then PAE, the page tables, EFER.LME and paging. */
 	lgdt	gdt64_desc

@@ -57,7 +57,7 @@ int xen_memory_map(struct boot_e820_entry *buf, uint32_t max);
 void xen_console_write(const char *s, uint32_t len);
 void xen_crash(void);
 
-/* entry/head.S */
+/* entry/head.S: arguments in EAX, EDX, ECX, as -mregparm=3 passes them. */
 void handoff32(const struct boot_params *bp, uint32_t entry) __attribute__((noreturn));
 void handoff64(const struct boot_params *bp, uint32_t entry, uint32_t pml4) __attribute__((noreturn));
 

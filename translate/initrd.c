@@ -12,75 +12,66 @@
 #define FOUR_GIB	0x100000000ULL
 #define PAGE_MASK_4K	(~0xfffULL)
 
-struct modules {
-	const uint8_t *list;	/* The loader's table: maybe unaligned. */
-	uint32_t n;
+/* The search for a new home: the candidate, and what it must avoid. */
+struct home {
+	const struct translate_in *in;
+	const uint8_t *mods;		/* The loader's modlist: maybe unaligned. */
+	uint32_t nr_mods, nr_e820;
+	uint64_t fixed[3][2];		/* Low memory, the stub, the window. */
+	uint64_t start, end;		/* The candidate [start, end). */
+	uint64_t top;			/* The lowest start of what it hits. */
 };
 
-static struct hvm_modlist_entry module(const struct modules *mods, uint32_t i)
+/*
+ * p points at an {addr, size} pair (e820 and modlist entries start with
+ * one): if that range overlaps the candidate, lower top to its start.
+ */
+static void avoid(struct home *h, const void *p)
 {
-	struct hvm_modlist_entry m;
+	uint64_t r[2], end;
 
-	__builtin_memcpy(&m, mods->list + i * sizeof(m), sizeof(m));
-	return m;
-}
-
-static void lower_to(uint64_t *top, struct range busy, struct range want)
-{
-	if (range_overlaps(busy, want) && busy.start < *top)
-		*top = busy.start;
+	__builtin_memcpy(r, p, sizeof(r));
+	end = r[0] + r[1];
+	if (end >= r[0] && r[0] < h->end && h->start < end && r[0] < h->top)
+		h->top = r[0];
 }
 
 /*
- * If [dst, dst + size) collides with something that must stay intact,
- * return the lowest start of what it collides with; else return ~0.
+ * Does [start, end) collide with something that must stay intact?  Returns
+ * the lowest start of what it collides with, or ~0.
  */
-static uint64_t collision(const struct translate_in *in, const struct modules *mods,
-			  uint32_t nr_e820, struct range want)
+static uint64_t collision(struct home *h, uint64_t start, uint64_t end)
 {
-	struct range window = { in->payload->window_start, in->payload->window_end };
-	struct range low = { 0, LOW_MEMORY_END };
-	uint64_t top = ~0ULL;
-
-	lower_to(&top, low, want);
-	lower_to(&top, in->stub, want);
-	lower_to(&top, window, want);
-	for (uint32_t i = 1; i < mods->n; i++) {
-		struct hvm_modlist_entry mod = module(mods, i);
-		struct range m;
-
-		if (range_make(mod.paddr, mod.size, &m))
-			lower_to(&top, m, want);
-	}
-	for (uint32_t i = 0; i < nr_e820; i++) {
-		struct range e = { in->work[i].addr, in->work[i].addr + in->work[i].size };
-
-		if (in->work[i].type != E820_TYPE_RAM)
-			lower_to(&top, e, want);
-	}
-	return top;
+	h->start = start;
+	h->end = end;
+	h->top = ~0ULL;
+	for (uint32_t i = 0; i < 3; i++)
+		avoid(h, h->fixed[i]);
+	for (uint32_t i = 1; i < h->nr_mods; i++)
+		avoid(h, h->mods + i * sizeof(struct hvm_modlist_entry));
+	for (uint32_t i = 0; i < h->nr_e820; i++)
+		if (h->in->work[i].type != E820_TYPE_RAM)
+			avoid(h, &h->in->work[i]);
+	return h->top;
 }
 
 /* The highest 4 KiB-aligned spot for size bytes in RAM below limit, or 0. */
-static uint64_t find_home(const struct translate_in *in, const struct modules *mods,
-			  uint32_t nr_e820, uint64_t size, uint64_t limit)
+static uint64_t find_home(struct home *h, uint64_t size, uint64_t limit)
 {
 	uint64_t best = 0;
 
-	for (uint32_t i = 0; i < nr_e820; i++) {
-		const struct boot_e820_entry *e = &in->work[i];
+	for (uint32_t i = 0; i < h->nr_e820; i++) {
+		const struct boot_e820_entry *e = &h->in->work[i];
 		uint64_t top = e->addr + e->size < limit ? e->addr + e->size : limit;
 
 		if (e->type != E820_TYPE_RAM)
 			continue;
 		while (top > e->addr && top - e->addr >= size) {
-			uint64_t dst = (top - size) & PAGE_MASK_4K;
-			struct range want = { dst, dst + size };
-			uint64_t hit;
+			uint64_t dst = (top - size) & PAGE_MASK_4K, hit;
 
 			if (dst < e->addr || dst <= best)
 				break;
-			hit = collision(in, mods, nr_e820, want);
+			hit = collision(h, dst, dst + size);
 			if (hit == ~0ULL) {
 				best = dst;
 				break;
@@ -96,7 +87,12 @@ int initrd_build(const struct translate_in *in, const struct hvm_start_info *si,
 {
 	const struct pvhstub_info *pi = in->payload;
 	struct range window = { pi->window_start, pi->window_end };
-	struct modules mods = { NULL, si->nr_modules };
+	struct home h = {
+		.in = in, .nr_mods = si->nr_modules, .nr_e820 = out->e820_entries,
+		.fixed = { { 0, LOW_MEMORY_END },
+			   { in->stub.start, in->stub.end - in->stub.start },
+			   { window.start, window.end - window.start } },
+	};
 	uint64_t limit = FOUR_GIB, bytes, where;
 	struct hvm_modlist_entry m0;
 	struct range list, rd;
@@ -113,7 +109,7 @@ int initrd_build(const struct translate_in *in, const struct hvm_start_info *si,
 			    si->nr_modules, MODULES_MAX);
 	bytes = (uint64_t)si->nr_modules * sizeof(struct hvm_modlist_entry);
 	if (!range_make(si->modlist_paddr, bytes, &list) ||
-	    !(mods.list = in->mem->map(in->mem, si->modlist_paddr, bytes)))
+	    !(h.mods = in->mem->map(in->mem, si->modlist_paddr, bytes)))
 		return translate_fail(out, TE_BAD_MODULE, "modlist at 0x%llx (%u modules) is not readable memory",
 			    (unsigned long long)si->modlist_paddr, si->nr_modules);
 	if (range_overlaps(list, in->stub))
@@ -122,7 +118,7 @@ int initrd_build(const struct translate_in *in, const struct hvm_start_info *si,
 	if (si->nr_modules > 1)
 		out->warnings |= TW_EXTRA_MODULES;
 
-	m0 = module(&mods, 0);
+	__builtin_memcpy(&m0, h.mods, sizeof(m0));
 	if (!m0.size) {
 		out->warnings |= TW_EMPTY_INITRD;
 		return TE_OK;
@@ -149,7 +145,7 @@ int initrd_build(const struct translate_in *in, const struct hvm_start_info *si,
 			return translate_fail(out, TE_NO_ROOM,
 				    "initrd [0x%llx, 0x%llx) must move but lies above 4 GiB",
 				    (unsigned long long)rd.start, (unsigned long long)rd.end);
-		where = find_home(in, &mods, out->e820_entries, size, limit);
+		where = find_home(&h, size, limit);
 		if (!where && range_overlaps(rd, window))
 			return translate_fail(out, TE_NO_ROOM,
 				    "initrd [0x%llx, 0x%llx) overlaps the decompression window [0x%llx, 0x%llx), and no free RAM below 0x%llx holds its 0x%llx bytes",

@@ -26,8 +26,8 @@ struct tables {
 
 static struct tables own_tables;
 
-void chain(struct hvm_start_info *si, uint32_t entry) __attribute__((noreturn));
-void pvhload_main(const struct hvm_start_info *qemu) __attribute__((noreturn));
+void chain(struct hvm_start_info *si, uint32_t entry) __attribute__((noreturn, regparm(0)));
+void pvhload_main(const struct hvm_start_info *qemu) __attribute__((noreturn, regparm(0)));
 
 static void die(const char *why)
 {
@@ -82,7 +82,7 @@ static uint64_t number(const char **s)
 	}
 }
 
-void pvhload_main(const struct hvm_start_info *qemu)
+void __attribute__((regparm(0))) pvhload_main(const struct hvm_start_info *qemu)
 {
 	const char *p = (const char *)(uintptr_t)qemu->cmdline_paddr, *q;
 	uint64_t entry = 0, rd_addr = 0, rd_size = 0, tables = 0, entries = 0;

@@ -11,7 +11,7 @@
 
 #define COM1 0x3f8
 
-void probe_main(const struct boot_params *bp, uint32_t tsc_lo, uint32_t tsc_hi)
+void __attribute__((regparm(0))) probe_main(const struct boot_params *bp, uint32_t tsc_lo, uint32_t tsc_hi)
 	__attribute__((noreturn));
 
 static void com1_putc(char c)
@@ -91,7 +91,7 @@ static void dump_e820(const struct boot_e820_entry *e, uint32_t n)
 		    (unsigned long long)e[i].size, e[i].type);
 }
 
-void probe_main(const struct boot_params *bp, uint32_t tsc_lo, uint32_t tsc_hi)
+void __attribute__((regparm(0))) probe_main(const struct boot_params *bp, uint32_t tsc_lo, uint32_t tsc_hi)
 {
 	const struct setup_header *h = &bp->hdr;
 	uint64_t cmdline = h->cmd_line_ptr | (uint64_t)bp->ext_cmd_line_ptr << 32;
