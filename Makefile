@@ -31,8 +31,9 @@ HOSTCC ?= cc
 
 cc-option = $(shell $(CC) $(1) -Werror -c -x c /dev/null -o /dev/null 2>/dev/null && echo $(1))
 
-GUEST_CFLAGS := -m32 -march=i686 -Os -std=gnu11 -mstringop-strategy=libcall \
-	-mregparm=3 -fomit-frame-pointer -fno-tree-loop-optimize -fno-tree-ch -fno-ivopts \
+GUEST_CFLAGS := -m32 -march=i686 -std=gnu11 -mregparm=3 -fomit-frame-pointer \
+	$(if $(call cc-option,-Oz),-Oz,-Os) $(call cc-option,-mstringop-strategy=libcall) \
+	$(call cc-option,-fno-tree-loop-optimize -fno-tree-ch -fno-ivopts) \
 	-ffreestanding -fno-pic -fno-pie -fno-stack-protector -fno-common \
 	-fno-asynchronous-unwind-tables -fno-unwind-tables -mno-red-zone \
 	-mgeneral-regs-only -fno-jump-tables \
