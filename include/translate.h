@@ -106,6 +106,10 @@ enum {
 int translate_start_info(const struct translate_in *in, struct boot_params *bp,
 			 struct translate_out *out);
 
+/* translate/bootparams.c: map a loader table, or fail with a message naming it. */
+int loader_table(const struct translate_in *in, struct translate_out *out, const char *what,
+		 uint64_t paddr, uint64_t len, const void **p, int bad);
+
 /* translate/e820.c */
 int e820_build(const struct translate_in *in, const struct hvm_start_info *si,
 	       struct boot_params *bp, struct translate_out *out);

@@ -10,42 +10,56 @@
 #define copy_bytes __builtin_memcpy
 #define zero_bytes(p, n) __builtin_memset(p, 0, n)
 
+/*
+ * The loader's table [paddr, paddr + len), named what in messages: it must
+ * be readable and must not overlap the stub image (tables may lie in the
+ * window: we are done with them before the kernel runs).  On failure, *p is
+ * NULL and the error is bad, or TE_OVERLAP.
+ */
+int loader_table(const struct translate_in *in, struct translate_out *out, const char *what,
+		 uint64_t paddr, uint64_t len, const void **p, int bad)
+{
+	struct range r;
+
+	*p = NULL;
+	if (!range_make(paddr, len, &r) || !(*p = in->mem->map(in->mem, paddr, len)))
+		return translate_fail(out, bad, "%s [0x%llx, 0x%llx) is not readable memory", what,
+				      (unsigned long long)paddr, (unsigned long long)(paddr + len));
+	if (range_overlaps(r, in->stub)) {
+		*p = NULL;
+		return translate_fail(out, TE_OVERLAP, "%s [0x%llx, 0x%llx) overlaps the stub image", what,
+				      (unsigned long long)r.start, (unsigned long long)r.end);
+	}
+	return TE_OK;
+}
+
 /* Read and copy the start_info into the stub, gated by its version. */
 static int read_start_info(const struct translate_in *in, struct hvm_start_info *si,
 			   struct translate_out *out)
 {
-	const uint8_t *src;
-	struct hvm_start_info head;
-	struct range r;
-	size_t size = START_INFO_V0_SIZE;
+	const void *src;
+	int err;
 
 	if (!in->start_info_paddr)
 		return translate_fail(out, TE_BAD_START_INFO, "no start_info (%%ebx is 0)");
-	src = in->mem->map(in->mem, in->start_info_paddr, START_INFO_V0_SIZE);
-	if (!src)
-		return translate_fail(out, TE_BAD_START_INFO, "start_info at 0x%llx is not readable memory",
-			    (unsigned long long)in->start_info_paddr);
+	err = loader_table(in, out, "start_info", in->start_info_paddr, START_INFO_V0_SIZE, &src,
+			   TE_BAD_START_INFO);
+	if (err)
+		return err;
 	/* The loader's structures may be unaligned: read them by copying. */
-	copy_bytes(&head, src, START_INFO_V0_SIZE);
-	if (head.magic != XEN_HVM_START_MAGIC_VALUE)
-		return translate_fail(out, TE_BAD_START_INFO, "start_info at 0x%llx: bad magic 0x%x (want 0x%x)",
-			    (unsigned long long)in->start_info_paddr, head.magic,
-			    XEN_HVM_START_MAGIC_VALUE);
-	if (head.version >= 1) {
-		size = START_INFO_V1_SIZE;
-		src = in->mem->map(in->mem, in->start_info_paddr, size);
-		if (!src)
-			return translate_fail(out, TE_BAD_START_INFO,
-				    "start_info v%u at 0x%llx is not readable memory",
-				    head.version, (unsigned long long)in->start_info_paddr);
-	}
-	range_make(in->start_info_paddr, size, &r);
-	if (range_overlaps(r, in->stub))
-		return translate_fail(out, TE_OVERLAP, "start_info [0x%llx, 0x%llx) overlaps the stub image",
-			    (unsigned long long)r.start, (unsigned long long)r.end);
-
 	zero_bytes(si, sizeof(*si));
-	copy_bytes(si, src, size);
+	copy_bytes(si, src, START_INFO_V0_SIZE);
+	if (si->magic != XEN_HVM_START_MAGIC_VALUE)
+		return translate_fail(out, TE_BAD_START_INFO, "start_info at 0x%llx: bad magic 0x%x (want 0x%x)",
+			    (unsigned long long)in->start_info_paddr, si->magic,
+			    XEN_HVM_START_MAGIC_VALUE);
+	if (si->version >= 1) {
+		err = loader_table(in, out, "start_info v1", in->start_info_paddr, START_INFO_V1_SIZE, &src,
+				   TE_BAD_START_INFO);
+		if (err)
+			return err;
+		copy_bytes(si, src, START_INFO_V1_SIZE);
+	}
 	out->version = si->version;
 	/* Versions after 1 only add fields: we use what we know. */
 	if (si->version > 1)

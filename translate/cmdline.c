@@ -135,19 +135,19 @@ int cmdline_build(const struct translate_in *in, const struct hvm_start_info *si
 
 	if (si->cmdline_paddr) {
 		int64_t len = scan_length(in->mem, si->cmdline_paddr);
-		struct range r;
+		const void *src;
+		int err;
 
 		if (len < 0)
 			return translate_fail(out, TE_BAD_CMDLINE,
 				    "cmdline at 0x%llx: no NUL within %u readable bytes",
 				    (unsigned long long)si->cmdline_paddr, CMDLINE_SCAN_MAX);
-		range_make(si->cmdline_paddr, (uint64_t)len + 1, &r);
-		if (range_overlaps(r, in->stub))
-			return translate_fail(out, TE_OVERLAP, "cmdline [0x%llx, 0x%llx) overlaps the stub image",
-				    (unsigned long long)r.start, (unsigned long long)r.end);
+		err = loader_table(in, out, "cmdline", si->cmdline_paddr, (uint64_t)len + 1, &src,
+				   TE_BAD_CMDLINE);
+		if (err)
+			return err;
 		out->cmdline_len = (uint32_t)len;
-		full = filter_cmdline(in->mem->map(in->mem, si->cmdline_paddr, len + 1),
-				      (uint32_t)len, buf, in->cmdline.size, out);
+		full = filter_cmdline(src, (uint32_t)len, buf, in->cmdline.size, out);
 	}
 	if (full > max) {
 		buf[max] = '\0';

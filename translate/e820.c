@@ -137,20 +137,16 @@ int e820_build(const struct translate_in *in, const struct hvm_start_info *si,
 	int err;
 
 	if (si->version >= 1 && si->memmap_entries && si->memmap_paddr) {
-		const uint8_t *mm;
-		uint64_t bytes = (uint64_t)si->memmap_entries * sizeof(struct hvm_memmap_table_entry);
-		struct range r;
+		const void *mm;
 
 		if (si->memmap_entries > STUB_MAX_E820)
 			return translate_fail(out, TE_BAD_MEMMAP, "memmap has %u entries; at most %u are supported",
 				    si->memmap_entries, STUB_MAX_E820);
-		if (!range_make(si->memmap_paddr, bytes, &r) ||
-		    !(mm = in->mem->map(in->mem, si->memmap_paddr, bytes)))
-			return translate_fail(out, TE_BAD_MEMMAP, "memmap at 0x%llx (%u entries) is not readable memory",
-				    (unsigned long long)si->memmap_paddr, si->memmap_entries);
-		if (range_overlaps(r, in->stub))
-			return translate_fail(out, TE_OVERLAP, "memmap [0x%llx, 0x%llx) overlaps the stub image",
-				    (unsigned long long)r.start, (unsigned long long)r.end);
+		err = loader_table(in, out, "memmap", si->memmap_paddr,
+				   si->memmap_entries * sizeof(struct hvm_memmap_table_entry), &mm,
+				   TE_BAD_MEMMAP);
+		if (err)
+			return err;
 		err = copy_entries(mm, si->memmap_entries, sizeof(struct hvm_memmap_table_entry),
 				   "memmap", &w, out);
 	} else if (in->fw_map && in->fw_map_entries) {

@@ -93,28 +93,24 @@ int initrd_build(const struct translate_in *in, const struct hvm_start_info *si,
 			   { in->stub.start, in->stub.end - in->stub.start },
 			   { window.start, window.end - window.start } },
 	};
-	uint64_t limit = FOUR_GIB, bytes, where;
+	uint64_t limit = FOUR_GIB, where;
 	struct hvm_modlist_entry m0;
-	struct range list, rd;
+	const void *list;
+	struct range rd;
+	int err;
 	bool move;
 
 	out->nr_modules = si->nr_modules;
 	if (!si->nr_modules)
 		return TE_OK;
-	if (!si->modlist_paddr)
-		return translate_fail(out, TE_BAD_MODULE, "nr_modules is %u but modlist_paddr is 0",
-			    si->nr_modules);
 	if (si->nr_modules > MODULES_MAX)
 		return translate_fail(out, TE_BAD_MODULE, "nr_modules is %u; at most %u are supported",
 			    si->nr_modules, MODULES_MAX);
-	bytes = (uint64_t)si->nr_modules * sizeof(struct hvm_modlist_entry);
-	if (!range_make(si->modlist_paddr, bytes, &list) ||
-	    !(h.mods = in->mem->map(in->mem, si->modlist_paddr, bytes)))
-		return translate_fail(out, TE_BAD_MODULE, "modlist at 0x%llx (%u modules) is not readable memory",
-			    (unsigned long long)si->modlist_paddr, si->nr_modules);
-	if (range_overlaps(list, in->stub))
-		return translate_fail(out, TE_OVERLAP, "modlist [0x%llx, 0x%llx) overlaps the stub image",
-			    (unsigned long long)list.start, (unsigned long long)list.end);
+	err = loader_table(in, out, "modlist", si->modlist_paddr,
+			   si->nr_modules * sizeof(struct hvm_modlist_entry), &list, TE_BAD_MODULE);
+	if (err)
+		return err;
+	h.mods = list;
 	if (si->nr_modules > 1)
 		out->warnings |= TW_EXTRA_MODULES;
 

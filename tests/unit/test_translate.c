@@ -127,7 +127,7 @@ static void test_start_info_in_stub(void **state)
 
 	memcpy(p, f->si, sizeof(*f->si));
 	f->in.start_info_paddr = STUB_START;
-	expect_error(f, TE_OVERLAP, "start_info [0x100000, 0x100038) overlaps the stub image");
+	expect_error(f, TE_OVERLAP, "start_info [0x100000, 0x100028) overlaps the stub image");
 }
 
 static void test_future_version(void **state)
@@ -211,7 +211,7 @@ static void test_memmap_unreadable(void **state)
 
 	f->si->memmap_paddr = LOW_END - 24;
 	f->si->memmap_entries = 2;
-	expect_error(f, TE_BAD_MEMMAP, "memmap at 0x9efe8 (2 entries) is not readable memory");
+	expect_error(f, TE_BAD_MEMMAP, "memmap [0x9efe8, 0x9f018) is not readable memory");
 }
 
 static void test_memmap_unsorted_and_isa_split(void **state)
@@ -377,7 +377,7 @@ static void test_modlist_missing(void **state)
 	struct fx *f = *state;
 
 	f->si->modlist_paddr = 0;
-	expect_error(f, TE_BAD_MODULE, "nr_modules is 1 but modlist_paddr is 0");
+	expect_error(f, TE_BAD_MODULE, "modlist [0x0, 0x20) is not readable memory");
 	f->si->modlist_paddr = ML_PADDR;
 	f->si->nr_modules = 0x7fffffff;
 	expect_error(f, TE_BAD_MODULE, "nr_modules is 2147483647");
