@@ -97,8 +97,8 @@ int initrd_build(const struct translate_in *in, const struct hvm_start_info *si,
 	struct hvm_modlist_entry m0;
 	const void *list;
 	struct range rd;
+	bool anywhere;
 	int err;
-	bool move;
 
 	out->nr_modules = si->nr_modules;
 	if (!si->nr_modules)
@@ -127,33 +127,26 @@ int initrd_build(const struct translate_in *in, const struct hvm_start_info *si,
 			    (unsigned long long)rd.start, (unsigned long long)rd.end,
 			    (unsigned long long)in->stub.start, (unsigned long long)in->stub.end);
 
-	if (!(bp->hdr.xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G) &&
-	    (uint64_t)bp->hdr.initrd_addr_max + 1 < limit)
+	/* The kernel takes it anywhere, or below initrd_addr_max. */
+	anywhere = bp->hdr.xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G;
+	if (!anywhere)
 		limit = (uint64_t)bp->hdr.initrd_addr_max + 1;
-	move = range_overlaps(rd, window) ||
-	       (rd.end > limit && !(bp->hdr.xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G));
-
 	where = rd.start;
-	if (move) {
+	if (range_overlaps(rd, window) || (!anywhere && rd.end > limit)) {
 		uint64_t size = rd.end - rd.start;
+		const char *why = "it lies above 4 GiB, out of the stub's reach";
 
-		if (rd.start >= FOUR_GIB || rd.end > FOUR_GIB)
+		/* We move it with paging off: it must lie below 4 GiB. */
+		if (rd.end <= FOUR_GIB) {
+			where = find_home(&h, size, limit);
+			why = "no free RAM below the limit holds it";
+		}
+		if (!where || rd.end > FOUR_GIB)
 			return translate_fail(out, TE_NO_ROOM,
-				    "initrd [0x%llx, 0x%llx) must move but lies above 4 GiB",
-				    (unsigned long long)rd.start, (unsigned long long)rd.end);
-		where = find_home(&h, size, limit);
-		if (!where && range_overlaps(rd, window))
-			return translate_fail(out, TE_NO_ROOM,
-				    "initrd [0x%llx, 0x%llx) overlaps the decompression window [0x%llx, 0x%llx), and no free RAM below 0x%llx holds its 0x%llx bytes",
+				    "initrd [0x%llx, 0x%llx) must move (decompression window [0x%llx, 0x%llx), limit 0x%llx), but %s",
 				    (unsigned long long)rd.start, (unsigned long long)rd.end,
 				    (unsigned long long)window.start, (unsigned long long)window.end,
-				    (unsigned long long)limit, (unsigned long long)size);
-		if (!where)
-			return translate_fail(out, TE_NO_ROOM,
-				    "initrd [0x%llx, 0x%llx) lies above initrd_addr_max 0x%x, and no free RAM below 0x%llx holds its 0x%llx bytes",
-				    (unsigned long long)rd.start, (unsigned long long)rd.end,
-				    bp->hdr.initrd_addr_max, (unsigned long long)limit,
-				    (unsigned long long)size);
+				    (unsigned long long)limit, why);
 		out->initrd_move.src = rd.start;
 		out->initrd_move.dst = where;
 		out->initrd_move.size = size;

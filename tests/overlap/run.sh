@@ -80,7 +80,7 @@ qemu_boot "$log" 120 -M pc -m 80 \
 	-kernel "$obj/tests/pvhload.elf" -append "$loader_args -- $cmdline" \
 	$segments \
 	-device "loader,file=$out/initrd.cpio,addr=$rd,force-raw=on"
-if [ "$QEMU_RC" = 3 ] && grep -q "pvhstub: PANIC: initrd \[0x2000000, .*) overlaps the decompression window \[0x1000000, 0x[0-9a-f]*), and no free RAM" "$log" &&
+if [ "$QEMU_RC" = 3 ] && grep -q "pvhstub: PANIC: initrd \[0x2000000, .*) must move (decompression window \[0x1000000, 0x[0-9a-f]*), limit 0x[0-9a-f]*), but no free RAM" "$log" &&
    ! grep -q "Linux version" "$log"; then
 	pass "overlap: with no room, panic names the overlap and QEMU exits 3 ($(grep -o 'PANIC: .*' "$log"))"
 else

@@ -412,7 +412,7 @@ static void test_initrd_above_4g_cannot_move(void **state)
 
 	f->hdr.xloadflags = XLF_KERNEL_64;
 	f->ml[0] = (struct hvm_modlist_entry){ .paddr = 0x123456000ULL, .size = 0x1000 };
-	expect_error(f, TE_NO_ROOM, "must move but lies above 4 GiB");
+	expect_error(f, TE_NO_ROOM, "initrd [0x123456000, 0x123457000) must move (decompression window [0x1000000, 0x4000000), limit 0x80000000), but it lies above 4 GiB, out of the stub's reach");
 }
 
 static void test_initrd_in_window_moves(void **state)
@@ -450,7 +450,7 @@ static void test_initrd_in_window_no_room(void **state)
 	set_memmap(f, 2, 0x100000, WIN_END - 0x100000, 1);
 	f->ml[0] = (struct hvm_modlist_entry){ .paddr = WIN_START + 0x100000, .size = 0x1000000 };
 	expect_error(f, TE_NO_ROOM,
-		     "initrd [0x1100000, 0x2100000) overlaps the decompression window [0x1000000, 0x4000000)");
+		     "initrd [0x1100000, 0x2100000) must move (decompression window [0x1000000, 0x4000000), limit 0x100000000), but no free RAM below the limit holds it");
 }
 
 static void test_initrd_above_addr_max_moves(void **state)
@@ -468,7 +468,7 @@ static void test_initrd_above_addr_max_moves(void **state)
 	f->hdr.initrd_addr_max = WIN_END + 0xfffff;
 	f->ml[0].size = 0x1000000;
 	expect_error(f, TE_NO_ROOM,
-		     "initrd [0x1f000000, 0x20000000) lies above initrd_addr_max 0x40fffff, and no free RAM below 0x4100000 holds its 0x1000000 bytes");
+		     "initrd [0x1f000000, 0x20000000) must move (decompression window [0x1000000, 0x4000000), limit 0x4100000), but no free RAM below the limit holds it");
 }
 
 static void test_initrd_over_stub(void **state)
