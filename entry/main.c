@@ -70,35 +70,26 @@ static void report_warnings(const struct translate_out *out, const struct boot_p
 
 /*
  * On Xen: hypercalls, and what they are needed for.  A privileged domain
- * writes to Xen's console; a start_info without a memmap (Xen's PVH dom0
- * gets v0) takes the map from XENMEM_memory_map.  The start_info is only
- * peeked at here; the translator validates it.
+ * writes to Xen's console.  Xen's memory map is fetched for the translator,
+ * which uses it when the start_info has no memmap (Xen's PVH dom0 gets v0);
+ * if the call fails, that is the translator's "Xen gave none".  The
+ * start_info is only peeked at here (x86 reads it unaligned just fine); the
+ * translator validates it.
  */
 static void xen_setup(uint32_t base, struct translate_in *in)
 {
-	const void *p = identity_map(in->mem, in->start_info_paddr, START_INFO_V0_SIZE);
-	struct hvm_start_info si = { 0 };
+	const struct hvm_start_info *si = identity_map(in->mem, in->start_info_paddr, START_INFO_V0_SIZE);
 	int n;
 
-	if (!xen_hypercall_init(base) || !p)
+	if (!xen_hypercall_init(base))
 		return;
-	memcpy(&si, p, START_INFO_V0_SIZE);
-	if (si.magic != XEN_HVM_START_MAGIC_VALUE)
-		return;
-	if (si.flags & SIF_PRIVILEGED)
+	if (si && si->magic == XEN_HVM_START_MAGIC_VALUE && (si->flags & SIF_PRIVILEGED))
 		console_use_xen();
-	if (si.version >= 1 && (p = identity_map(in->mem, in->start_info_paddr, START_INFO_V1_SIZE))) {
-		memcpy(&si, p, START_INFO_V1_SIZE);
-		if (si.memmap_paddr && si.memmap_entries)
-			return;
-	}
 	n = xen_memory_map(xen_map, STUB_MAX_E820);
-	if (n < 0) {
-		printk("XENMEM_memory_map failed: %d", n);
-		return;
+	if (n > 0) {
+		in->fw_map = xen_map;
+		in->fw_map_entries = (uint32_t)n;
 	}
-	in->fw_map = xen_map;
-	in->fw_map_entries = (uint32_t)n;
 }
 
 void stub_main(uint32_t start_info_paddr) __attribute__((noreturn));
