@@ -6,16 +6,6 @@
  */
 #include "translate.h"
 
-/* Our own options: taken out of the command line the kernel sees. */
-#define OPTION(s) { s, sizeof(s) - 1 }
-static const struct {
-	const char *name;
-	uint32_t len;
-} stub_options[] = {
-	OPTION("pvhstub.debug"),	/* Print the zero page. */
-	OPTION("pvhstub.subarch"),	/* =xen|pc|auto: override the subarch policy. */
-};
-
 static inline __attribute__((always_inline)) bool is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n';
@@ -41,46 +31,44 @@ static int64_t scan_length(const struct guest_mem *mem, uint64_t paddr)
 	return -1;
 }
 
-static bool equals(const char *s, uint32_t n, const char *word)
+/* The length of word if tok[0, n) is word, or word and then '='; else 0. */
+static uint32_t option(const char *tok, uint32_t n, const char *word)
 {
 	uint32_t i;
 
-	for (i = 0; i < n && word[i]; i++)
-		if (s[i] != word[i])
-			return false;
-	return i == n && !word[i];
+	for (i = 0; word[i]; i++)
+		if (i >= n || tok[i] != word[i])
+			return 0;
+	return i == n || tok[i] == '=' ? i : 0;
 }
 
-/* Is tok one of our options?  If so, act on it. */
+/*
+ * Is tok one of our options?  If so, act on it.  They are pvhstub.debug
+ * (print what the loader handed over) and pvhstub.subarch=xen|pc|auto
+ * (override the subarch policy).
+ */
 static bool take_stub_option(const char *tok, uint32_t n, struct translate_out *out)
 {
-	/* Cheap first: every option starts with "pvhstub.". */
-	if (n < 8 || tok[0] != 'p' || tok[7] != '.')
+	/* In enum subarch_policy's order. */
+	static const char *const policies[] = { "auto", "pc", "xen" };
+	uint32_t len, vn;
+
+	if (n < 8 || tok[7] != '.')	/* Cheap first: not "pvhstub.". */
 		return false;
-	for (uint32_t k = 0; k < sizeof(stub_options) / sizeof(stub_options[0]); k++) {
-		const char *name = stub_options[k].name;
-		uint32_t len = stub_options[k].len;
-
-		if (n < len || !equals(tok, len, name) || (n > len && tok[len] != '='))
-			continue;
-		if (k == 0) {
-			out->debug = true;
-		} else {
-			const char *v = tok + len + 1;
-			uint32_t vn = n > len ? n - len - 1 : 0;
-
-			if (equals(v, vn, "xen"))
-				out->subarch = SUBARCH_FORCE_XEN;
-			else if (equals(v, vn, "pc"))
-				out->subarch = SUBARCH_FORCE_PC;
-			else if (equals(v, vn, "auto"))
-				out->subarch = SUBARCH_AUTO;
-			else
-				out->warnings |= TW_BAD_OPTION;
-		}
+	if (option(tok, n, "pvhstub.debug")) {
+		out->debug = true;
 		return true;
 	}
-	return false;
+	if (!(len = option(tok, n, "pvhstub.subarch")))
+		return false;
+	vn = n > len ? n - len - 1 : 0;
+	for (int k = 0; k < 3; k++)
+		if (vn && option(tok + len + 1, vn, policies[k]) == vn) {
+			out->subarch = k;
+			return true;
+		}
+	out->warnings |= TW_BAD_OPTION;
+	return true;
 }
 
 /*

@@ -345,6 +345,26 @@ static void test_cmdline_subarch_option(void **state)
 	assert_string_equal(f->cmdline, "x");
 	assert_true(f->out.warnings & TW_BAD_OPTION);
 	assert_int_equal(f->bp.hdr.hardware_subarch, X86_SUBARCH_XEN);	/* auto, on Xen */
+
+	/* Only the exact words count; a later option overrides an earlier one. */
+	const char *bad[] = { "pvhstub.subarch", "pvhstub.subarch=", "pvhstub.subarch=xenx",
+			      "pvhstub.subarch=pc=1", "pvhstub.subarch=p" };
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		set_cmdline(f, bad[i]);
+		assert_int_equal(run(f), TE_OK);
+		assert_string_equal(f->cmdline, "");
+		assert_true(f->out.warnings & TW_BAD_OPTION);
+		assert_int_equal(f->out.subarch, -1);
+	}
+	set_cmdline(f, "pvhstub.subarch=pc pvhstub.subarch=auto");
+	assert_int_equal(run(f), TE_OK);
+	assert_false(f->out.warnings & TW_BAD_OPTION);
+	assert_int_equal(f->out.subarch, SUBARCH_AUTO);
+	assert_int_equal(f->bp.hdr.hardware_subarch, X86_SUBARCH_XEN);
+	set_cmdline(f, "pvhstub.subarchy=pc");	/* Not ours: passed on. */
+	assert_int_equal(run(f), TE_OK);
+	assert_string_equal(f->cmdline, "pvhstub.subarchy=pc");
+	assert_int_equal(f->out.subarch, -1);
 }
 
 /* --- modules and the initrd -------------------------------------------------------- */
