@@ -27,6 +27,16 @@
 #define PI_HANDOFF_32		(1 << 0)	/* 32-bit boot protocol handoff. */
 #define PI_HANDOFF_64		(1 << 1)	/* 64-bit boot protocol handoff. */
 
+/*
+ * The wrap tool adds a note of its own to the image's PT_NOTE, after the
+ * stub's Xen notes and outside every PT_LOAD: name "pvhstub", this type,
+ * and the payload's kernel version string (NUL-terminated).  PVH loaders
+ * look only for the Xen PHYS32_ENTRY note (type 18), and QEMU matches on
+ * the type alone, so the type must not be 18.
+ */
+#define PVHSTUB_NOTE_NAME	"pvhstub"
+#define PVHSTUB_NOTE_VERSION	0x70766801
+
 /* The 64-bit handoff's identity map. */
 #define STUB_PT_MAX_GIB		4		/* The identity map covers at most 4 GiB. */
 

@@ -3,7 +3,8 @@
  * Read the linked stub (ELF32), place the payload, and write the PVH image:
  * an ELF64 with e_flags 0, the stub's PT_LOAD at 1 MiB, the payload's PT_LOAD
  * whose memsz reserves the whole decompression window, and one PT_NOTE with
- * the stub's Xen notes.  The output depends only on its inputs.
+ * the stub's Xen notes and, when the kernel has one, a note with its version
+ * string.  The output depends only on its inputs.
  */
 #include <elf.h>
 #include <stdio.h>
@@ -55,9 +56,10 @@ int stub_parse(struct blob f, struct stub_image *s, char *err, size_t errsz)
 			s->note_size = ph->p_filesz;
 		}
 	}
+	/* The notes close the file image, so the wrap can append its own. */
 	if (loads != 1 || !s->note_size || s->filesz < sizeof(struct pvhstub_info) ||
-	    s->note_addr < s->base || s->note_addr + s->note_size > s->base + s->filesz) {
-		snprintf(err, errsz, "the stub must have one PT_LOAD holding the info block and the notes");
+	    s->note_addr < s->base || s->note_addr + s->note_size != s->base + s->filesz) {
+		snprintf(err, errsz, "the stub must have one PT_LOAD holding the info block, then the notes");
 		return -1;
 	}
 	if (((const struct pvhstub_info *)s->data)->magic) {
@@ -178,7 +180,7 @@ int elf_build(const struct stub_image *s, const struct kernel_image *k,
 	uint64_t offs[MAX_SEGMENTS], payload_size = 0;
 	unsigned int nseg = 0, nph;
 	const uint64_t stub_off = PAGE;
-	uint64_t size;
+	uint64_t size, vlen, vnote;
 	struct pvhstub_info *info;
 	Elf64_Ehdr *eh;
 	Elf64_Phdr *ph;
@@ -193,8 +195,13 @@ int elf_build(const struct stub_image *s, const struct kernel_image *k,
 					    p->window_end - p->payload_addr, k->pm.data };
 		nseg = 1;
 	}
+	/* The version note follows the stub's notes in the file: not loaded. */
+	vlen = strnlen(k->version, sizeof(k->version) - 1);
+	vnote = vlen ? 12 + sizeof(PVHSTUB_NOTE_NAME) + align_up(vlen + 1, 4) : 0;
+	_Static_assert(sizeof(PVHSTUB_NOTE_NAME) % 4 == 0, "the note name needs no padding");
+
 	/* Each segment's file offset is congruent to its address, modulo a page. */
-	size = stub_off + s->filesz;
+	size = stub_off + s->filesz + vnote;
 	for (unsigned int i = 0; i < nseg; i++) {
 		size = align_up(size, PAGE) + (segs[i].paddr & (PAGE - 1));
 		offs[i] = size;
@@ -241,8 +248,16 @@ int elf_build(const struct stub_image *s, const struct kernel_image *k,
 	}
 	ph[nph - 1] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_flags = PF_R,
 		.p_offset = stub_off + (s->note_addr - s->base), .p_vaddr = s->note_addr,
-		.p_paddr = s->note_addr, .p_filesz = s->note_size, .p_memsz = s->note_size,
-		.p_align = 4 };
+		.p_paddr = s->note_addr, .p_filesz = s->note_size + vnote,
+		.p_memsz = s->note_size + vnote, .p_align = 4 };
+	if (vnote) {
+		uint8_t *n = img + stub_off + s->filesz;
+		uint32_t hdr[3] = { sizeof(PVHSTUB_NOTE_NAME), (uint32_t)(vlen + 1), PVHSTUB_NOTE_VERSION };
+
+		memcpy(n, hdr, sizeof(hdr));
+		memcpy(n + 12, PVHSTUB_NOTE_NAME, sizeof(PVHSTUB_NOTE_NAME));
+		memcpy(n + 12 + sizeof(PVHSTUB_NOTE_NAME), k->version, vlen);
+	}
 
 	/* Tell the stub what it carries. */
 	info = (struct pvhstub_info *)(img + stub_off);

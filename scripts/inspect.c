@@ -43,6 +43,7 @@ static void print_header(const struct kernel_image *k)
 
 struct note_walk {
 	int phys32_entry, gnu_property, count;
+	char version[128];		/* From the wrap's version note. */
 };
 
 static void walk_notes(struct blob f, uint64_t off, uint64_t size, struct note_walk *w, int print)
@@ -64,14 +65,24 @@ static void walk_notes(struct blob f, uint64_t off, uint64_t size, struct note_w
 			w->phys32_entry = 1;
 		if (namesz >= 4 && !memcmp(name, "GNU", 4) && type == NT_GNU_PROPERTY_TYPE_0)
 			w->gnu_property = 1;
+		if (namesz == sizeof(PVHSTUB_NOTE_NAME) && !memcmp(name, PVHSTUB_NOTE_NAME, namesz) &&
+		    type == PVHSTUB_NOTE_VERSION) {
+			const char *d = name + ((namesz + 3) & ~3u);
+			size_t n = strnlen(d, descsz < sizeof(w->version) ? descsz : sizeof(w->version) - 1);
+
+			memcpy(w->version, d, n);
+			w->version[n] = '\0';
+		}
 		if (print) {
 			const uint8_t *d = f.data + at + 12 + ((namesz + 3) & ~3u);
 
-			printf("  %-4.*s type %2u, %u bytes:", (int)(namesz ? namesz - 1 : 0), name, type, descsz);
+			printf(type < 256 ? "  %-4.*s type %2u, %u bytes:" : "  %-4.*s type %#x, %u bytes:",
+			       (int)(namesz ? namesz - 1 : 0), name, type, descsz);
 			for (uint32_t i = 0; i < descsz && i < 16; i++)
 				printf(" %02x", d[i]);
 			printf("%s%s\n", descsz > 16 ? " ..." : "",
-			       namesz >= 4 && !memcmp(name, "Xen", 4) && type == 18 ? "  (XEN_ELFNOTE_PHYS32_ENTRY)" : "");
+			       namesz >= 4 && !memcmp(name, "Xen", 4) && type == 18 ? "  (XEN_ELFNOTE_PHYS32_ENTRY)" :
+			       type == PVHSTUB_NOTE_VERSION ? "  (the kernel version)" : "");
 		}
 		at += 12 + ((namesz + 3) & ~3u) + ((descsz + 3) & ~3u);
 	}
@@ -106,11 +117,15 @@ static int inspect_elf(struct blob f)
 			lo = ph->p_paddr < lo ? ph->p_paddr : lo;
 			hi = ph->p_paddr + ph->p_memsz > hi ? ph->p_paddr + ph->p_memsz : hi;
 		}
-		if (ph->p_type == PT_NOTE)
+		if (ph->p_type == PT_NOTE) {
 			pt_notes++;
+			walk_notes(f, ph->p_offset, ph->p_filesz, &w, 0);
+		}
 	}
 	wrapped = !wrapped_info(f, &info, NULL, 0);
 	printf("kind:            %s\n", wrapped ? "PVH image made by pvhstub wrap" : "ELF64 (vmlinux)");
+	if (wrapped)
+		printf("version:         %s\n", w.version[0] ? w.version : "(none)");
 	printf("e_flags:         0x%x, e_entry 0x%llx\n", eh->e_flags, (unsigned long long)eh->e_entry);
 	if (wrapped) {
 		struct kernel_image k = { 0 };
@@ -133,6 +148,7 @@ static int inspect_elf(struct blob f)
 	       (unsigned long long)lo, (unsigned long long)hi, (unsigned long long)((hi - lo + MIB - 1) / MIB),
 	       (unsigned long long)(lo / MIB));
 	printf("notes (%d PT_NOTE):\n", pt_notes);
+	memset(&w, 0, sizeof(w));
 	for (unsigned int i = 0; i < eh->e_phnum; i++) {
 		Elf64_Phdr phdr;
 		const Elf64_Phdr *ph = &phdr;

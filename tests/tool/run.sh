@@ -251,6 +251,8 @@ fi
 if "$tool" inspect "$work/d.gzip.pvh" > "$work/inspect.out" 2>&1 &&
    grep -q '^kind: *PVH image made by pvhstub wrap' "$work/inspect.out" &&
    grep -q '^handoff: *64-bit, to 0x1000000' "$work/inspect.out" &&
+   grep -q '^version: *6.1.0-synthetic x$' "$work/inspect.out" &&
+   grep -q '^  pvhstub type 0x70766801, 18 bytes: .*(the kernel version)' "$work/inspect.out" &&
    grep -q 'XEN_ELFNOTE_PHYS32_ENTRY' "$work/inspect.out" &&
    grep -q '^  Xen PVH (xl, dom0) yes' "$work/inspect.out" &&
    "$tool" inspect "$work/bz.gzip" > "$work/inspect-bz.out" 2>&1 &&
