@@ -89,7 +89,7 @@ ratio() { awk "BEGIN { printf \"%.4f\", $1 / $2 }"; }
 	echo "targets:"
 	echo "  --decompress / Linux's own PVH: pc $(ratio "$dec_pc" "$pvh_pc"), microvm $(ratio "$dec_mv" "$pvh_mv") (target <= 1.001)"
 	echo "  stub + bzImage / native (pc): 32-bit $(ratio "$s32" "$native"), 64-bit $(ratio "$s64" "$native") (target <= 1)"
-	echo "the stub's own work, PVH entry to kernel entry (instructions, with its two console lines):"
+	echo "the stub's own work, PVH entry to kernel entry (instructions, with its console line):"
 	echo "  3 memmap entries: $c3; 32: $c32; 200: $c200 (per entry from 32 to 200: $(( (c200 - c32) / 168 )); target < 10000 at 32)"
 	echo "sizes:"
 	echo "  stub code+rodata $code bytes, data+notes $data bytes, bss $bss bytes (target: code and data <= 8192)"
