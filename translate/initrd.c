@@ -10,41 +10,58 @@
 
 #define LOW_MEMORY_END	0x100000ULL	/* Never put an initrd below 1 MiB. */
 #define FOUR_GIB	0x100000000ULL
-#define PAGE_MASK_4K	(~0xfffULL)
+#define PAGE_MASK_4K	(~0xfffu)
 
-/* The search for a new home: the candidate, and what it must avoid. */
+/*
+ * The search for a new home.  Homes lie below limit <= 4 GiB, so the search
+ * works in 32 bits, on inclusive ranges [start, last] clipped to 4 GiB.
+ */
 struct home {
 	const struct translate_in *in;
 	const uint8_t *mods;		/* The loader's modlist: maybe unaligned. */
 	uint32_t nr_mods, nr_e820;
-	uint64_t fixed[3][2];		/* Low memory, the stub, the window. */
-	uint64_t start, end;		/* The candidate [start, end). */
-	uint64_t top;			/* The lowest start of what it hits. */
+	uint64_t fixed[3][2];		/* {addr, size}: low memory, the stub, the window. */
+	uint32_t start, last;		/* The candidate. */
+	uint32_t top;			/* The lowest start of what it hits, */
+	bool hit;			/* if it hits anything. */
 };
 
 /*
  * p points at an {addr, size} pair (e820 and modlist entries start with
- * one): if that range overlaps the candidate, lower top to its start.
+ * one).  Its part below 4 GiB as [start, last]; false if there is none (or
+ * the range is empty, or wraps).
  */
-static void avoid(struct home *h, const void *p)
+static bool below_4g(const void *p, uint32_t *start, uint32_t *last)
 {
 	uint64_t r[2], end;
 
 	__builtin_memcpy(r, p, sizeof(r));
 	end = r[0] + r[1];
-	if (end >= r[0] && r[0] < h->end && h->start < end && r[0] < h->top)
-		h->top = r[0];
+	if (end <= r[0] || r[0] >= FOUR_GIB)
+		return false;
+	*start = (uint32_t)r[0];
+	*last = end > FOUR_GIB ? 0xffffffffu : (uint32_t)(end - 1);
+	return true;
 }
 
-/*
- * Does [start, end) collide with something that must stay intact?  Returns
- * the lowest start of what it collides with, or ~0.
- */
-static uint64_t collision(struct home *h, uint64_t start, uint64_t end)
+/* If the range at p overlaps the candidate, lower top to its start. */
+static void avoid(struct home *h, const void *p)
+{
+	uint32_t start, last;
+
+	if (below_4g(p, &start, &last) && start <= h->last && h->start <= last &&
+	    (!h->hit || start < h->top)) {
+		h->top = start;
+		h->hit = true;
+	}
+}
+
+/* Does [start, last] collide with something that must stay intact? */
+static void collide(struct home *h, uint32_t start, uint32_t last)
 {
 	h->start = start;
-	h->end = end;
-	h->top = ~0ULL;
+	h->last = last;
+	h->hit = false;
 	for (uint32_t i = 0; i < 3; i++)
 		avoid(h, h->fixed[i]);
 	for (uint32_t i = 1; i < h->nr_mods; i++)
@@ -52,31 +69,34 @@ static uint64_t collision(struct home *h, uint64_t start, uint64_t end)
 	for (uint32_t i = 0; i < h->nr_e820; i++)
 		if (h->in->work[i].type != E820_TYPE_RAM)
 			avoid(h, &h->in->work[i]);
-	return h->top;
 }
 
-/* The highest 4 KiB-aligned spot for size bytes in RAM below limit, or 0. */
-static uint64_t find_home(struct home *h, uint64_t size, uint64_t limit)
+/* The highest 4 KiB-aligned home for size (>= 1) bytes in RAM up to last_ok, or 0. */
+static uint32_t find_home(struct home *h, uint32_t size, uint32_t last_ok)
 {
-	uint64_t best = 0;
+	uint32_t best = 0;
 
 	for (uint32_t i = 0; i < h->nr_e820; i++) {
-		const struct boot_e820_entry *e = &h->in->work[i];
-		uint64_t top = e->addr + e->size < limit ? e->addr + e->size : limit;
+		uint32_t start, last;
 
-		if (e->type != E820_TYPE_RAM)
+		if (h->in->work[i].type != E820_TYPE_RAM || !below_4g(&h->in->work[i], &start, &last))
 			continue;
-		while (top > e->addr && top - e->addr >= size) {
-			uint64_t dst = (top - size) & PAGE_MASK_4K, hit;
+		if (last > last_ok)
+			last = last_ok;
+		/* Try the top of the entry, then below whatever the try hit. */
+		while (last >= start && last - start >= size - 1) {
+			uint32_t dst = (last - (size - 1)) & PAGE_MASK_4K;
 
-			if (dst < e->addr || dst <= best)
+			if (dst < start || dst <= best)
 				break;
-			hit = collision(h, dst, dst + size);
-			if (hit == ~0ULL) {
+			collide(h, dst, dst + (size - 1));
+			if (!h->hit) {
 				best = dst;
 				break;
 			}
-			top = hit;
+			if (!h->top)
+				break;
+			last = h->top - 1;
 		}
 	}
 	return best;
@@ -138,7 +158,7 @@ int initrd_build(const struct translate_in *in, const struct hvm_start_info *si,
 
 		/* We move it with paging off: it must lie below 4 GiB. */
 		if (rd.end <= FOUR_GIB) {
-			where = find_home(&h, size, limit);
+			where = find_home(&h, (uint32_t)size, (uint32_t)(limit - 1));
 			why = "no free RAM below the limit holds it";
 		}
 		if (!where || rd.end > FOUR_GIB)
