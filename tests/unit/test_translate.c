@@ -56,6 +56,28 @@ static void test_v1_basic(void **state)
 	assert_int_equal(f->si_copy.memmap_entries, 3);
 }
 
+/* bp_zeroed: the stub's zero page is still the zero-filled bss; nothing else changes. */
+static void test_bp_zeroed_skips_only_the_clearing(void **state)
+{
+	struct fx *f = *state;
+	static struct boot_params want;
+
+	assert_int_equal(run(f), TE_OK);	/* run() fills bp with 0xa5 first. */
+	want = f->bp;
+	assert_int_equal(want.screen_info[0x06], 0);	/* Cleared, then written. */
+
+	memcpy(f->info.setup_hdr, &f->hdr, sizeof(f->hdr));
+	memset(&f->bp, 0, sizeof(f->bp));
+	f->in.bp_zeroed = true;
+	assert_int_equal(translate_start_info(&f->in, &f->bp, &f->out), TE_OK);
+	assert_memory_equal(&f->bp, &want, sizeof(want));
+
+	/* The flag is trusted: a dirty page stays dirty where nothing writes. */
+	memset(&f->bp, 0xa5, sizeof(f->bp));
+	assert_int_equal(translate_start_info(&f->in, &f->bp, &f->out), TE_OK);
+	assert_int_equal(f->bp.screen_info[0x06], 0xa5);
+}
+
 static void test_v0_without_xen_has_no_map(void **state)
 {
 	struct fx *f = *state;
@@ -561,6 +583,7 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_v1_basic),
+		T(test_bp_zeroed_skips_only_the_clearing),
 		T(test_v0_without_xen_has_no_map),
 		T(test_v0_uses_firmware_map),
 		T(test_v0_reads_only_40_bytes),
