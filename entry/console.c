@@ -65,7 +65,8 @@ static void com1_write(const char *s, int len)
 void console_vlog(const char *tag, const char *fmt, va_list ap)
 {
 	static const char prefix[] = "pvhstub: ";
-	char line[320], crlf[322];
+	/* A message may hold newlines of its own (a loader's cmdline does). */
+	char line[320], crlf[2 * sizeof(line)];
 	int len = sizeof(prefix) - 1, n = 0;
 
 	memcpy(line, prefix, len);

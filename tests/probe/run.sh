@@ -56,6 +56,20 @@ else
 	fail "probe microvm: the zero page's e820 is QEMU's memmap"
 fi
 
+# The loader's cmdline is untrusted, and pvhstub.debug prints it: 300
+# newlines in it once overflowed the stub's COM1 line buffer (CR before each
+# LF) and the guest died.  The boot must end normally, the line printed whole.
+log="$out/newlines.log"
+qemu_boot "$log" 60 -M pc -m 256 -kernel "$out/probe.pvh" \
+	-append "$args pvhstub.debug x$(python3 -c "print('a\n' * 300, end='')")y"
+if [ "$QEMU_RC" = 33 ] && tr -d '\r' < "$log" | grep -q '^probe: end' &&
+   [ "$(tr -d '\r' < "$log" | grep -c '^a$')" -ge 100 ]; then
+	pass "probe newlines: a cmdline of newlines is printed and the boot goes on"
+else
+	fail "probe newlines: a cmdline of newlines is printed and the boot goes on (QEMU $QEMU_RC)"
+	log_tail "$log"
+fi
+
 # Many memmap entries, end to end: the test loader (tests/overlap/pvhload)
 # hands the stub 32 or 200 entries; past 128 they go in a SETUP_E820_EXT
 # record, which the probe walks.
