@@ -53,6 +53,7 @@ static void walk_notes(struct blob f, uint64_t off, uint64_t size, struct note_w
 	while (at + 12 <= end && end <= f.size) {
 		uint32_t namesz, descsz, type;
 		const char *name;
+		int is_version;
 
 		memcpy(&namesz, f.data + at, 4);
 		memcpy(&descsz, f.data + at + 4, 4);
@@ -65,8 +66,9 @@ static void walk_notes(struct blob f, uint64_t off, uint64_t size, struct note_w
 			w->phys32_entry = 1;
 		if (namesz >= 4 && !memcmp(name, "GNU", 4) && type == NT_GNU_PROPERTY_TYPE_0)
 			w->gnu_property = 1;
-		if (namesz == sizeof(PVHSTUB_NOTE_NAME) && !memcmp(name, PVHSTUB_NOTE_NAME, namesz) &&
-		    type == PVHSTUB_NOTE_VERSION) {
+		is_version = namesz == sizeof(PVHSTUB_NOTE_NAME) &&
+			     !memcmp(name, PVHSTUB_NOTE_NAME, namesz) && type == PVHSTUB_NOTE_VERSION;
+		if (is_version) {
 			const char *d = name + ((namesz + 3) & ~3u);
 			size_t n = strnlen(d, descsz < sizeof(w->version) ? descsz : sizeof(w->version) - 1);
 
@@ -82,7 +84,7 @@ static void walk_notes(struct blob f, uint64_t off, uint64_t size, struct note_w
 				printf(" %02x", d[i]);
 			printf("%s%s\n", descsz > 16 ? " ..." : "",
 			       namesz >= 4 && !memcmp(name, "Xen", 4) && type == 18 ? "  (XEN_ELFNOTE_PHYS32_ENTRY)" :
-			       type == PVHSTUB_NOTE_VERSION ? "  (the kernel version)" : "");
+			       is_version ? "  (the kernel version)" : "");
 		}
 		at += 12 + ((namesz + 3) & ~3u) + ((descsz + 3) & ~3u);
 	}
