@@ -107,7 +107,6 @@ $(AUTOHEADER): $(KCONFIG_CONFIG) $(srctree)/Kconfig
 -include $(KCONFIG_CONFIG)
 
 # --- The stub ----------------------------------------------------------------
-# The formatter runs for every console line: it is built for speed.
 
 # Objects depend on this Makefile too: it holds their flags.
 $(obj)/%.o: %.c $(AUTOHEADER) Makefile

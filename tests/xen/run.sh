@@ -76,10 +76,10 @@ elif ! "$obj/pvhstub" wrap "$cloud" -o "$guests/cloud.pvh" ||
 else
 	log="$out/domu.log"
 	start=$(date +%s)
-	# shellcheck disable=SC2086
 	# -icount: without it, the PV dom0's clock jumped now and then (its TSC
 	# is the host's under TCG), so xl's waits ended early or xl crashed; in
 	# about one run of four the Linux domU was stopped before init.
+	# shellcheck disable=SC2086
 	qemu_boot "$log" 900 $XEN_QEMU -icount shift=0,sleep=off -kernel "$xen" -append "$XEN_ARGS" \
 		-initrd "$dom0_kernel console=hvc0 earlyprintk=xen,$out/dom0.cpio"
 	secs=$(( $(date +%s) - start ))
