@@ -33,7 +33,7 @@ readelf -nW "$out/vmlinux" | grep -q 'Xen.*0x00000012' ||
 # boot NAME MACHINE IMAGE: "MEAN MIN MAX" of the TSC the initrd's first
 # program read, over $runs boots (run i pads the command line with i digits).
 boot() {
-	i=0 pad= all=
+	i=0 pad='' all=''
 	while [ "$i" -lt "$runs" ]; do
 		log="$out/$1-$i.log"
 		timeout 300 qemu-system-x86_64 -M "$2" -m 512 -icount shift=0,sleep=off -display none \
