@@ -290,42 +290,46 @@ static int do_lzo(struct blob in, struct out *o)
 	}
 }
 
-static const struct {
+static int do_xz(struct blob in, struct out *o) { return do_lzma(in, o, 1); }
+static int do_alone(struct blob in, struct out *o) { return do_lzma(in, o, 0); }
+
+static const struct format {
 	const char *name, *magic;
 	size_t len;
 	int (*fn)(struct blob, struct out *);
 } formats[] = {
 	{ "gzip", "\x1f\x8b", 2, do_gzip },
+	{ "xz", "\xfd" "7zXZ\0", 6, do_xz },
+	{ "lzma", "\x5d\x00\x00", 3, do_alone },
 	{ "bzip2", "BZh", 3, do_bzip2 },
 	{ "lz4", "\x02\x21\x4c\x18", 4, do_lz4 },
 	{ "zstd", "\x28\xb5\x2f\xfd", 4, do_zstd },
 	{ "lzo", "\x89LZO\x00\x0d\x0a\x1a\x0a", 9, do_lzo },
 };
 
-static int do_xz(struct blob in, struct out *o) { return do_lzma(in, o, 1); }
-static int do_alone(struct blob in, struct out *o) { return do_lzma(in, o, 0); }
+static const struct format *find_format(struct blob in)
+{
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (in.size >= formats[i].len && !memcmp(in.data, formats[i].magic, formats[i].len))
+			return &formats[i];
+	return NULL;
+}
 
 const char *compression_name(struct blob in)
 {
-	if (in.size >= 6 && !memcmp(in.data, "\xfd" "7zXZ\0", 6))
-		return "xz";
-	if (in.size >= 3 && !memcmp(in.data, "\x5d\x00\x00", 3))
-		return "lzma";
-	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
-		if (in.size >= formats[i].len && !memcmp(in.data, formats[i].magic, formats[i].len))
-			return formats[i].name;
-	return NULL;
+	const struct format *f = find_format(in);
+
+	return f ? f->name : NULL;
 }
 
 int decompress_payload(struct blob payload, uint8_t **out, size_t *outlen, char *err, size_t errsz)
 {
-	struct out o = { NULL, 0, 0, DECOMPRESS_MAX, err, errsz };
-	const char *name = compression_name(payload);
-	int (*fn)(struct blob, struct out *) = NULL;
+	const struct format *f = find_format(payload);
+	struct out o = { NULL, 0, 0, 0, err, errsz };
 	uint32_t want;
 	struct blob stream;
 
-	if (!name || payload.size < 8) {
+	if (!f || payload.size < 8) {
 		snprintf(err, errsz, "unknown compression format (magic %02x %02x %02x %02x)",
 			 payload.size > 0 ? payload.data[0] : 0, payload.size > 1 ? payload.data[1] : 0,
 			 payload.size > 2 ? payload.data[2] : 0, payload.size > 3 ? payload.data[3] : 0);
@@ -339,21 +343,14 @@ int decompress_payload(struct blob payload, uint8_t **out, size_t *outlen, char 
 			 want >> 20, DECOMPRESS_MAX >> 20);
 		return -1;
 	}
-	if (!strcmp(name, "xz"))
-		fn = do_xz;
-	else if (!strcmp(name, "lzma"))
-		fn = do_alone;
-	for (size_t i = 0; !fn && i < sizeof(formats) / sizeof(formats[0]); i++)
-		if (!strcmp(name, formats[i].name))
-			fn = formats[i].fn;
 	o.max = want;	/* Not a byte more than Linux says. */
-	if (fn(stream, &o)) {
+	if (f->fn(stream, &o)) {
 		free(o.buf);
 		return -1;
 	}
 	if (o.len != want) {
 		snprintf(err, errsz, "%s payload decompressed to %zu bytes, but the kernel says %u",
-			 name, o.len, want);
+			 f->name, o.len, want);
 		free(o.buf);
 		return -1;
 	}
