@@ -130,14 +130,12 @@ static int inspect_elf(struct blob f)
 		printf("version:         %s\n", w.version[0] ? w.version : "(none)");
 	printf("e_flags:         0x%x, e_entry 0x%llx\n", eh->e_flags, (unsigned long long)eh->e_entry);
 	if (wrapped) {
-		struct kernel_image k = { 0 };
-
-		k.setup_hdr = info.setup_hdr;
-		k.protocol = ((const struct setup_header *)info.setup_hdr)->version;
-		k.xloadflags = ((const struct setup_header *)info.setup_hdr)->xloadflags;
-		k.kernel_alignment = ((const struct setup_header *)info.setup_hdr)->kernel_alignment;
-		k.pref_address = ((const struct setup_header *)info.setup_hdr)->pref_address;
-		k.init_size = ((const struct setup_header *)info.setup_hdr)->init_size;
+		const struct setup_header *h = (const void *)info.setup_hdr;
+		struct kernel_image k = {
+			.setup_hdr = info.setup_hdr, .protocol = h->version, .xloadflags = h->xloadflags,
+			.kernel_alignment = h->kernel_alignment, .pref_address = h->pref_address,
+			.init_size = h->init_size,
+		};
 		printf("handoff:         %s-bit, to 0x%llx\n", info.flags & PI_HANDOFF_64 ? "64" : "32",
 		       (unsigned long long)info.entry);
 		printf("payload:         0x%llx bytes at 0x%llx\n", (unsigned long long)info.payload_size,
