@@ -56,11 +56,13 @@ obj-y += translate/format.o translate/e820.o translate/cmdline.o translate/initr
 obj-y += translate/bootparams.o
 stub-objs := $(addprefix $(obj)/,$(obj-y))
 
-# The host tool.
-tool-y := scripts/pvhstub.o scripts/bzimage.o scripts/vmlinux.o scripts/decompress.o
-tool-y += scripts/elfwrite.o scripts/xlconfig.o scripts/inspect.o scripts/stub_blob.o
-TOOL_LIBS := -lz -llzma -lbz2 -llz4 -lzstd -llzo2
-tool-objs := $(addprefix $(obj)/,$(tool-y))
+# The host tool (scripts/pvhstub/), one file per stage; its objects build
+# apart from the stub's, under $(obj)/host/, with the host flags.
+tool-dir := scripts/pvhstub
+tool-stages := file elfread stub bzimage vmlinux decompress place elfwrite wrap inspect xlconfig
+tool-lib-objs := $(addprefix $(obj)/host/$(tool-dir)/,$(addsuffix .o,$(tool-stages)))
+tool-objs := $(tool-lib-objs) $(obj)/host/$(tool-dir)/main.o $(obj)/host/$(tool-dir)/stub_blob.o
+TOOL_LIBS := -lelf -lz -llzma -lbz2 -llz4 -lzstd -llzo2
 
 PAYLOAD_IMAGE := $(if $(PAYLOAD),$(obj)/$(notdir $(PAYLOAD)).pvh)
 
@@ -133,7 +135,7 @@ $(obj)/stub.elf: $(stub-objs) $(obj)/stub.lds
 # libFuzzer harnesses, with ASan and UBSan (tests/fuzz).
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-I$(srctree)/include -I$(srctree)/scripts
+	-I$(srctree)/include -I$(srctree)/$(tool-dir)
 FUZZ_SECONDS ?= 600
 
 $(obj)/tests/fuzz/fuzz_translate: tests/fuzz/fuzz_translate.c tests/unit/sim.h $(wildcard translate/*.c include/*.h)
@@ -141,12 +143,14 @@ $(obj)/tests/fuzz/fuzz_translate: tests/fuzz/fuzz_translate.c tests/unit/sim.h $
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< translate/*.c
 
-# The decompression cap is 16 MiB here, so that a fuzzed bomb costs little.
-$(obj)/tests/fuzz/fuzz_image: tests/fuzz/fuzz_image.c $(filter-out $(obj)/scripts/pvhstub.o $(obj)/scripts/xlconfig.o $(obj)/scripts/inspect.o,$(tool-objs)) $(wildcard scripts/*.c scripts/*.h)
+# Every stage of the tool but its command line, instrumented; the
+# decompression cap is 16 MiB here, so that a fuzzed bomb costs little.
+$(obj)/tests/fuzz/fuzz_image: tests/fuzz/fuzz_image.c $(obj)/host/$(tool-dir)/stub_blob.o $(wildcard $(tool-dir)/*.c $(tool-dir)/*.h)
 	$(quiet) FUZZCC "tests/fuzz/fuzz_image"
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) '-DDECOMPRESS_MAX=(16u << 20)' -o $@ $< scripts/bzimage.c \
-		scripts/vmlinux.c scripts/decompress.c scripts/elfwrite.c $(obj)/scripts/stub_blob.o $(TOOL_LIBS)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) '-DDECOMPRESS_MAX=(16u << 20)' -o $@ $< \
+		$(addprefix $(tool-dir)/,$(addsuffix .c,$(tool-stages))) \
+		$(obj)/host/$(tool-dir)/stub_blob.o $(TOOL_LIBS)
 
 fuzz-build: $(obj)/tests/fuzz/fuzz_translate $(obj)/tests/fuzz/fuzz_image
 
@@ -188,13 +192,13 @@ $(obj)/tests/probe.bzImage: $(obj)/tests/probe/setup.elf $(obj)/tests/probe/prob
 		$$(( 0x$$(nm $(obj)/tests/probe/probe32.elf | awk '$$3 == "_probe_end" { print $$1 }') - 0x400000 )) $@
 
 # --- The host tool ------------------------------------------------------------
-$(obj)/scripts/%.o: scripts/%.c Makefile
-	$(quiet) HOSTCC "scripts/$*.o"
+$(obj)/host/%.o: %.c Makefile
+	$(quiet) HOSTCC "$*.o"
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) $(HOSTCFLAGS) -c $< -o $@
 
-$(obj)/scripts/stub_blob.o: scripts/stub_blob.S $(obj)/stub.elf
-	$(quiet) HOSTAS "scripts/stub_blob.o"
+$(obj)/host/$(tool-dir)/stub_blob.o: $(tool-dir)/stub_blob.S $(obj)/stub.elf
+	$(quiet) HOSTAS "$(tool-dir)/stub_blob.o"
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) -c -DSTUB_ELF='"$(obj)/stub.elf"' $< -o $@
 
@@ -250,16 +254,16 @@ check-probe: all $(obj)/tests/probe.bzImage $(obj)/tests/pvhload.elf
 	$(Q)tests/probe/run.sh $(obj)
 
 check-xen: all $(obj)/tests/probe.bzImage
-	$(Q)scripts/fetch-xen.sh
+	$(Q)tests/xen/fetch-xen.sh
 	$(Q)tests/xen/run.sh $(obj)
 
 check-overlap: all $(obj)/tests/pvhload.elf
 	$(Q)tests/overlap/run.sh $(obj)
 
-# The boot-cost benchmark: figures, not pass/fail (see scripts/bench.sh).
+# The boot-cost benchmark: figures, not pass/fail (see tests/bench/bench.sh).
 bench: deps all $(obj)/tests/pvhload.elf $(obj)/tests/probe.bzImage
 	$(Q)scripts/fetch-kernels.sh
-	$(Q)scripts/bench.sh $(obj)
+	$(Q)tests/bench/bench.sh $(obj)
 
 run: deps
 	$(Q)scripts/fetch-kernels.sh
@@ -267,7 +271,7 @@ run: deps
 	$(Q)scripts/run.sh $(obj)
 
 clean:
-	$(Q)rm -rf $(obj)/entry $(obj)/xen $(obj)/translate $(obj)/scripts $(obj)/tests \
+	$(Q)rm -rf $(obj)/entry $(obj)/xen $(obj)/translate $(obj)/host $(obj)/tests \
 		$(obj)/stub.elf $(obj)/stub.lds $(obj)/pvhstub $(obj)/*.pvh
 
 distclean:

@@ -1,60 +1,58 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer harness for the host tool's image parser: a hostile kernel
- * file.  It goes through what 'pvhstub wrap' does with it (bzImage or
- * vmlinux parse, --decompress, placement, the ELF writer) with both
- * handoffs, and what 'inspect' reads.  The built stub comes from the tool.
+ * libFuzzer harness for everything the host tool reads: a hostile file
+ * goes through every stage the command line runs on it, the same
+ * functions the CLI calls (scripts/pvhstub/):
+ *   wrap      with the 32-bit and 64-bit handoffs, and with --decompress;
+ *   extract   the vmlinux inside a bzImage;
+ *   inspect   bzImage, vmlinux, wrapped image, any ELF, and its notes;
+ *   xlconfig  wrapped_info, then the config text;
+ * and every image the wrap makes goes through inspect and xlconfig too.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "tool.h"
 
 extern const uint8_t stub_blob[], stub_blob_end[];
 
-static void wrap(const struct stub_image *s, const struct kernel_image *k)
-{
-	for (int handoff = 32; handoff <= 64; handoff += 32) {
-		struct wrap_plan p;
-		uint8_t *img;
-		size_t size;
-		char err[512];
+static FILE *devnull;
 
-		if (wrap_plan(s, k, handoff, &p, err, sizeof(err)))
-			continue;
-		if (!elf_build(s, k, &p, &img, &size, err, sizeof(err)))
-			free(img);
-	}
+/* What the tool reads in a file it did not make, or in one it made. */
+static void read_image(struct blob f)
+{
+	const struct xl_opts xl = { .name = "fuzz", .kernel = "/k", .ramdisk = "/r", .cmdline = "c",
+				    .ramdisk_size = 1 << 20 };
+	struct pvhstub_info info;
+	char err[512], *text;
+	size_t len;
+
+	inspect_image(devnull, f, err, sizeof(err));
+	wrapped_info(f, &info, err, sizeof(err));
+	if (!xlconfig_text(f, &xl, &text, &len, err, sizeof(err)))
+		free(text);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct stub_image s;
-	static int have_stub;
-	struct blob f = { data, size };
-	struct kernel_image k, bz;
+	static const struct wrap_opts modes[] = { { 32, 0 }, { 64, 0 }, { 0, 1 } };
+	const struct blob stub = { stub_blob, (size_t)(stub_blob_end - stub_blob) };
+	const struct blob f = { data, size };
 	char err[512];
-	uint8_t *elf;
-	size_t elfsz;
+	uint8_t *out;
+	size_t outsz;
 
-	if (!have_stub) {
-		if (stub_parse((struct blob){ stub_blob, (size_t)(stub_blob_end - stub_blob) }, &s, err, sizeof(err)))
-			abort();
-		have_stub = 1;
+	if (!devnull && !(devnull = fopen("/dev/null", "w")))
+		abort();
+	read_image(f);
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		if (wrap_image(stub, f, &modes[i], &out, &outsz, err, sizeof(err)))
+			continue;
+		read_image((struct blob){ out, outsz });
+		free(out);
 	}
-	if (size >= 4 && !memcmp(data, "\x7f" "ELF", 4)) {
-		if (!vmlinux_parse(f, &k, NULL, err, sizeof(err)))
-			wrap(&s, &k);
-		return 0;
-	}
-	if (bzimage_parse(f, &bz, err, sizeof(err)))
-		return 0;
-	wrap(&s, &bz);
-	compression_name(bz.payload);
-	if (!decompress_payload(bz.payload, &elf, &elfsz, err, sizeof(err))) {
-		if (!vmlinux_parse((struct blob){ elf, elfsz }, &k, &bz, err, sizeof(err)))
-			wrap(&s, &k);
-		free(elf);
-	}
+	if (!extract_vmlinux(f, &out, &outsz, err, sizeof(err)))
+		free(out);
 	return 0;
 }

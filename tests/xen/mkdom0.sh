@@ -9,7 +9,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 xroot="$top/.cache/xen/root"
 mods="$top/.cache/kernels/modules-generic"
 bin=usr/lib/xen-4.17/bin
-[ -x "$xroot/$bin/xl" ] || { echo "mkdom0: no Xen tools in $xroot (run scripts/fetch-xen.sh)" >&2; exit 1; }
+[ -x "$xroot/$bin/xl" ] || { echo "mkdom0: no Xen tools in $xroot (run tests/xen/fetch-xen.sh)" >&2; exit 1; }
 [ -d "$mods" ] || { echo "mkdom0: no $mods (run scripts/fetch-kernels.sh)" >&2; exit 1; }
 
 root=$(mktemp -d)

@@ -14,7 +14,7 @@ suite xen
 need qemu-system-x86_64 python3 timeout || exit 1
 
 xen="$top/.cache/xen/xen.elf"
-[ -s "$xen" ] || { fail "xen: $xen is missing (run scripts/fetch-xen.sh)"; exit 1; }
+[ -s "$xen" ] || { fail "xen: $xen is missing (run tests/xen/fetch-xen.sh)"; exit 1; }
 # QEMU 7.2 TCG workarounds: SMAP breaks PV dom0 iretq, RDTSCP breaks SVM nested exits.
 XEN_QEMU="-M pc -cpu max,-smap,-rdtscp -m 1536"
 XEN_ARGS="console=com1 loglvl=all guest_loglvl=all dom0_mem=512M,max:512M dom0_max_vcpus=1"

@@ -5,7 +5,7 @@
 #   .cache/xen/root/      the unpacked packages, for the dom0 initramfs
 set -eu
 
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 dir="$top/.cache/xen"
 PACKAGES="xen-hypervisor-4.17-amd64 xen-utils-4.17 xen-utils-common libxenmisc4.17 libxenstore4
 libxentoollog1 libxenevtchn1 libxengnttab1 libxencall1 libxenforeignmemory1 libxendevicemodel1

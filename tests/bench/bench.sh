@@ -1,5 +1,5 @@
 #!/bin/sh
-# scripts/bench.sh BUILD_DIR: the boot-cost benchmark (not a test: it
+# tests/bench/bench.sh BUILD_DIR: the boot-cost benchmark (not a test: it
 # reports, it does not judge).  Every boot runs under QEMU TCG with
 # -icount shift=0,sleep=off, so the guest TSC counts guest instructions.
 # A boot's count still moves by about 0.1% with any change to its input
@@ -9,7 +9,7 @@
 # spread.  Writes BUILD_DIR/bench.txt and prints it.
 set -eu
 obj=$1
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 out="$obj/bench"
 mkdir -p "$out"
 kernel="$top/.cache/kernels/vmlinuz-cloud"

@@ -47,13 +47,11 @@ static void read_version(struct blob f, struct kernel_image *k)
 	k->version[n] = '\0';
 }
 
-int bzimage_parse(struct blob f, struct kernel_image *k, char *err, size_t errsz)
+/* "HdrS", the header's own length, and the protocol version. */
+static int read_header(struct blob f, struct kernel_image *k, char *err, size_t errsz)
 {
-	uint32_t setup_sects, hdr_end, syssize;
-	uint64_t pm_off, pm_size;
-	uint32_t payload_offset, payload_length;
+	uint32_t hdr_end;
 
-	memset(k, 0, sizeof(*k));
 	if (f.size < BZ_HEADER_OFF + 4 || get32(f.data + BZ_HEADER_OFF) != BZ_HDRS_MAGIC) {
 		snprintf(err, errsz, "%s: no 'HdrS' signature at offset 0x202%s", guess_format(f),
 			 f.size < BZ_HEADER_OFF + 4 ? " (file too short)" : "");
@@ -85,14 +83,12 @@ int bzimage_parse(struct blob f, struct kernel_image *k, char *err, size_t errsz
 	}
 	k->setup_hdr = f.data + BZ_SETUP_SECTS_OFF;
 	k->setup_hdr_len = hdr_end - BZ_SETUP_SECTS_OFF;
+	return 0;
+}
 
-	setup_sects = f.data[BZ_SETUP_SECTS_OFF] ? f.data[BZ_SETUP_SECTS_OFF] : 4;
-	pm_off = (uint64_t)(setup_sects + 1) * 512;
-	if (pm_off >= f.size) {
-		snprintf(err, errsz, "setup_sects %u puts the protected-mode code at 0x%llx, past the end of the %zu-byte file",
-			 setup_sects, (unsigned long long)pm_off, f.size);
-		return -1;
-	}
+/* A relocatable bzImage: what the stub can place. */
+static int check_kind(struct blob f, char *err, size_t errsz)
+{
 	if (!(f.data[HDR(loadflags)] & LOADED_HIGH)) {
 		snprintf(err, errsz, "a zImage (loadflags.LOADED_HIGH clear): only bzImage kernels are supported");
 		return -1;
@@ -101,26 +97,44 @@ int bzimage_parse(struct blob f, struct kernel_image *k, char *err, size_t errsz
 		snprintf(err, errsz, "the kernel is not relocatable (relocatable_kernel = 0): build it with CONFIG_RELOCATABLE=y");
 		return -1;
 	}
-	syssize = get32(f.data + HDR(syssize));
-	pm_size = (uint64_t)syssize * 16;
-	if (!pm_size || pm_off + pm_size > f.size) {
+	return 0;
+}
+
+/* The protected-mode code after the setup sectors, and the payload in it. */
+static int read_code(struct blob f, struct kernel_image *k, char *err, size_t errsz)
+{
+	uint32_t setup_sects = f.data[BZ_SETUP_SECTS_OFF] ? f.data[BZ_SETUP_SECTS_OFF] : 4;
+	uint64_t pm_off = (uint64_t)(setup_sects + 1) * 512, pm_size;
+	uint32_t payload_offset, payload_length;
+
+	if (pm_off >= f.size) {
+		snprintf(err, errsz, "setup_sects %u puts the protected-mode code at 0x%llx, past the end of the %zu-byte file",
+			 setup_sects, (unsigned long long)pm_off, f.size);
+		return -1;
+	}
+	pm_size = (uint64_t)get32(f.data + HDR(syssize)) * 16;
+	if (!pm_size || pm_size > f.size - pm_off) {
 		snprintf(err, errsz, "truncated: syssize says %llu bytes of protected-mode code at 0x%llx, the file has %llu",
 			 (unsigned long long)pm_size, (unsigned long long)pm_off,
 			 (unsigned long long)(f.size - pm_off));
 		return -1;
 	}
-	k->pm.data = f.data + pm_off;
-	k->pm.size = pm_size;
+	k->pm = (struct blob){ f.data + pm_off, pm_size };
 
 	payload_offset = get32(f.data + HDR(payload_offset));
 	payload_length = get32(f.data + HDR(payload_length));
-	if ((uint64_t)payload_offset + payload_length > pm_size) {
+	if (payload_offset > pm_size || payload_length > pm_size - payload_offset) {
 		snprintf(err, errsz, "payload_offset 0x%x + payload_length 0x%x lie outside the %llu-byte protected-mode code",
 			 payload_offset, payload_length, (unsigned long long)pm_size);
 		return -1;
 	}
-	k->payload.data = k->pm.data + payload_offset;
-	k->payload.size = payload_length;
+	k->payload = (struct blob){ k->pm.data + payload_offset, payload_length };
+	return 0;
+}
+
+/* kernel_alignment, init_size, pref_address: where it may run. */
+static int read_placement(struct blob f, struct kernel_image *k, char *err, size_t errsz)
+{
 	k->kernel_alignment = get32(f.data + HDR(kernel_alignment));
 	if (k->kernel_alignment < 4096 || (k->kernel_alignment & (k->kernel_alignment - 1))) {
 		snprintf(err, errsz, "kernel_alignment 0x%x is not a power of two of at least 4 KiB",
@@ -129,12 +143,21 @@ int bzimage_parse(struct blob f, struct kernel_image *k, char *err, size_t errsz
 	}
 	k->init_size = get32(f.data + HDR(init_size));
 	k->pref_address = get64(f.data + HDR(pref_address));
-	if (k->init_size < pm_size) {
-		snprintf(err, errsz, "init_size 0x%x is smaller than the protected-mode code (0x%llx bytes)",
-			 k->init_size, (unsigned long long)pm_size);
+	if (k->init_size < k->pm.size) {
+		snprintf(err, errsz, "init_size 0x%x is smaller than the protected-mode code (0x%zx bytes)",
+			 k->init_size, k->pm.size);
 		return -1;
 	}
 	k->xloadflags = get16(f.data + HDR(xloadflags));
+	return 0;
+}
+
+int bzimage_parse(struct blob f, struct kernel_image *k, char *err, size_t errsz)
+{
+	memset(k, 0, sizeof(*k));
+	if (read_header(f, k, err, errsz) || check_kind(f, err, errsz) ||
+	    read_code(f, k, err, errsz) || read_placement(f, k, err, errsz))
+		return -1;
 	read_version(f, k);
 	return 0;
 }

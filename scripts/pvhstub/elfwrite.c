@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Write the PVH image: an ELF64 with e_flags 0, the stub's PT_LOAD at 1 MiB, the payload's PT_LOAD
+ * whose memsz reserves the whole decompression window, and one PT_NOTE with
+ * the stub's Xen notes and, when the kernel has one, a note with its version
+ * string.  The output depends only on its inputs.
+ */
+#include <elf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tool.h"
+
+#define PAGE		0x1000ULL
+#define MULTIBOOT_SCAN	8192
+#define STUB_OFF	PAGE		/* The stub's file offset. */
+
+/* QEMU picks another loader if it sees these; the image must not hold them. */
+static int check_foreign_magic(const uint8_t *img, size_t size, char *err, size_t errsz)
+{
+	if (size >= BZ_HEADER_OFF + 4 && !memcmp(img + BZ_HEADER_OFF, "HdrS", 4)) {
+		snprintf(err, errsz, "internal error: the image has 'HdrS' at 0x202");
+		return -1;
+	}
+	for (size_t off = 0; off + 4 <= size && off < MULTIBOOT_SCAN; off += 4) {
+		uint32_t v;
+
+		memcpy(&v, img + off, 4);
+		if (v == 0x1badb002 || v == 0xe85250d6) {
+			snprintf(err, errsz, "internal error: multiboot magic at 0x%zx", off);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The image's layout: each payload segment's file offset, and the size. */
+struct layout {
+	struct segment seg[MAX_SEGMENTS];
+	uint64_t off[MAX_SEGMENTS];
+	unsigned int nseg, nph;
+	uint64_t vlen, vnote;		/* The version string and its note. */
+	uint64_t payload_size, size;
+};
+
+static void lay_out(const struct stub_image *s, const struct kernel_image *k,
+		    const struct wrap_plan *p, struct layout *l)
+{
+	uint64_t at;
+
+	if (k->vmlinux) {
+		l->nseg = k->nseg;
+		memcpy(l->seg, k->seg, l->nseg * sizeof(l->seg[0]));
+	} else {
+		/* One segment: the code, with memsz reserving the whole window. */
+		l->seg[0] = (struct segment){ p->payload_addr, k->pm.size,
+					      p->window_end - p->payload_addr, k->pm.data };
+		l->nseg = 1;
+	}
+	/* The version note follows the stub's notes in the file: not loaded. */
+	l->vlen = strnlen(k->version, sizeof(k->version) - 1);
+	l->vnote = l->vlen ? 12 + sizeof(PVHSTUB_NOTE_NAME) + align_up(l->vlen + 1, 4) : 0;
+	_Static_assert(sizeof(PVHSTUB_NOTE_NAME) % 4 == 0, "the note name needs no padding");
+
+	/* Each segment's file offset is congruent to its address, modulo a page. */
+	at = STUB_OFF + s->filesz + l->vnote;
+	l->payload_size = 0;
+	for (unsigned int i = 0; i < l->nseg; i++) {
+		at = align_up(at, PAGE) + (l->seg[i].paddr & (PAGE - 1));
+		l->off[i] = at;
+		at += l->seg[i].filesz;
+		l->payload_size += l->seg[i].filesz;
+	}
+	l->size = at;
+	l->nph = l->nseg + 2;
+}
+
+static void write_headers(uint8_t *img, const struct stub_image *s, const struct layout *l)
+{
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)img;
+	Elf64_Phdr *ph = (Elf64_Phdr *)(img + sizeof(*eh));
+
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_ident[EI_DATA] = ELFDATA2LSB;
+	eh->e_ident[EI_VERSION] = EV_CURRENT;
+	eh->e_ident[EI_OSABI] = ELFOSABI_NONE;
+	eh->e_type = ET_EXEC;
+	eh->e_machine = EM_X86_64;
+	eh->e_version = EV_CURRENT;
+	eh->e_entry = s->entry;
+	eh->e_phoff = sizeof(*eh);
+	eh->e_flags = 0;
+	eh->e_ehsize = sizeof(*eh);
+	eh->e_phentsize = sizeof(*ph);
+	eh->e_phnum = l->nph;
+
+	ph[0] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_W | PF_X,
+		.p_offset = STUB_OFF, .p_vaddr = s->base, .p_paddr = s->base,
+		.p_filesz = s->filesz, .p_memsz = s->memsz, .p_align = PAGE };
+	for (unsigned int i = 0; i < l->nseg; i++)
+		ph[1 + i] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_W | PF_X,
+			.p_offset = l->off[i], .p_vaddr = l->seg[i].paddr, .p_paddr = l->seg[i].paddr,
+			.p_filesz = l->seg[i].filesz, .p_memsz = l->seg[i].memsz, .p_align = PAGE };
+	ph[l->nph - 1] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_flags = PF_R,
+		.p_offset = STUB_OFF + (s->note_addr - s->base), .p_vaddr = s->note_addr,
+		.p_paddr = s->note_addr, .p_filesz = s->note_size + l->vnote,
+		.p_memsz = s->note_size + l->vnote, .p_align = 4 };
+}
+
+/* The version note, right after the stub's notes. */
+static void write_version_note(uint8_t *img, const struct stub_image *s,
+			       const struct kernel_image *k, const struct layout *l)
+{
+	uint8_t *n = img + STUB_OFF + s->filesz;
+	uint32_t hdr[3] = { sizeof(PVHSTUB_NOTE_NAME), (uint32_t)(l->vlen + 1), PVHSTUB_NOTE_VERSION };
+
+	memcpy(n, hdr, sizeof(hdr));
+	memcpy(n + 12, PVHSTUB_NOTE_NAME, sizeof(PVHSTUB_NOTE_NAME));
+	memcpy(n + 12 + sizeof(PVHSTUB_NOTE_NAME), k->version, l->vlen);
+}
+
+/* Tell the stub what it carries. */
+static void write_info(uint8_t *img, const struct kernel_image *k, const struct wrap_plan *p,
+		       const struct layout *l)
+{
+	struct pvhstub_info *info = (struct pvhstub_info *)(img + STUB_OFF);
+
+	info->magic = PVHSTUB_INFO_MAGIC;
+	info->version = PVHSTUB_INFO_VERSION;
+	info->flags = p->handoff;
+	info->setup_hdr_len = k->setup_hdr_len;
+	info->payload_addr = p->payload_addr;
+	info->payload_size = l->payload_size;
+	info->window_start = p->payload_addr;
+	info->window_end = p->window_end;
+	info->entry = p->entry;
+	memcpy(info->setup_hdr, k->setup_hdr, k->setup_hdr_len);
+}
+
+int elf_build(const struct stub_image *s, const struct kernel_image *k,
+	      const struct wrap_plan *p, uint8_t **out, size_t *outsz, char *err, size_t errsz)
+{
+	struct layout l;
+	uint8_t *img;
+
+	lay_out(s, k, p, &l);
+	if (sizeof(Elf64_Ehdr) + l.nph * sizeof(Elf64_Phdr) > STUB_OFF) {
+		snprintf(err, errsz, "internal error: too many program headers");
+		return -1;
+	}
+	img = calloc(1, l.size);
+	if (!img) {
+		snprintf(err, errsz, "out of memory for a %llu-byte image", (unsigned long long)l.size);
+		return -1;
+	}
+	write_headers(img, s, &l);
+	memcpy(img + STUB_OFF, s->data, s->filesz);
+	for (unsigned int i = 0; i < l.nseg; i++)
+		memcpy(img + l.off[i], l.seg[i].data, l.seg[i].filesz);
+	if (l.vnote)
+		write_version_note(img, s, k, &l);
+	write_info(img, k, p, &l);
+	if (check_foreign_magic(img, l.size, err, errsz)) {
+		free(img);
+		return -1;
+	}
+	*out = img;
+	*outsz = l.size;
+	return 0;
+}

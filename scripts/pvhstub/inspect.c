@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pvhstub inspect: what a kernel image is, where it will sit in memory,
+ * its notes, and which loaders will take it.  Works on bzImages, vmlinux
+ * files and images made by pvhstub wrap.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <xen/elfnote.h>
+#include "tool.h"
+
+#define MIB (1ULL << 20)
+
+static const char *const xlf_names[] = {
+	"KERNEL_64", "CAN_BE_LOADED_ABOVE_4G", "EFI_HANDOVER_32", "EFI_HANDOVER_64",
+	"EFI_KEXEC", "5LEVEL", "5LEVEL_ENABLED", "MEM_ENCRYPTION",
+};
+
+static void print_xloadflags(FILE *out, uint16_t x)
+{
+	fprintf(out, "xloadflags:      0x%x", x);
+	for (unsigned int i = 0; i < sizeof(xlf_names) / sizeof(xlf_names[0]); i++)
+		if (x & (1u << i))
+			fprintf(out, " %s", xlf_names[i]);
+	fprintf(out, "\n");
+}
+
+static void print_header(FILE *out, const struct kernel_image *k)
+{
+	const struct setup_header *h = (const void *)k->setup_hdr;
+
+	fprintf(out, "boot protocol:   %u.%02u\n", k->protocol >> 8, k->protocol & 0xff);
+	print_xloadflags(out, k->xloadflags);
+	fprintf(out, "relocatable:     %s\n", h->relocatable_kernel ? "yes" : "no");
+	fprintf(out, "kernel_alignment: 0x%x\n", k->kernel_alignment);
+	fprintf(out, "pref_address:    0x%llx\n", (unsigned long long)k->pref_address);
+	fprintf(out, "init_size:       0x%x (%llu MiB)\n", k->init_size,
+		(unsigned long long)(k->init_size + MIB - 1) / MIB);
+	fprintf(out, "cmdline_size:    %u\n", h->cmdline_size);
+	fprintf(out, "initrd_addr_max: 0x%x\n", h->initrd_addr_max);
+}
+
+/* What the notes say; with out set, each note is printed too. */
+struct note_walk {
+	FILE *out;
+	int phys32_entry, gnu_property;
+	char version[128];		/* From the wrap's version note. */
+};
+
+static int is_phys32_entry(const struct elf_note *n)
+{
+	return note_is(n, "Xen", XEN_ELFNOTE_PHYS32_ENTRY);
+}
+
+static int is_version(const struct elf_note *n)
+{
+	return note_is(n, PVHSTUB_NOTE_NAME, PVHSTUB_NOTE_VERSION);
+}
+
+static void print_note(FILE *out, const struct elf_note *n)
+{
+	fprintf(out, n->type < 256 ? "  %-4.*s type %2u, %u bytes:" : "  %-4.*s type %#x, %u bytes:",
+		(int)(n->namesz ? strnlen(n->name, n->namesz) : 0), n->name, n->type, n->descsz);
+	for (uint32_t i = 0; i < n->descsz && i < 16; i++)
+		fprintf(out, " %02x", n->desc[i]);
+	fprintf(out, "%s%s\n", n->descsz > 16 ? " ..." : "",
+		is_phys32_entry(n) ? "  (XEN_ELFNOTE_PHYS32_ENTRY)" :
+		is_version(n) ? "  (the kernel version)" : "");
+}
+
+static int walk_note(void *arg, const struct elf_note *n)
+{
+	struct note_walk *w = arg;
+
+	w->phys32_entry |= is_phys32_entry(n);
+	w->gnu_property |= note_is(n, "GNU", NT_GNU_PROPERTY_TYPE_0);
+	if (is_version(n)) {
+		size_t len = strnlen((const char *)n->desc,
+				     n->descsz < sizeof(w->version) ? n->descsz : sizeof(w->version) - 1);
+
+		memcpy(w->version, n->desc, len);
+		w->version[len] = '\0';
+	}
+	if (w->out)
+		print_note(w->out, n);
+	return 0;
+}
+
+static void loader(FILE *out, const char *name, int ok, const char *how)
+{
+	fprintf(out, "  %-18s %s (%s)\n", name, ok ? "yes" : "no ", how);
+}
+
+/* The PT_LOAD footprint and the PT_NOTE count. */
+static void scan_segments(const struct elf_file *e, uint64_t *lo, uint64_t *hi, int *pt_notes)
+{
+	GElf_Phdr ph;
+
+	*lo = ~0ULL;
+	*hi = 0;
+	*pt_notes = 0;
+	for (size_t i = 0; !elf_file_phdr(e, i, &ph); i++) {
+		if (ph.p_type == PT_LOAD && ph.p_memsz) {
+			*lo = ph.p_paddr < *lo ? ph.p_paddr : *lo;
+			*hi = ph.p_paddr + ph.p_memsz > *hi ? ph.p_paddr + ph.p_memsz : *hi;
+		}
+		*pt_notes += ph.p_type == PT_NOTE;
+	}
+}
+
+/* What the stub was told: the handoff, the payload and its setup header. */
+static void print_wrapped(FILE *out, const struct pvhstub_info *info)
+{
+	const struct setup_header *h = (const void *)info->setup_hdr;
+	struct kernel_image k = {
+		.setup_hdr = info->setup_hdr, .protocol = h->version, .xloadflags = h->xloadflags,
+		.kernel_alignment = h->kernel_alignment, .pref_address = h->pref_address,
+		.init_size = h->init_size,
+	};
+
+	fprintf(out, "handoff:         %s-bit, to 0x%llx\n", info->flags & PI_HANDOFF_64 ? "64" : "32",
+		(unsigned long long)info->entry);
+	fprintf(out, "payload:         0x%llx bytes at 0x%llx\n", (unsigned long long)info->payload_size,
+		(unsigned long long)info->payload_addr);
+	fprintf(out, "window:          [0x%llx, 0x%llx), reserved in the ELF\n",
+		(unsigned long long)info->window_start, (unsigned long long)info->window_end);
+	print_header(out, &k);
+}
+
+static void print_elf_loaders(FILE *out, int elf64, const struct note_walk *w, int pt_notes)
+{
+	int pvh = w->phys32_entry;
+
+	fprintf(out, "loaders:\n");
+	loader(out, "QEMU -kernel", pvh, pvh ? "PVH: the PHYS32_ENTRY note" : "an ELF without a PVH note");
+	loader(out, "Xen PVH (xl, dom0)", pvh, pvh ? "the PHYS32_ENTRY note" : "no PHYS32_ENTRY note");
+	loader(out, "Firecracker", elf64, !elf64 ? "takes ELF64 only" :
+	       pvh ? "ELF64 with a PVH note: PVH boot" : "ELF64: 64-bit Linux boot");
+	loader(out, "Cloud Hypervisor", elf64 && pvh, !elf64 ? "takes ELF64 only" :
+	       pvh ? "ELF64 with a PVH note" : "needs a PVH note");
+	if (w->gnu_property)
+		fprintf(out, "warning: a .note.gnu.property note: QEMU's note parser may fail on it\n");
+	if (pt_notes > 1)
+		fprintf(out, "warning: %d PT_NOTE headers; some loaders read only the first\n", pt_notes);
+}
+
+static int inspect_elf(FILE *out, struct blob f, char *err, size_t errsz)
+{
+	struct note_walk w = { 0 };
+	struct pvhstub_info info;
+	struct elf_file e;
+	uint64_t lo, hi;
+	int wrapped, pt_notes, bad_notes;
+
+	if (elf_file_open(f, NULL, &e, err, errsz))
+		return -1;
+	scan_segments(&e, &lo, &hi, &pt_notes);
+	bad_notes = elf_file_notes(&e, walk_note, &w);
+	wrapped = !wrapped_info(f, &info, NULL, 0);
+	fprintf(out, "kind:            %s\n", wrapped ? "PVH image made by pvhstub wrap" :
+		e.class == ELFCLASS64 ? "ELF64 (vmlinux)" : "ELF32");
+	if (wrapped)
+		fprintf(out, "version:         %s\n", w.version[0] ? w.version : "(none)");
+	fprintf(out, "e_machine:       %u, e_flags 0x%x, e_entry 0x%llx\n", e.eh.e_machine,
+		e.eh.e_flags, (unsigned long long)e.eh.e_entry);
+	if (wrapped)
+		print_wrapped(out, &info);
+	if (hi)
+		fprintf(out, "footprint:       [0x%llx, 0x%llx): %llu MiB from %llu MiB; loaders put modules above it\n",
+			(unsigned long long)lo, (unsigned long long)hi,
+			(unsigned long long)((hi - lo) / MIB + !!((hi - lo) % MIB)),
+			(unsigned long long)(lo / MIB));
+	else
+		fprintf(out, "footprint:       none (no PT_LOAD with memory)\n");
+	fprintf(out, "notes (%d PT_NOTE):\n", pt_notes);
+	w.out = out;
+	elf_file_notes(&e, walk_note, &w);
+	if (bad_notes)
+		fprintf(out, "warning: a PT_NOTE lies outside the file; its notes are not shown\n");
+	print_elf_loaders(out, e.class == ELFCLASS64, &w, pt_notes);
+	elf_file_close(&e);
+	return 0;
+}
+
+static int inspect_bzimage(FILE *out, struct blob f, char *err, size_t errsz)
+{
+	struct kernel_image k;
+	const char *comp;
+
+	if (bzimage_parse(f, &k, err, errsz))
+		return -1;
+	comp = compression_name(k.payload);
+	fprintf(out, "kind:            bzImage\n");
+	fprintf(out, "version:         %s\n", k.version[0] ? k.version : "(none)");
+	print_header(out, &k);
+	fprintf(out, "payload:         %s, %zu bytes\n", comp ? comp : "unknown", k.payload.size);
+	fprintf(out, "footprint:       the protected-mode code (%zu bytes) and its decompression window of %u MiB at 0x%llx or above\n",
+		k.pm.size, (k.init_size + (unsigned)MIB - 1) / (unsigned)MIB, (unsigned long long)k.pref_address);
+	fprintf(out, "loaders:\n");
+	loader(out, "QEMU -kernel", 1, "Linux boot protocol, through the firmware");
+	loader(out, "Xen PVH (xl, dom0)", 0, "needs a PVH ELF: pvhstub wrap");
+	loader(out, "Firecracker", 0, "needs an ELF: pvhstub wrap");
+	loader(out, "Cloud Hypervisor", 0, "needs a PVH ELF: pvhstub wrap");
+	return 0;
+}
+
+int inspect_image(FILE *out, struct blob f, char *err, size_t errsz)
+{
+	if (f.size >= SELFMAG && !memcmp(f.data, ELFMAG, SELFMAG))
+		return inspect_elf(out, f, err, errsz);
+	return inspect_bzimage(out, f, err, errsz);
+}

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The stub inside an image.  The linked stub (ELF32) has one PT_LOAD that
+ * opens with its info block and closes with its notes; a wrapped image
+ * (ELF64) opens its first PT_LOAD with the info block, filled in.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "tool.h"
+
+static const struct elf_kind stub_kind = { ELFCLASS32, EM_386, "the ELF32 i386 stub the build makes" };
+static const struct elf_kind image_kind = { ELFCLASS64, EM_X86_64, "an ELF64 x86-64 image" };
+
+/* The stub's one PT_LOAD and its PT_NOTE; -1 if the file has another shape. */
+static int stub_segments(const struct elf_file *e, struct stub_image *s)
+{
+	GElf_Phdr ph;
+	int loads = 0;
+
+	for (size_t i = 0; !elf_file_phdr(e, i, &ph); i++) {
+		const uint8_t *bytes = elf_file_bytes(e, ph.p_offset, ph.p_filesz);
+
+		if (!bytes)
+			return -1;
+		if (ph.p_type == PT_LOAD) {
+			loads++;
+			s->base = ph.p_paddr;
+			s->filesz = ph.p_filesz;
+			s->memsz = ph.p_memsz;
+			s->data = bytes;
+		} else if (ph.p_type == PT_NOTE) {
+			s->note_addr = ph.p_paddr;
+			s->note_size = ph.p_filesz;
+		}
+	}
+	return loads == 1 ? 0 : -1;
+}
+
+int stub_parse(struct blob f, struct stub_image *s, char *err, size_t errsz)
+{
+	const struct pvhstub_info *info;
+	struct elf_file e;
+	int bad;
+
+	memset(s, 0, sizeof(*s));
+	if (elf_file_open(f, &stub_kind, &e, err, errsz))
+		return -1;
+	bad = stub_segments(&e, s);
+	s->entry = e.eh.e_entry;
+	elf_file_close(&e);
+	if (bad) {
+		snprintf(err, errsz, "the stub is not the ELF32 i386 image the build makes");
+		return -1;
+	}
+	/* The notes close the file image, so the wrap can append its own. */
+	if (!s->note_size || s->filesz < sizeof(struct pvhstub_info) || s->note_addr < s->base ||
+	    s->note_addr - s->base > s->filesz || s->note_size != s->filesz - (s->note_addr - s->base)) {
+		snprintf(err, errsz, "the stub must have one PT_LOAD holding the info block, then the notes");
+		return -1;
+	}
+	info = (const struct pvhstub_info *)s->data;
+	if (info->magic) {
+		snprintf(err, errsz, "the stub is already wrapped");
+		return -1;
+	}
+	s->default_handoff = info->flags & PI_HANDOFF_64 ? PI_HANDOFF_64 : PI_HANDOFF_32;
+	return 0;
+}
+
+/* Find the info block: the first PT_LOAD of a wrapped image opens with it. */
+int wrapped_info(struct blob img, struct pvhstub_info *info, char *err, size_t errsz)
+{
+	struct elf_file e;
+	GElf_Phdr ph;
+	int found = 0;
+
+	if (elf_file_open(img, &image_kind, &e, err, errsz)) {
+		snprintf(err, errsz, "not an image made by pvhstub wrap (not ELF64)");
+		return -1;
+	}
+	for (size_t i = 0; !elf_file_phdr(&e, i, &ph); i++) {
+		const uint8_t *bytes;
+
+		if (ph.p_type != PT_LOAD)
+			continue;
+		bytes = elf_file_bytes(&e, ph.p_offset, sizeof(*info));
+		if (ph.p_filesz >= sizeof(*info) && bytes) {
+			memcpy(info, bytes, sizeof(*info));
+			found = info->magic == PVHSTUB_INFO_MAGIC && info->version == PVHSTUB_INFO_VERSION;
+		}
+		break;
+	}
+	elf_file_close(&e);
+	if (!found) {
+		snprintf(err, errsz, "not an image made by pvhstub wrap (no pvhstub info block)");
+		return -1;
+	}
+	return 0;
+}

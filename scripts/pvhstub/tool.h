@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The host tool, stage by stage (one file each):
+ *   file.c        read an input whole; write an output atomically
+ *   elfread.c     the one ELF reader (libelf): headers, segments, notes
+ *   stub.c        the linked stub, and the info block of a wrapped image
+ *   bzimage.c     parse a bzImage's setup header
+ *   vmlinux.c     parse a vmlinux (ELF64 x86-64)
+ *   decompress.c  a bzImage's payload, decompressed
+ *   place.c       where the payload goes, and the handoff
+ *   elfwrite.c    the PVH ELF image
+ *   wrap.c        the whole wrap (kernel in, image out), and extract
+ *   inspect.c     what an image is
+ *   xlconfig.c    an xl config for a wrapped image
+ *   main.c        the command line
+ * Each stage returns 0, or -1 with a message in err.
+ */
+#ifndef PVHSTUB_TOOL_H
+#define PVHSTUB_TOOL_H
+
+#include <gelf.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "pvhstub.h"
+
+struct blob {
+	const uint8_t *data;
+	size_t size;
+};
+
+#define MAX_SEGMENTS	16
+
+struct segment {
+	uint64_t paddr, filesz, memsz;
+	const uint8_t *data;
+};
+
+/* A parsed kernel, bzImage or vmlinux: what the wrap needs from it. */
+struct kernel_image {
+	int vmlinux;			/* An ELF vmlinux, entered at entry64. */
+	uint16_t protocol;
+	uint16_t xloadflags;
+	uint32_t kernel_alignment;
+	uint32_t init_size;
+	uint64_t pref_address;
+	uint32_t setup_hdr_len;		/* Bytes from 0x1f1 */
+	const uint8_t *setup_hdr;
+	struct blob pm;			/* bzImage: the protected-mode code, */
+	struct blob payload;		/*   and the compressed kernel in it. */
+	struct segment seg[MAX_SEGMENTS];	/* vmlinux: its PT_LOADs, */
+	unsigned int nseg;
+	uint64_t entry64;		/*   and its 64-bit entry (physical). */
+	uint8_t hdr_buf[SETUP_HDR_MAX];	/* vmlinux: the setup header we use. */
+	char version[128];		/* The kernel version string, if any. */
+};
+
+/* The stub as linked: one PT_LOAD and its notes. */
+struct stub_image {
+	uint64_t base, filesz, memsz, entry;
+	uint32_t default_handoff;	/* PI_HANDOFF_32 or _64, from Kconfig */
+	const uint8_t *data;
+	uint64_t note_addr, note_size;
+};
+
+struct wrap_plan {
+	uint32_t handoff;		/* PI_HANDOFF_32 or PI_HANDOFF_64 */
+	uint64_t payload_addr, window_end, entry;
+};
+
+/* a is a power of two. */
+static inline uint64_t align_up(uint64_t v, uint64_t a)
+{
+	return (v + a - 1) & ~(a - 1);
+}
+
+/* file.c */
+int read_file(const char *path, struct blob *b, char *err, size_t errsz);
+int write_atomic(const char *path, const uint8_t *data, size_t size, char *err, size_t errsz);
+
+/* elfread.c: an ELF file in memory, read through libelf. */
+struct elf_file {
+	Elf *elf;
+	struct blob file;
+	int class;			/* ELFCLASS32 or ELFCLASS64 */
+	GElf_Ehdr eh;
+	size_t phnum;			/* All inside the file. */
+};
+
+struct elf_note {
+	const char *name;		/* namesz bytes, NUL-terminated if well formed */
+	uint32_t namesz, type;
+	const uint8_t *desc;
+	uint32_t descsz;
+};
+
+/* Return non-zero to stop the walk. */
+typedef int (*elf_note_fn)(void *arg, const struct elf_note *n);
+
+/* What a caller accepts; NULL: any ELF. */
+struct elf_kind {
+	int class;			/* ELFCLASS32 or ELFCLASS64 */
+	uint16_t machine;		/* EM_386 or EM_X86_64 */
+	const char *what;		/* "an x86-64 (ELF64) vmlinux" */
+};
+
+int elf_file_open(struct blob f, const struct elf_kind *want, struct elf_file *e,
+		  char *err, size_t errsz);
+void elf_file_close(struct elf_file *e);
+/* Program header i: 0, or -1 past the last. */
+int elf_file_phdr(const struct elf_file *e, size_t i, GElf_Phdr *ph);
+/* File bytes [off, off + len), or NULL when they leave the file. */
+const uint8_t *elf_file_bytes(const struct elf_file *e, uint64_t off, uint64_t len);
+/* Every note of every PT_NOTE; -1 if a PT_NOTE lies outside the file. */
+int elf_file_notes(const struct elf_file *e, elf_note_fn fn, void *arg);
+int note_is(const struct elf_note *n, const char *name, uint32_t type);
+
+/* stub.c */
+int stub_parse(struct blob file, struct stub_image *s, char *err, size_t errsz);
+/* The info block of an image made by 'pvhstub wrap'. */
+int wrapped_info(struct blob img, struct pvhstub_info *info, char *err, size_t errsz);
+
+/* bzimage.c, vmlinux.c */
+int bzimage_parse(struct blob file, struct kernel_image *k, char *err, size_t errsz);
+/* A vmlinux (ELF64 x86-64); its setup header comes from bz if given, else a template. */
+int vmlinux_parse(struct blob file, struct kernel_image *k, const struct kernel_image *bz,
+		  char *err, size_t errsz);
+
+/* decompress.c */
+#ifndef DECOMPRESS_MAX
+#define DECOMPRESS_MAX	(512u << 20)	/* No vmlinux is larger: beyond is a bomb. */
+#endif
+const char *compression_name(struct blob payload);
+int decompress_payload(struct blob payload, uint8_t **out, size_t *outlen, char *err, size_t errsz);
+
+/* place.c: handoff is 32, 64, or 0 for the stub's default. */
+void segments_footprint(const struct kernel_image *k, uint64_t *start, uint64_t *end);
+int wrap_plan(const struct stub_image *s, const struct kernel_image *k, int handoff,
+	      struct wrap_plan *p, char *err, size_t errsz);
+
+/* elfwrite.c: the PVH ELF, malloc'ed into *out. */
+int elf_build(const struct stub_image *s, const struct kernel_image *k,
+	      const struct wrap_plan *p, uint8_t **out, size_t *outsz, char *err, size_t errsz);
+
+/* wrap.c */
+struct wrap_opts {
+	int handoff;			/* 32, 64, or 0 for the stub's default */
+	int decompress;
+};
+int wrap_image(struct blob stub, struct blob kernel, const struct wrap_opts *o,
+	       uint8_t **out, size_t *outsz, char *err, size_t errsz);
+int extract_vmlinux(struct blob kernel, uint8_t **out, size_t *outsz, char *err, size_t errsz);
+
+/* inspect.c: prints to out. */
+int inspect_image(FILE *out, struct blob f, char *err, size_t errsz);
+
+/* xlconfig.c */
+enum { XL_ON_POWEROFF, XL_ON_REBOOT, XL_ON_CRASH, XL_ON_MAX };
+struct xl_opts {
+	const char *name, *kernel, *ramdisk, *cmdline;	/* kernel, ramdisk: as dom0 names them */
+	unsigned long long memory, vcpus;		/* MiB; 0: the defaults */
+	unsigned long long ramdisk_size;		/* bytes */
+	const char *on[XL_ON_MAX];			/* NULL: the default action */
+};
+int xl_action_valid(const char *action);
+/* The config text (malloc'ed), after checking memory against the image. */
+int xlconfig_text(struct blob img, const struct xl_opts *o, char **text, size_t *len,
+		  char *err, size_t errsz);
+
+#endif /* PVHSTUB_TOOL_H */

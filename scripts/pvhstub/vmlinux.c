@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Parse a vmlinux: an ELF64 x86-64 kernel whose PT_LOADs go at their
+ * physical addresses and which is entered at its 64-bit entry.  It has no
+ * setup header of its own: we take the bzImage's when we decompressed one,
+ * else a template of the documented defaults (boot.rst).
+ */
+#include <elf.h>
+#include <stdio.h>
+#include <string.h>
+#include "tool.h"
+
+#define FOUR_GIB	0x100000000ULL
+
+/* The setup header for a bare vmlinux: protocol 2.15, 64-bit, loaded high. */
+static void template_header(struct kernel_image *k, uint64_t start, uint64_t end)
+{
+	struct setup_header h = {
+		.boot_flag = 0xaa55,
+		.header = BZ_HDRS_MAGIC,
+		.version = 0x020f,
+		.loadflags = LOADED_HIGH,
+		.code32_start = (uint32_t)start,
+		.initrd_addr_max = 0x7fffffff,
+		.kernel_alignment = 0x200000,
+		.xloadflags = XLF_KERNEL_64 | XLF_CAN_BE_LOADED_ABOVE_4G,
+		.cmdline_size = 2047,		/* x86 COMMAND_LINE_SIZE - 1 */
+		.pref_address = start,
+		.init_size = (uint32_t)(end - start),
+	};
+
+	memcpy(k->hdr_buf, &h, sizeof(h));
+	k->setup_hdr_len = sizeof(h);
+	k->protocol = h.version;
+	k->xloadflags = h.xloadflags;
+	k->kernel_alignment = h.kernel_alignment;
+	k->init_size = h.init_size;
+	k->pref_address = start;
+}
+
+/* One PT_LOAD: inside the file, below 4 GiB, clear of the earlier ones. */
+static int add_segment(const struct elf_file *e, size_t i, const GElf_Phdr *ph,
+		       struct kernel_image *k, char *err, size_t errsz)
+{
+	const uint8_t *bytes = elf_file_bytes(e, ph->p_offset, ph->p_filesz);
+
+	if (k->nseg == MAX_SEGMENTS) {
+		snprintf(err, errsz, "more than %u PT_LOAD segments", MAX_SEGMENTS);
+		return -1;
+	}
+	if (!bytes || ph->p_filesz > ph->p_memsz || ph->p_paddr >= FOUR_GIB ||
+	    ph->p_memsz > FOUR_GIB - ph->p_paddr) {
+		snprintf(err, errsz, "bad program header %zu: offset 0x%llx, filesz 0x%llx, memsz 0x%llx, paddr 0x%llx (file of %zu bytes; segments must lie below 4 GiB)",
+			 i, (unsigned long long)ph->p_offset, (unsigned long long)ph->p_filesz,
+			 (unsigned long long)ph->p_memsz, (unsigned long long)ph->p_paddr, e->file.size);
+		return -1;
+	}
+	for (unsigned int j = 0; j < k->nseg; j++)
+		if (ph->p_paddr < k->seg[j].paddr + k->seg[j].memsz &&
+		    k->seg[j].paddr < ph->p_paddr + ph->p_memsz) {
+			snprintf(err, errsz, "program headers %zu and an earlier one overlap at 0x%llx",
+				 i, (unsigned long long)ph->p_paddr);
+			return -1;
+		}
+	k->seg[k->nseg++] = (struct segment){ ph->p_paddr, ph->p_filesz, ph->p_memsz, bytes };
+	return 0;
+}
+
+/*
+ * Linux's e_entry is physical (phys_startup_64); a virtual one is
+ * translated through the segment that holds it.  A physical match wins.
+ */
+static void find_entry(uint64_t e_entry, const GElf_Phdr *ph, uint64_t *entry, int *found)
+{
+	if (e_entry >= ph->p_paddr && e_entry - ph->p_paddr < ph->p_filesz) {
+		*entry = e_entry;
+		*found = 2;
+	} else if (!*found && e_entry >= ph->p_vaddr && e_entry - ph->p_vaddr < ph->p_filesz) {
+		*entry = e_entry - ph->p_vaddr + ph->p_paddr;
+		*found = 1;
+	}
+}
+
+/* The PT_LOADs and the entry. */
+static int read_segments(const struct elf_file *e, struct kernel_image *k, char *err, size_t errsz)
+{
+	GElf_Phdr ph;
+	int found = 0;
+
+	for (size_t i = 0; !elf_file_phdr(e, i, &ph); i++) {
+		if (ph.p_type != PT_LOAD || !ph.p_memsz)
+			continue;
+		if (add_segment(e, i, &ph, k, err, errsz))
+			return -1;
+		find_entry(e->eh.e_entry, &ph, &k->entry64, &found);
+	}
+	if (!k->nseg || !found) {
+		snprintf(err, errsz, k->nseg ? "the entry point 0x%llx lies in no PT_LOAD segment" :
+			 "no PT_LOAD segments", (unsigned long long)e->eh.e_entry);
+		return -1;
+	}
+	return 0;
+}
+
+/* The bzImage's own header: its cmdline_size, initrd_addr_max and the rest. */
+static int take_bzimage_header(struct kernel_image *k, const struct kernel_image *bz,
+			       char *err, size_t errsz)
+{
+	memcpy(k->hdr_buf, bz->setup_hdr, bz->setup_hdr_len);
+	k->setup_hdr_len = bz->setup_hdr_len;
+	k->protocol = bz->protocol;
+	k->xloadflags = bz->xloadflags;
+	memcpy(k->version, bz->version, sizeof(k->version));
+	if (!(k->xloadflags & XLF_KERNEL_64)) {
+		snprintf(err, errsz, "the bzImage has no 64-bit entry (XLF_KERNEL_64): its vmlinux cannot be entered directly");
+		return -1;
+	}
+	return 0;
+}
+
+static const struct elf_kind vmlinux_kind = { ELFCLASS64, EM_X86_64, "an x86-64 (ELF64) vmlinux" };
+
+int vmlinux_parse(struct blob f, struct kernel_image *k, const struct kernel_image *bz,
+		  char *err, size_t errsz)
+{
+	struct elf_file e;
+	uint64_t start, end;
+	int rc;
+
+	memset(k, 0, sizeof(*k));
+	k->vmlinux = 1;
+	if (elf_file_open(f, &vmlinux_kind, &e, err, errsz))
+		return -1;
+	rc = read_segments(&e, k, err, errsz);
+	elf_file_close(&e);
+	if (rc)
+		return -1;
+	segments_footprint(k, &start, &end);
+	template_header(k, start, end);
+	k->setup_hdr = k->hdr_buf;
+	return bz ? take_bzimage_header(k, bz, err, errsz) : 0;
+}
