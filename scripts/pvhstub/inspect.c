@@ -91,20 +91,25 @@ static void loader(FILE *out, const char *name, int ok, const char *how)
 	fprintf(out, "  %-18s %s (%s)\n", name, ok ? "yes" : "no ", how);
 }
 
-/* The PT_LOAD footprint and the PT_NOTE count. */
-static void scan_segments(const struct elf_file *e, uint64_t *lo, uint64_t *hi, int *pt_notes)
+/* What the program headers say. */
+struct segments {
+	uint64_t lo, hi;		/* The PT_LOAD footprint. */
+	int pt_notes;
+	int bad_loads;			/* PT_LOADs whose bytes leave the file. */
+};
+
+static void scan_segments(const struct elf_file *e, struct segments *sg)
 {
 	GElf_Phdr ph;
 
-	*lo = ~0ULL;
-	*hi = 0;
-	*pt_notes = 0;
+	*sg = (struct segments){ .lo = ~0ULL };
 	for (size_t i = 0; !elf_file_phdr(e, i, &ph); i++) {
 		if (ph.p_type == PT_LOAD && ph.p_memsz) {
-			*lo = ph.p_paddr < *lo ? ph.p_paddr : *lo;
-			*hi = ph.p_paddr + ph.p_memsz > *hi ? ph.p_paddr + ph.p_memsz : *hi;
+			sg->lo = ph.p_paddr < sg->lo ? ph.p_paddr : sg->lo;
+			sg->hi = ph.p_paddr + ph.p_memsz > sg->hi ? ph.p_paddr + ph.p_memsz : sg->hi;
 		}
-		*pt_notes += ph.p_type == PT_NOTE;
+		sg->bad_loads += ph.p_type == PT_LOAD && !elf_file_bytes(e, ph.p_offset, ph.p_filesz);
+		sg->pt_notes += ph.p_type == PT_NOTE;
 	}
 }
 
@@ -127,7 +132,8 @@ static void print_wrapped(FILE *out, const struct pvhstub_info *info)
 	print_header(out, &k);
 }
 
-static void print_elf_loaders(FILE *out, int elf64, const struct note_walk *w, int pt_notes)
+static void print_elf_loaders(FILE *out, int elf64, const struct note_walk *w,
+			      const struct segments *sg)
 {
 	int pvh = w->phys32_entry;
 
@@ -140,21 +146,24 @@ static void print_elf_loaders(FILE *out, int elf64, const struct note_walk *w, i
 	       pvh ? "ELF64 with a PVH note" : "needs a PVH note");
 	if (w->gnu_property)
 		fprintf(out, "warning: a .note.gnu.property note: QEMU's note parser may fail on it\n");
-	if (pt_notes > 1)
-		fprintf(out, "warning: %d PT_NOTE headers; some loaders read only the first\n", pt_notes);
+	if (sg->pt_notes > 1)
+		fprintf(out, "warning: %d PT_NOTE headers; some loaders read only the first\n", sg->pt_notes);
+	if (sg->bad_loads)
+		fprintf(out, "warning: %d PT_LOAD segments lie outside the file: loaders will refuse it\n",
+			sg->bad_loads);
 }
 
 static int inspect_elf(FILE *out, struct blob f, char *err, size_t errsz)
 {
 	struct note_walk w = { 0 };
 	struct pvhstub_info info;
+	struct segments sg;
 	struct elf_file e;
-	uint64_t lo, hi;
-	int wrapped, pt_notes, bad_notes;
+	int wrapped, bad_notes;
 
 	if (elf_file_open(f, NULL, &e, err, errsz))
 		return -1;
-	scan_segments(&e, &lo, &hi, &pt_notes);
+	scan_segments(&e, &sg);
 	bad_notes = elf_file_notes(&e, walk_note, &w);
 	wrapped = !wrapped_info(f, &info, NULL, 0);
 	fprintf(out, "kind:            %s\n", wrapped ? "PVH image made by pvhstub wrap" :
@@ -165,19 +174,19 @@ static int inspect_elf(FILE *out, struct blob f, char *err, size_t errsz)
 		e.eh.e_flags, (unsigned long long)e.eh.e_entry);
 	if (wrapped)
 		print_wrapped(out, &info);
-	if (hi)
+	if (sg.hi)
 		fprintf(out, "footprint:       [0x%llx, 0x%llx): %llu MiB from %llu MiB; loaders put modules above it\n",
-			(unsigned long long)lo, (unsigned long long)hi,
-			(unsigned long long)((hi - lo) / MIB + !!((hi - lo) % MIB)),
-			(unsigned long long)(lo / MIB));
+			(unsigned long long)sg.lo, (unsigned long long)sg.hi,
+			(unsigned long long)((sg.hi - sg.lo) / MIB + !!((sg.hi - sg.lo) % MIB)),
+			(unsigned long long)(sg.lo / MIB));
 	else
 		fprintf(out, "footprint:       none (no PT_LOAD with memory)\n");
-	fprintf(out, "notes (%d PT_NOTE):\n", pt_notes);
+	fprintf(out, "notes (%d PT_NOTE):\n", sg.pt_notes);
 	w.out = out;
 	elf_file_notes(&e, walk_note, &w);
 	if (bad_notes)
 		fprintf(out, "warning: a PT_NOTE lies outside the file; its notes are not shown\n");
-	print_elf_loaders(out, e.class == ELFCLASS64, &w, pt_notes);
+	print_elf_loaders(out, e.class == ELFCLASS64, &w, &sg);
 	elf_file_close(&e);
 	return 0;
 }

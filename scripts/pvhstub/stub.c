@@ -67,33 +67,55 @@ int stub_parse(struct blob f, struct stub_image *s, char *err, size_t errsz)
 	return 0;
 }
 
-/* Find the info block: the first PT_LOAD of a wrapped image opens with it. */
+/* The info block at the start of the first PT_LOAD, if it is there. */
+static int find_info(const struct elf_file *e, struct pvhstub_info *info)
+{
+	GElf_Phdr ph;
+
+	for (size_t i = 0; !elf_file_phdr(e, i, &ph); i++) {
+		const uint8_t *bytes = elf_file_bytes(e, ph.p_offset, sizeof(*info));
+
+		if (ph.p_type != PT_LOAD)
+			continue;
+		if (ph.p_filesz < sizeof(*info) || !bytes)
+			return -1;
+		memcpy(info, bytes, sizeof(*info));
+		return info->magic == PVHSTUB_INFO_MAGIC && info->version == PVHSTUB_INFO_VERSION ? 0 : -1;
+	}
+	return -1;
+}
+
+/* A PT_LOAD whose bytes leave the file, or the number of program headers. */
+static size_t bad_segment(const struct elf_file *e)
+{
+	GElf_Phdr ph;
+	size_t i;
+
+	for (i = 0; !elf_file_phdr(e, i, &ph); i++)
+		if (ph.p_type == PT_LOAD &&
+		    (ph.p_filesz > ph.p_memsz || !elf_file_bytes(e, ph.p_offset, ph.p_filesz)))
+			break;
+	return i;
+}
+
 int wrapped_info(struct blob img, struct pvhstub_info *info, char *err, size_t errsz)
 {
 	struct elf_file e;
-	GElf_Phdr ph;
-	int found = 0;
+	size_t bad;
+	int rc;
 
 	if (elf_file_open(img, &image_kind, &e, err, errsz)) {
 		snprintf(err, errsz, "not an image made by pvhstub wrap (not ELF64)");
 		return -1;
 	}
-	for (size_t i = 0; !elf_file_phdr(&e, i, &ph); i++) {
-		const uint8_t *bytes;
-
-		if (ph.p_type != PT_LOAD)
-			continue;
-		bytes = elf_file_bytes(&e, ph.p_offset, sizeof(*info));
-		if (ph.p_filesz >= sizeof(*info) && bytes) {
-			memcpy(info, bytes, sizeof(*info));
-			found = info->magic == PVHSTUB_INFO_MAGIC && info->version == PVHSTUB_INFO_VERSION;
-		}
-		break;
+	rc = find_info(&e, info);
+	bad = bad_segment(&e);
+	if (rc)
+		snprintf(err, errsz, "not an image made by pvhstub wrap (no pvhstub info block)");
+	else if (bad < e.phnum) {
+		snprintf(err, errsz, "a corrupt image: its PT_LOAD %zu lies outside the file", bad);
+		rc = -1;
 	}
 	elf_file_close(&e);
-	if (!found) {
-		snprintf(err, errsz, "not an image made by pvhstub wrap (no pvhstub info block)");
-		return -1;
-	}
-	return 0;
+	return rc;
 }

@@ -305,6 +305,13 @@ xl_bad "a plain bzImage" "not an image made by pvhstub wrap" "$work/good.bz"
 xl_bad "an unknown action" "unknown action 'explode'" "$work/good.pvh" --on-crash explode
 xl_bad "a missing ramdisk" "cannot find it" "$work/good.pvh" --ramdisk "$work/nonexistent"
 
+# Crafted ELF files, every command under valgrind (tests/tool/crafts.sh).
+if need valgrind && [ -s "$work/good.pvh" ] && [ -s "$work/vmlinux.raw" ]; then
+	"$top/tests/tool/crafts.sh" "$obj" "$work/good.pvh" "$work/vmlinux.raw"
+else
+	fail "crafted ELF table: valgrind, or the good image and vmlinux it starts from, missing"
+fi
+
 # Real Debian kernels, when fetched.
 for k in cloud generic; do
 	src="$top/.cache/kernels/vmlinuz-$k"
