@@ -16,8 +16,11 @@
 #define STUB_MAX_IMAGE		0x20000		/* With bss: 128 KiB. */
 #define STUB_CMDLINE_SIZE	4096		/* Our copy of the command line. */
 #define STUB_MAX_E820		1024		/* Entries we accept from a loader. */
-/* Work room: cutting RAM around the ISA hole and filling its gaps adds a few. */
-#define STUB_E820_WORK		(STUB_MAX_E820 + 4)
+/*
+ * Work room: cutting RAM around the ISA hole and filling its gaps adds a few
+ * entries (a real map cuts the hole into two or three pieces).
+ */
+#define STUB_E820_WORK		(STUB_MAX_E820 + 32)
 #define STUB_E820_EXT_MAX	(STUB_E820_WORK - 128)
 
 #define PVHSTUB_INFO_MAGIC	0x69485650	/* "PVHi" */

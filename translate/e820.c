@@ -48,13 +48,12 @@ static bool insert_reserved(struct e820_work *w, uint64_t start, uint64_t end)
 
 /*
  * Mark the parts of [ISA_START_ADDRESS, ISA_END_ADDRESS) that no non-RAM
- * entry covers as reserved.  RAM was already carved out of it; the entries
- * are sorted, and stay so.
+ * entry covers as reserved, however many pieces the loader's entries cut
+ * the hole into.  RAM was already carved out of it; the entries are sorted,
+ * and stay so: each gap goes in right before the entry that ends it.
  */
 static bool reserve_isa_hole(struct e820_work *w)
 {
-	struct range gaps[4];
-	uint32_t ngaps = 0;
 	uint64_t at = ISA_START_ADDRESS;
 
 	for (uint32_t i = 0; i < w->n && at < ISA_END_ADDRESS; i++) {
@@ -65,21 +64,13 @@ static bool reserve_isa_hole(struct e820_work *w)
 		if (w->e[i].type == E820_TYPE_RAM || end <= at)
 			continue;
 		if (start > at) {
-			if (ngaps == 4)
+			if (!insert_reserved(w, at, start))
 				return false;
-			gaps[ngaps++] = (struct range){ at, start };
+			i++;	/* The gap went in at i; the entry moved up one. */
 		}
 		at = end;
 	}
-	if (at < ISA_END_ADDRESS) {
-		if (ngaps == 4)
-			return false;
-		gaps[ngaps++] = (struct range){ at, ISA_END_ADDRESS };
-	}
-	for (uint32_t g = 0; g < ngaps; g++)
-		if (!insert_reserved(w, gaps[g].start, gaps[g].end))
-			return false;
-	return true;
+	return at >= ISA_END_ADDRESS || insert_reserved(w, at, ISA_END_ADDRESS);
 }
 
 /*
@@ -164,7 +155,8 @@ int e820_build(const struct translate_in *in, const struct hvm_start_info *si,
 
 	sort_by_addr(&w);
 	if (!reserve_isa_hole(&w))
-		return translate_fail(out, TE_BAD_MEMMAP, "no room for the ISA hole in %u e820 entries", w.cap);
+		return translate_fail(out, TE_BAD_MEMMAP, "the ISA hole's gaps take the map past %u e820 entries",
+			    w.cap);
 
 	bp->e820_entries = w.n < E820_MAX_ENTRIES_ZEROPAGE ? w.n : E820_MAX_ENTRIES_ZEROPAGE;
 	__builtin_memcpy(bp->e820_table, w.e, bp->e820_entries * sizeof(w.e[0]));

@@ -272,6 +272,50 @@ static void test_isa_hole_gaps(void **state)
 	assert_e820(&f->bp.e820_table[6], 0x100000, RAM_END, 1);
 }
 
+/* Any number of pieces: five firmware ranges in the hole leave six gaps. */
+static void test_isa_hole_many_pieces(void **state)
+{
+	struct fx *f = *state;
+	static const uint64_t fw[5][2] = {
+		{ 0xa8000, 0xa9000 }, { 0xb0000, 0xb4000 }, { 0xc0000, 0xc8000 },
+		{ 0xd0000, 0xd1000 }, { 0xe0000, 0xf0000 },
+	};
+
+	f->si->memmap_entries = 0;
+	set_memmap(f, 0, 0, 0x9fc00, 1);
+	for (int i = 4; i >= 0; i--)	/* Unsorted on purpose. */
+		set_memmap(f, 5 - i, fw[i][0], fw[i][1] - fw[i][0], 4);
+	set_memmap(f, 6, 0x100000, RAM_END - 0x100000, 1);
+	assert_int_equal(run(f), TE_OK);
+	assert_int_equal(f->bp.e820_entries, 13);
+	assert_e820(&f->bp.e820_table[0], 0, 0x9fc00, 1);
+	for (int i = 0; i < 5; i++) {
+		assert_e820(&f->bp.e820_table[1 + 2 * i], i ? fw[i - 1][1] : 0xa0000, fw[i][0], 2);
+		assert_e820(&f->bp.e820_table[2 + 2 * i], fw[i][0], fw[i][1], 4);
+	}
+	assert_e820(&f->bp.e820_table[11], 0xf0000, 0x100000, 2);
+	assert_e820(&f->bp.e820_table[12], 0x100000, RAM_END, 1);
+}
+
+/* A full map whose hole needs more gaps than the work room: a clear refusal. */
+static void test_isa_hole_no_room(void **state)
+{
+	struct fx *f = *state;
+	const uint32_t pieces = 40;
+
+	f->si->memmap_entries = 0;
+	for (uint32_t i = 0; i < pieces; i++)	/* 40 one-page ranges, a page apart. */
+		set_memmap(f, i, 0xa1000 + i * 0x2000ULL, 0x1000, 2);
+	set_memmap(f, pieces, 0x100000, RAM_END - 0x100000, 1);
+	for (uint32_t i = pieces + 1; i < STUB_MAX_E820; i++)
+		set_memmap(f, i, 0x100000000ULL + i * 0x1000ULL, 0x1000, 2);
+	expect_error(f, TE_BAD_MEMMAP, "the ISA hole's gaps take the map past 1056 e820 entries");
+
+	f->si->memmap_entries = STUB_MAX_E820 - 20;	/* Room for the 41 gaps now. */
+	assert_int_equal(run(f), TE_OK);
+	assert_int_equal(f->out.e820_entries, STUB_MAX_E820 - 20 + pieces + 1);
+}
+
 static void test_memmap_zero_entries_means_none(void **state)
 {
 	struct fx *f = *state;
@@ -600,6 +644,8 @@ int main(void)
 		T(test_memmap_unsorted_and_isa_split),
 		T(test_memmap_zero_entries_means_none),
 		T(test_isa_hole_gaps),
+		T(test_isa_hole_many_pieces),
+		T(test_isa_hole_no_room),
 		T(test_cmdline_absent),
 		T(test_cmdline_long_is_truncated),
 		T(test_cmdline_at_the_limit),
