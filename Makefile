@@ -29,6 +29,11 @@ CC ?= cc
 LD := ld
 HOSTCC ?= cc
 
+# The stub is freestanding: of the host's headers it sees only Xen's public
+# ones (libxen-dev), through a folder that holds nothing but them.
+XEN_HEADERS ?= /usr/include/xen
+XEN_INC := $(obj)/include/xen-public
+
 cc-option = $(shell $(CC) $(1) -Werror -c -x c /dev/null -o /dev/null 2>/dev/null && echo $(1))
 
 GUEST_CFLAGS := -m32 -march=i686 -std=gnu11 -mregparm=3 -fomit-frame-pointer \
@@ -39,7 +44,7 @@ GUEST_CFLAGS := -m32 -march=i686 -std=gnu11 -mregparm=3 -fomit-frame-pointer \
 	-mgeneral-regs-only -fno-jump-tables \
 	$(call cc-option,-fcf-protection=none) $(call cc-option,--param=min-pagesize=0) \
 	-Wall -Wextra -Werror -Wno-address-of-packed-member \
-	-nostdinc -isystem $(shell $(CC) -print-file-name=include) -idirafter /usr/include \
+	-nostdinc -isystem $(shell $(CC) -print-file-name=include) -idirafter $(XEN_INC) \
 	-I$(srctree)/include -include $(AUTOHEADER) -MMD -MP
 GUEST_AFLAGS := $(GUEST_CFLAGS) -D__ASSEMBLY__
 
@@ -53,7 +58,7 @@ obj-y += entry/paging.o
 obj-y += entry/console.o
 obj-y += xen/cpuid.o xen/hypercall.o
 obj-y += translate/format.o translate/e820.o translate/cmdline.o translate/initrd.o
-obj-y += translate/bootparams.o
+obj-y += translate/bootparams.o translate/guestmem.o
 stub-objs := $(addprefix $(obj)/,$(obj-y))
 
 # The host tool (scripts/pvhstub/), one file per stage; its objects build
@@ -110,13 +115,17 @@ $(AUTOHEADER): $(KCONFIG_CONFIG) $(srctree)/Kconfig
 
 # --- The stub ----------------------------------------------------------------
 
+$(XEN_INC)/xen/xen.h:
+	$(Q)test -f $(XEN_HEADERS)/xen.h || { echo "pvhstub: no Xen headers in $(XEN_HEADERS) (install libxen-dev)" >&2; exit 1; }
+	$(Q)mkdir -p $(XEN_INC) && ln -sfn $(XEN_HEADERS) $(XEN_INC)/xen
+
 # Objects depend on this Makefile too: it holds their flags.
-$(obj)/%.o: %.c $(AUTOHEADER) Makefile
+$(obj)/%.o: %.c $(AUTOHEADER) Makefile | $(XEN_INC)/xen/xen.h
 	$(quiet) CC "$*.o"
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(GUEST_CFLAGS) $(CFLAGS_$(notdir $@)) -c $< -o $@
 
-$(obj)/%.o: %.S $(AUTOHEADER) Makefile
+$(obj)/%.o: %.S $(AUTOHEADER) Makefile | $(XEN_INC)/xen/xen.h
 	$(quiet) AS "$*.o"
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(GUEST_AFLAGS) -c $< -o $@
@@ -167,7 +176,7 @@ $(obj)/tests/pvhload.elf: $(obj)/tests/overlap/pvhload.o $(obj)/tests/overlap/pv
 	$(Q)$(LD) -m elf_i386 -static -nostdlib --build-id=none -z noexecstack --no-warn-rwx-segments \
 		-T tests/overlap/pvhload.lds -o $@ $(filter %.o,$^)
 
-$(obj)/tests/overlap/pvhload.S.o: tests/overlap/pvhload.S $(AUTOHEADER)
+$(obj)/tests/overlap/pvhload.S.o: tests/overlap/pvhload.S $(AUTOHEADER) | $(XEN_INC)/xen/xen.h
 	$(quiet) AS "tests/overlap/pvhload.S.o"
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(GUEST_AFLAGS) -c $< -o $@

@@ -5,7 +5,10 @@
  * domain, Xen's console_io hypercall takes the place of port 0xe9.
  */
 #include "kconfig.h"
-#include "stub.h"
+#include "console.h"
+#include "lib.h"
+#include "x86.h"
+#include "xenguest.h"
 #include "translate.h"
 
 #define COM1		0x3f8

@@ -7,7 +7,8 @@
  * Call it only after translation succeeded (every range was checked) and
  * before the initrd moves (the move may reuse the loader's tables' memory).
  */
-#include "stub.h"
+#include "console.h"
+#include "lib.h"
 #include "translate.h"
 
 void dump_start_info(const struct hvm_start_info *si, const struct boot_e820_entry *fw_map,

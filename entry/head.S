@@ -17,6 +17,7 @@
 #include "bootparam.h"
 #include "pvhstub.h"
 #include "elfnote.h"
+#include "segment.h"
 #include <xen/elfnote.h>
 
 #define X86_CR0_PE	(1 << 0)
@@ -115,8 +116,8 @@ handoff64:
 gdt64:
 	.quad	0			/* 0x00: null */
 	.quad	0			/* 0x08: unused */
-	.quad	0x00af9a000000ffff	/* 0x10: BOOT_CS, 64-bit code */
-	.quad	0x00cf92000000ffff	/* 0x18: BOOT_DS, flat 4 GiB data */
+	.quad	GDT_FLAT(SEG_CODE64)	/* 0x10: BOOT_CS, 64-bit code */
+	.quad	GDT_FLAT(SEG_DATA)	/* 0x18: BOOT_DS, flat 4 GiB data */
 gdt64_end:
 	.balign 4
 	.word	0
@@ -128,8 +129,8 @@ gdt64_desc:
 gdt:
 	.quad	0			/* 0x00: null */
 	.quad	0			/* 0x08: unused */
-	.quad	0x00cf9a000000ffff	/* 0x10: BOOT_CS, flat 4 GiB code */
-	.quad	0x00cf92000000ffff	/* 0x18: BOOT_DS, flat 4 GiB data */
+	.quad	GDT_FLAT(SEG_CODE32)	/* 0x10: BOOT_CS, flat 4 GiB code */
+	.quad	GDT_FLAT(SEG_DATA)	/* 0x18: BOOT_DS, flat 4 GiB data */
 gdt_end:
 	.balign 4
 	.word	0

@@ -6,7 +6,7 @@
  * cannot fold its fields.
  */
 #include "kconfig.h"
-#include "stub.h"
+#include "handoff.h"
 
 struct pvhstub_info pvhstub_info __attribute__((section(".pvhinfo"), used)) = {
 	.flags = IS_ENABLED(CONFIG_HANDOFF_64) ? PI_HANDOFF_64 : PI_HANDOFF_32,

@@ -6,7 +6,11 @@
  * low addresses: other loaders keep their tables there.
  */
 #include "kconfig.h"
-#include "stub.h"
+#include "console.h"
+#include "handoff.h"
+#include "lib.h"
+#include "panic.h"
+#include "xenguest.h"
 #include "translate.h"
 #include "xenpub.h"
 

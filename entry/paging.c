@@ -5,7 +5,10 @@
  * smallest that covers the payload's window and the stub: with 1 GiB
  * pages when the CPU has them (N entries), else 2 MiB pages (512 N).
  */
-#include "stub.h"
+#include "handoff.h"
+#include "lib.h"
+#include "panic.h"
+#include "x86.h"
 
 #define PTE_P		(1ULL << 0)
 #define PTE_W		(1ULL << 1)

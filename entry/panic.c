@@ -6,7 +6,10 @@
  * fault, never a silent halt.
  */
 #include "kconfig.h"
-#include "stub.h"
+#include "console.h"
+#include "panic.h"
+#include "x86.h"
+#include "xenguest.h"
 
 void panic(const char *fmt, ...)
 {

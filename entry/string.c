@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The freestanding string functions the stub and gcc use. */
-#include "stub.h"
+#include <stdint.h>
+#include "lib.h"
 
 /* Dwords first, then bytes: under QEMU -icount each rep iteration counts. */
 void *memcpy(void *dst, const void *src, size_t n)

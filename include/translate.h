@@ -106,10 +106,6 @@ enum {
 int translate_start_info(const struct translate_in *in, struct boot_params *bp,
 			 struct translate_out *out);
 
-/* translate/bootparams.c: map a loader table, or fail with a message naming it. */
-int loader_table(const struct translate_in *in, struct translate_out *out, const char *what,
-		 uint64_t paddr, uint64_t len, const void **p, int bad);
-
 /* translate/e820.c */
 int e820_build(const struct translate_in *in, const struct hvm_start_info *si,
 	       struct boot_params *bp, struct translate_out *out);
@@ -133,6 +129,10 @@ static inline bool range_make(uint64_t start, uint64_t size, struct range *r)
 	r->end = start + size;
 	return r->end >= start;
 }
+
+/* translate/guestmem.c: map a loader table, or fail with a message naming it. */
+int loader_table(const struct translate_in *in, struct translate_out *out, const char *what,
+		 uint64_t paddr, uint64_t len, const void **p, int bad);
 
 /* translate/format.c: a small vsnprintf (%s %c %d %u %x, l and ll, width, 0, %%). */
 int format(char *buf, size_t size, const char *fmt, ...)

@@ -5,7 +5,8 @@
  * range's first leaf gives its last one in EAX; we stop at the first base
  * that holds no range.
  */
-#include "stub.h"
+#include "x86.h"
+#include "xenguest.h"
 
 #define XEN_CPUID_FIRST		0x40000000
 #define XEN_CPUID_LAST		0x40010000

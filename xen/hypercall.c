@@ -5,7 +5,9 @@
  * CPUID leaf base + 2 names; hypercall N is then a call to page + N * 32,
  * arguments in EBX, ECX, EDX, return value in EAX.
  */
-#include "stub.h"
+#include "lib.h"
+#include "x86.h"
+#include "xenguest.h"
 #include "xenpub.h"
 
 #define MSR_OP(msr, lo, hi) asm volatile("wrmsr" : : "c"(msr), "a"(lo), "d"(hi))

@@ -5,7 +5,7 @@
  * (native and PVH) run this same code, so their dumps can be diffed.
  * Every line is "probe: KEY VALUE"; tests/probe/compare.py reads them.
  */
-#include "stub.h"		/* outb(), inb() */
+#include "x86.h"		/* outb(), inb() */
 #include "translate.h"		/* vformat() */
 #include "probe.h"
 

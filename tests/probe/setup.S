@@ -11,6 +11,7 @@
  */
 #include "bootparam.h"
 #include "probe.h"
+#include "segment.h"
 
 #define SMAP	0x534d4150
 
@@ -139,8 +140,8 @@ pm32:
 gdt:
 	.quad	0
 	.quad	0
-	.quad	0x00cf9a000000ffff	/* BOOT_CS */
-	.quad	0x00cf92000000ffff	/* BOOT_DS */
+	.quad	GDT_FLAT(SEG_CODE32)	/* BOOT_CS */
+	.quad	GDT_FLAT(SEG_DATA)	/* BOOT_DS */
 gdt_end:
 gdt_desc:
 	.word	gdt_end - gdt - 1
