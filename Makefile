@@ -75,26 +75,30 @@ PAYLOAD_IMAGE := $(if $(PAYLOAD),$(obj)/$(notdir $(PAYLOAD)).pvh)
 	check check-unit check-tool check-boot check-overlap check-probe check-xen check-fuzz fuzz fuzz-build bench run deps kernels help
 .DEFAULT_GOAL := all
 
-all: $(obj)/stub.elf $(obj)/pvhstub $(PAYLOAD_IMAGE)
+all: $(obj)/stub.elf $(obj)/pvhstub $(PAYLOAD_IMAGE) ## the stub, the pvhstub tool, and PAYLOAD= wrapped (the default)
 
-help:
-	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+# Each target's line in 'make help' is the '## ' comment on its rule.
+help: ## this list
+	@echo 'Usage: make [TARGET] [PAYLOAD=KERNEL] [O=dir] [V=1]'
+	@echo '  PAYLOAD=KERNEL wraps KERNEL into O/<its name>.pvh; O is build/ by default'
+	@sed -n 's/^\([a-z][a-z -]*\):.*## \(.*\)$$/\1|\2/p' $(firstword $(MAKEFILE_LIST)) | \
+		awk -F'|' '{ printf "  %-24s %s\n", $$1, $$2 }'
 
 # --- Kconfig -----------------------------------------------------------------
 $(obj):
 	$(Q)mkdir -p $@
 
-defconfig: | $(obj)
+defconfig: | $(obj) ## a .config from configs/defconfig
 	$(Q)cd $(obj) && $(KCONF_ENV) kconfig-conf --defconfig=$(srctree)/configs/defconfig $(srctree)/Kconfig >/dev/null
 	$(quiet) CONFIG "$(KCONFIG_CONFIG) from configs/defconfig"
 
-olddefconfig oldconfig: | $(obj)
+olddefconfig oldconfig: | $(obj) ## update .config: new options at their defaults
 	$(Q)cd $(obj) && $(KCONF_ENV) kconfig-conf --$@ $(srctree)/Kconfig
 
-menuconfig: | $(obj)
+menuconfig: | $(obj) ## edit .config
 	$(Q)cd $(obj) && $(KCONF_ENV) kconfig-mconf $(srctree)/Kconfig
 
-savedefconfig: $(KCONFIG_CONFIG)
+savedefconfig: $(KCONFIG_CONFIG) ## a minimal defconfig from .config
 	$(Q)cd $(obj) && $(KCONF_ENV) kconfig-conf --savedefconfig=$(obj)/defconfig $(srctree)/Kconfig
 	$(quiet) GEN "$(obj)/defconfig"
 
@@ -161,13 +165,13 @@ $(obj)/tests/fuzz/fuzz_image: tests/fuzz/fuzz_image.c $(obj)/host/$(tool-dir)/st
 		$(addprefix $(tool-dir)/,$(addsuffix .c,$(tool-stages))) \
 		$(obj)/host/$(tool-dir)/stub_blob.o $(TOOL_LIBS)
 
-fuzz-build: $(obj)/tests/fuzz/fuzz_translate $(obj)/tests/fuzz/fuzz_image
+fuzz-build: $(obj)/tests/fuzz/fuzz_translate $(obj)/tests/fuzz/fuzz_image ## build the libFuzzer harnesses
 
 # make fuzz: each harness for FUZZ_SECONDS (default 600); make check runs 60 s each.
-fuzz: fuzz-build
+fuzz: fuzz-build ## fuzz each harness for FUZZ_SECONDS (600)
 	$(Q)tests/fuzz/run.sh $(obj) $(FUZZ_SECONDS)
 
-check-fuzz: fuzz-build
+check-fuzz: fuzz-build ## fuzz each harness for 60 s
 	$(Q)tests/fuzz/run.sh $(obj) 60
 
 # The test-only PVH chain loader (tests/overlap).
@@ -223,15 +227,15 @@ $(PAYLOAD_IMAGE): $(PAYLOAD) $(obj)/pvhstub
 endif
 
 # --- Set-up, tests, running --------------------------------------------------
-deps:
+deps: ## install what builds and tests need (Debian's archive)
 	$(Q)scripts/install-deps.sh
 
-kernels: deps
+kernels: deps ## fetch Debian's kernels into .cache/kernels
 	$(Q)scripts/fetch-kernels.sh
 
 # Every suite runs even when an earlier one fails; the summary decides.  A
 # suite that fails without saying why (it did not build, say) is counted too.
-check: deps
+check: deps ## every test suite; the summary decides
 	$(Q)rm -rf $(obj)/tests/results && mkdir -p $(obj)/tests/results
 	$(Q)status=0; \
 	suite() { $(MAKE) --no-print-directory check-$$1 && return 0; status=1; \
@@ -244,7 +248,7 @@ check: deps
 	exit $$status
 
 # The unit tests run twice: plain, and under ASan and UBSan.
-check-unit:
+check-unit: ## the translator under cmocka, plain and under ASan+UBSan
 	$(Q)mkdir -p $(obj)/tests/results && : > $(obj)/tests/results/unit
 	$(Q)status=0; \
 	$(MAKE) --no-print-directory -f tests/unit/Makefile obj=$(obj)/tests/unit srctree=$(srctree) \
@@ -253,37 +257,37 @@ check-unit:
 		RESULTS=$(obj)/tests/results/unit SANITIZE=1 run || status=1; \
 	exit $$status
 
-check-tool: $(obj)/pvhstub
+check-tool: $(obj)/pvhstub ## the pvhstub tool, and the crafted-ELF table under valgrind
 	$(Q)tests/tool/run.sh $(obj)
 
-check-boot: all
+check-boot: all ## Debian's kernels through the stub in QEMU (pc, microvm)
 	$(Q)tests/boot/run.sh $(obj)
 
-check-probe: all $(obj)/tests/probe.bzImage $(obj)/tests/pvhload.elf
+check-probe: all $(obj)/tests/probe.bzImage $(obj)/tests/pvhload.elf ## native vs PVH: the same zero page, probe and Debian kernels
 	$(Q)tests/probe/run.sh $(obj)
 
-check-xen: all $(obj)/tests/probe.bzImage
+check-xen: all $(obj)/tests/probe.bzImage ## Xen 4.17 under QEMU: PVH dom0 and an xl PVH domU
 	$(Q)tests/xen/fetch-xen.sh
 	$(Q)tests/xen/run.sh $(obj)
 
-check-overlap: all $(obj)/tests/pvhload.elf
+check-overlap: all $(obj)/tests/pvhload.elf ## initrd and window placement with a test PVH loader
 	$(Q)tests/overlap/run.sh $(obj)
 
 # The boot-cost benchmark: figures, not pass/fail (see tests/bench/bench.sh).
-bench: deps all $(obj)/tests/pvhload.elf $(obj)/tests/probe.bzImage
+bench: deps all $(obj)/tests/pvhload.elf $(obj)/tests/probe.bzImage ## the boot-cost table (figures, not pass/fail)
 	$(Q)scripts/fetch-kernels.sh
 	$(Q)tests/bench/bench.sh $(obj)
 
-run: deps
+run: deps ## boot Debian's cloud kernel through the stub (KERNEL=, MACHINE=, APPEND=)
 	$(Q)scripts/fetch-kernels.sh
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/run.sh $(obj)
 
-clean:
+clean: ## remove what the build made, keep .config
 	$(Q)rm -rf $(obj)/entry $(obj)/xen $(obj)/translate $(obj)/host $(obj)/tests \
 		$(obj)/stub.elf $(obj)/stub.lds $(obj)/pvhstub $(obj)/*.pvh
 
-distclean:
+distclean: ## remove the whole build folder
 	$(Q)rm -rf $(obj)
 
 -include $(stub-objs:.o=.d) $(tool-objs:.o=.d)

@@ -305,6 +305,16 @@ xl_bad "a plain bzImage" "not an image made by pvhstub wrap" "$work/good.bz"
 xl_bad "an unknown action" "unknown action 'explode'" "$work/good.pvh" --on-crash explode
 xl_bad "a missing ramdisk" "cannot find it" "$work/good.pvh" --ramdisk "$work/nonexistent"
 
+# make help lists every target the Makefile declares phony.
+help=$(make -C "$top" --no-print-directory O="$obj" help 2>&1)
+missing=$(sed -n '/^\.PHONY:/,/[^\\]$/p' "$top/Makefile" | sed 's/^\.PHONY://; s/\\$//' | tr ' \t' '\n\n' |
+	  grep . | while read -r t; do echo "$help" | grep -Eq "^  ([a-z-]+ )*$t( |$)" || echo "$t"; done)
+if [ -z "$missing" ] && [ -n "$help" ]; then
+	pass "make help lists every phony target"
+else
+	fail "make help lists every phony target: missing $(echo $missing)"
+fi
+
 # Crafted ELF files, every command under valgrind (tests/tool/crafts.sh).
 if need valgrind && [ -s "$work/good.pvh" ] && [ -s "$work/vmlinux.raw" ]; then
 	"$top/tests/tool/crafts.sh" "$obj" "$work/good.pvh" "$work/vmlinux.raw"
