@@ -30,11 +30,32 @@ static int check_kind(struct blob f, const struct elf_kind *want, char *err, siz
 	return 0;
 }
 
-int elf_file_open(struct blob f, const struct elf_kind *want, struct elf_file *e,
-		  char *err, size_t errsz)
+/*
+ * libelf quietly counts only the program headers inside the file; a file
+ * that claims more is malformed.  (Past PN_XNUM the count comes from
+ * section 0, and libelf's count is all there is.)
+ */
+static int check_phdrs(struct elf_file *e, char *err, size_t errsz)
 {
 	uint64_t claimed;
 
+	if (elf_getphdrnum(e->elf, &e->phnum))
+		e->phnum = SIZE_MAX;
+	claimed = e->eh.e_phnum == PN_XNUM ? e->phnum : e->eh.e_phnum;
+	if (claimed && (claimed != e->phnum ||
+			e->eh.e_phentsize != gelf_fsize(e->elf, ELF_T_PHDR, 1, EV_CURRENT) ||
+			!elf_file_bytes(e, e->eh.e_phoff, claimed * e->eh.e_phentsize))) {
+		snprintf(err, errsz, "bad program headers: %llu of %u bytes at 0x%llx in a %zu-byte file",
+			 (unsigned long long)(claimed == SIZE_MAX ? e->eh.e_phnum : claimed),
+			 e->eh.e_phentsize, (unsigned long long)e->eh.e_phoff, e->file.size);
+		return -1;
+	}
+	return 0;
+}
+
+int elf_file_open(struct blob f, const struct elf_kind *want, struct elf_file *e,
+		  char *err, size_t errsz)
+{
 	memset(e, 0, sizeof(*e));
 	e->file = f;
 	if (check_kind(f, want, err, errsz))
@@ -59,20 +80,7 @@ int elf_file_open(struct blob f, const struct elf_kind *want, struct elf_file *e
 		return -1;
 	}
 	e->class = f.data[EI_CLASS];
-	/*
-	 * libelf quietly counts only the program headers inside the file; a
-	 * file that claims more is malformed.  (Past PN_XNUM the count comes
-	 * from section 0, and libelf's count is all there is.)
-	 */
-	if (elf_getphdrnum(e->elf, &e->phnum))
-		e->phnum = SIZE_MAX;
-	claimed = e->eh.e_phnum == PN_XNUM ? e->phnum : e->eh.e_phnum;
-	if (claimed && (claimed != e->phnum ||
-			e->eh.e_phentsize != gelf_fsize(e->elf, ELF_T_PHDR, 1, EV_CURRENT) ||
-			!elf_file_bytes(e, e->eh.e_phoff, claimed * e->eh.e_phentsize))) {
-		snprintf(err, errsz, "bad program headers: %llu of %u bytes at 0x%llx in a %zu-byte file",
-			 (unsigned long long)(claimed == SIZE_MAX ? e->eh.e_phnum : claimed),
-			 e->eh.e_phentsize, (unsigned long long)e->eh.e_phoff, f.size);
+	if (check_phdrs(e, err, errsz)) {
 		elf_file_close(e);
 		return -1;
 	}
