@@ -165,7 +165,7 @@ $(obj)/tests/fuzz/fuzz_image: tests/fuzz/fuzz_image.c $(obj)/host/$(tool-dir)/st
 		$(addprefix $(tool-dir)/,$(addsuffix .c,$(tool-stages))) \
 		$(obj)/host/$(tool-dir)/stub_blob.o $(TOOL_LIBS)
 
-fuzz-build: $(obj)/tests/fuzz/fuzz_translate $(obj)/tests/fuzz/fuzz_image ## build the libFuzzer harnesses
+fuzz-build: $(obj)/tests/fuzz/fuzz_translate $(obj)/tests/fuzz/fuzz_image $(obj)/pvhstub ## build the libFuzzer harnesses
 
 # make fuzz: each harness for FUZZ_SECONDS (default 600); make check runs 60 s each.
 fuzz: fuzz-build ## fuzz each harness for FUZZ_SECONDS (600)

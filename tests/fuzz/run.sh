@@ -10,7 +10,10 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 suite fuzz
 
 # The image harness's corpus: Debian's kernels' first 64 KiB (their real
-# headers), and the tool tests' synthetic bzImages in every compression.
+# headers), the tool tests' synthetic bzImages in every compression, a
+# vmlinux, wrapped images of each, and the crafted-ELF table built on them
+# (tests/tool/mkcraft.py), so that inspect, xlconfig and the note walk start
+# from images they accept.
 corpus="$out/corpus-image"
 mkdir -p "$corpus" "$out/corpus-translate"
 cp "$top"/tests/fuzz/seeds/translate/* "$out/corpus-translate/"
@@ -25,6 +28,12 @@ for f in gzip xz lzma bzip2 zstd lz4 lzo; do
 done
 python3 "$top/tests/tool/mkpayload.py" raw "$corpus/vmlinux"
 python3 "$top/tests/tool/mkbzimage.py" "$corpus/bz-plain"
+"$obj/pvhstub" wrap "$corpus/bz-plain" -o "$corpus/wrapped-bz"
+"$obj/pvhstub" wrap --handoff 64 "$corpus/bz-plain" -o "$corpus/wrapped-bz64"
+"$obj/pvhstub" wrap --decompress "$corpus/bz.gzip" -o "$corpus/wrapped-decompressed"
+"$obj/pvhstub" wrap "$corpus/vmlinux" -o "$corpus/wrapped-vmlinux"
+python3 "$top/tests/tool/mkcraft.py" "$corpus/wrapped-bz" "$corpus/vmlinux" "$out/crafts" >/dev/null &&
+	for c in "$out"/crafts/*.elf; do cp "$c" "$corpus/craft-$(basename "$c" .elf)"; done
 
 for h in translate image; do
 	log="$out/$h.log"
