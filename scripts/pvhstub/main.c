@@ -85,21 +85,31 @@ struct cli {
 
 static int usage_error(const char *cmd, const char *what, const char *arg)
 {
-	fprintf(stderr, "pvhstub %s: %s%s%s%s\n\n%s", cmd, what, arg ? " '" : "", arg ? arg : "",
-		arg ? "'" : "", usage);
+	fprintf(stderr, "pvhstub %s: %s%s%s%s\nTry 'pvhstub --help'.\n", cmd, what, arg ? " '" : "",
+		arg ? arg : "", arg ? "'" : "");
 	return 2;
 }
 
+/* One operand into args[], if the command takes another. */
+static int operand(const struct cli *c, const char **args, int *got, char *arg)
+{
+	if (*got == c->nargs)
+		return usage_error(c->cmd, "unexpected argument", arg);
+	args[(*got)++] = arg;
+	return CLI_GO_ON;
+}
+
 /*
- * Options and operands in any order (getopt_long permutes).  Returns
+ * Options and operands in any order, whatever POSIXLY_CORRECT says: the
+ * leading '-' makes getopt_long hand operands over as they come.  Returns
  * CLI_GO_ON, or the exit status: 0 after --help, 2 after a usage error.
  */
 static int cli_parse(const struct cli *c, int argc, char **argv, const char **args)
 {
 	struct option lo[MAX_OPTS + 1] = { { "help", no_argument, NULL, 'h' } };
-	char shorts[2 * MAX_OPTS + 3] = ":h";
-	size_t n = 0, ns = 2;
-	int got = 0, ch;
+	char shorts[2 * MAX_OPTS + 4] = "-:h";
+	size_t n = 0, ns = 3;
+	int got = 0, ch, rc;
 
 	for (; c->opts[n].name && n + 1 < MAX_OPTS; n++) {
 		const struct cli_opt *o = &c->opts[n];
@@ -117,6 +127,11 @@ static int cli_parse(const struct cli *c, int argc, char **argv, const char **ar
 	while ((ch = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
 		const struct cli_opt *o = NULL;
 
+		if (ch == 1) {
+			if ((rc = operand(c, args, &got, optarg)) != CLI_GO_ON)
+				return rc;
+			continue;
+		}
 		if (ch == 'h') {
 			fputs(usage, stdout);
 			return 0;
@@ -132,11 +147,9 @@ static int cli_parse(const struct cli *c, int argc, char **argv, const char **ar
 		else
 			*o->flag = 1;
 	}
-	for (; optind < argc; optind++) {
-		if (got == c->nargs)
-			return usage_error(c->cmd, "unexpected argument", argv[optind]);
-		args[got++] = argv[optind];
-	}
+	for (; optind < argc; optind++)		/* After "--". */
+		if ((rc = operand(c, args, &got, argv[optind])) != CLI_GO_ON)
+			return rc;
 	for (size_t i = 0; i < n; i++)
 		got -= c->opts[i].required && !*c->opts[i].value;
 	if (got != c->nargs) {

@@ -98,6 +98,51 @@ else
 	pass "usage errors exit non-zero"
 fi
 
+# One argv parser for every command: operands and options in any order,
+# POSIXLY_CORRECT or not; --help everywhere; clear usage errors.
+argv_ok() { # label command...
+	label=$1
+	shift
+	if "$@" > "$work/argv.out" 2> "$work/argv.err"; then
+		pass "argv: $label"
+	else
+		fail "argv: $label: $(cat "$work/argv.err")"
+	fi
+}
+argv_usage() { # label "expected message" command...
+	label=$1 want=$2
+	shift 2
+	"$@" > "$work/argv.out" 2> "$work/argv.err"
+	rc=$?
+	if [ "$rc" = 2 ] && grep -qF -- "$want" "$work/argv.err"; then
+		pass "argv: $label is a usage error: $(head -n 1 "$work/argv.err")"
+	else
+		fail "argv: $label is a usage error (exit 2, '$want'): exit $rc, $(cat "$work/argv.err")"
+	fi
+}
+python3 "$top/tests/tool/mkpayload.py" xz "$work/argv.payload" && mk argv.bz payload="$work/argv.payload"
+argv_ok "extract -o OUT KERNEL" "$tool" extract -o "$work/argv.vmlinux" "$work/argv.bz"
+argv_ok "wrap -o OUT --handoff 64 KERNEL" "$tool" wrap -o "$work/argv1.pvh" --handoff 64 "$work/argv.bz"
+argv_ok "wrap KERNEL --output=OUT --handoff=64 under POSIXLY_CORRECT" \
+	env POSIXLY_CORRECT=1 "$tool" wrap "$work/argv.bz" --output="$work/argv2.pvh" --handoff=64
+if cmp -s "$work/argv1.pvh" "$work/argv2.pvh"; then
+	pass "argv: both orders make the same image"
+else
+	fail "argv: both orders make the same image"
+fi
+for cmd in wrap inspect extract xlconfig; do
+	if "$tool" "$cmd" --help > "$work/argv.out" 2>&1 && grep -q "^Usage: pvhstub wrap" "$work/argv.out"; then
+		pass "argv: $cmd --help prints the usage and exits 0"
+	else
+		fail "argv: $cmd --help prints the usage and exits 0"
+	fi
+done
+argv_usage "an unknown option" "pvhstub wrap: unknown option '--frob'" "$tool" wrap --frob "$work/argv.bz" -o "$work/x.pvh"
+argv_usage "a second operand" "pvhstub extract: unexpected argument 'extra'" "$tool" extract "$work/argv.bz" extra -o "$work/x"
+argv_usage "a missing -o" "pvhstub extract: need BZIMAGE and -o OUT" "$tool" extract "$work/argv.bz"
+argv_usage "an option without its value" "pvhstub xlconfig: this option needs a value: '--memory'" "$tool" xlconfig "$work/argv1.pvh" -o "$work/x.cfg" --memory
+argv_usage "an operand after --" "pvhstub wrap: unexpected argument '-o'" "$tool" wrap -- "$work/argv.bz" -o "$work/x.pvh"
+
 # A good image: the ELF every loader accepts.
 check_image() { # label image
 	label=$1 img=$2
