@@ -48,8 +48,11 @@ GUEST_CFLAGS := -m32 -march=i686 -std=gnu11 -mregparm=3 -fomit-frame-pointer \
 	-I$(srctree)/include -include $(AUTOHEADER) -MMD -MP
 GUEST_AFLAGS := $(GUEST_CFLAGS) -D__ASSEMBLY__
 
+# HOSTCFLAGS and HOSTLDFLAGS are the builder's to set (a package build passes
+# dpkg-buildflags' here); the rest of the host flags are the project's.
 HOSTCFLAGS ?= -O2 -g
-HOSTCFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-address-of-packed-member \
+HOSTLDFLAGS ?=
+HOST_FLAGS := $(HOSTCFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wno-address-of-packed-member \
 	-I$(srctree)/include -MMD -MP
 
 # The stub: Kbuild-style object lists.
@@ -72,7 +75,8 @@ TOOL_LIBS := -lelf -lz -llzma -lbz2 -llz4 -lzstd -llzo2
 PAYLOAD_IMAGE := $(if $(PAYLOAD),$(obj)/$(notdir $(PAYLOAD)).pvh)
 
 .PHONY: all defconfig olddefconfig oldconfig menuconfig savedefconfig clean distclean \
-	check check-unit check-tool check-boot check-overlap check-probe check-xen check-fuzz fuzz fuzz-build bench run deps kernels help
+	check check-unit check-tool check-boot check-overlap check-probe check-xen check-fuzz check-deb \
+	fuzz fuzz-build bench run deps kernels help install uninstall deb
 .DEFAULT_GOAL := all
 
 all: $(obj)/stub.elf $(obj)/pvhstub $(PAYLOAD_IMAGE) ## the stub, the pvhstub tool, and PAYLOAD= wrapped (the default)
@@ -208,7 +212,7 @@ $(obj)/tests/probe.bzImage: $(obj)/tests/probe/setup.elf $(obj)/tests/probe/prob
 $(obj)/host/%.o: %.c Makefile
 	$(quiet) HOSTCC "$*.o"
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(HOSTCC) $(HOSTCFLAGS) -c $< -o $@
+	$(Q)$(HOSTCC) $(HOST_FLAGS) -c $< -o $@
 
 $(obj)/host/$(tool-dir)/stub_blob.o: $(tool-dir)/stub_blob.S $(obj)/stub.elf
 	$(quiet) HOSTAS "$(tool-dir)/stub_blob.o"
@@ -217,7 +221,7 @@ $(obj)/host/$(tool-dir)/stub_blob.o: $(tool-dir)/stub_blob.S $(obj)/stub.elf
 
 $(obj)/pvhstub: $(tool-objs)
 	$(quiet) HOSTLD "pvhstub"
-	$(Q)$(HOSTCC) -o $@ $(tool-objs) $(TOOL_LIBS)
+	$(Q)$(HOSTCC) $(HOSTLDFLAGS) -o $@ $(tool-objs) $(TOOL_LIBS)
 
 # --- Wrapping a payload ------------------------------------------------------------
 ifneq ($(PAYLOAD),)
@@ -225,6 +229,45 @@ $(PAYLOAD_IMAGE): $(PAYLOAD) $(obj)/pvhstub
 	$(quiet) WRAP "$(notdir $@)"
 	$(Q)$(obj)/pvhstub wrap $(PAYLOAD) -o $@
 endif
+
+# --- Installing ----------------------------------------------------------------
+# The tool carries the stub inside it.  The kernel hooks go where Debian's
+# kernel packages and kernel-install look for them, whatever PREFIX is.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib/pvhstub
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+STATEDIR ?= /var/lib/pvhstub
+KERNEL_INSTALL_DIR ?= $(SYSCONFDIR)/kernel/install.d
+
+hook-files := $(LIBDIR)/pvhstub-kernel $(SYSCONFDIR)/kernel/postinst.d/pvhstub \
+	$(SYSCONFDIR)/kernel/postrm.d/pvhstub $(KERNEL_INSTALL_DIR)/60-pvhstub.install
+hook-src := scripts/kernel/pvhstub-kernel scripts/kernel/postinst.d scripts/kernel/postrm.d \
+	scripts/kernel/60-pvhstub.install
+hook-subst := -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@STATEDIR@|$(STATEDIR)|g'
+
+install: all ## install the tool, its man page, the kernel hooks (PREFIX, DESTDIR)
+	$(Q)install -D -m 0755 $(obj)/pvhstub $(DESTDIR)$(BINDIR)/pvhstub
+	$(Q)install -D -m 0644 docs/pvhstub.1 $(DESTDIR)$(MANDIR)/man1/pvhstub.1
+	$(Q)set -e; set -- $(hook-files); for src in $(hook-src); do \
+		mkdir -p $(DESTDIR)$$(dirname $$1); \
+		sed $(hook-subst) $$src > $(DESTDIR)$$1.tmp; \
+		chmod 0755 $(DESTDIR)$$1.tmp; mv $(DESTDIR)$$1.tmp $(DESTDIR)$$1; shift; done
+	$(Q)if [ -e $(DESTDIR)$(SYSCONFDIR)/default/pvhstub ]; then \
+		echo "pvhstub: keeping $(DESTDIR)$(SYSCONFDIR)/default/pvhstub"; \
+	else install -D -m 0644 scripts/kernel/default $(DESTDIR)$(SYSCONFDIR)/default/pvhstub; fi
+	$(quiet) INSTALL "$(DESTDIR)$(BINDIR)/pvhstub and the kernel hooks"
+
+uninstall: ## remove what install put in place, but the settings in /etc/default/pvhstub
+	$(Q)rm -f $(DESTDIR)$(BINDIR)/pvhstub $(DESTDIR)$(MANDIR)/man1/pvhstub.1 \
+		$(addprefix $(DESTDIR),$(hook-files))
+	$(Q)rmdir $(DESTDIR)$(LIBDIR) 2>/dev/null || true
+
+# The Debian package, built from a copy of the tree in $(obj)/deb/.
+deb: ## build $(O)/deb/pvhstub_VERSION_amd64.deb (dpkg-buildpackage)
+	$(Q)scripts/mkdeb.sh $(obj)/deb
 
 # --- Set-up, tests, running --------------------------------------------------
 deps: ## install what builds and tests need (Debian's archive)
@@ -243,7 +286,7 @@ check: deps ## every test suite; the summary decides
 		echo "fail $$1: the suite did not run to the end (see above)" >> $(obj)/tests/results/$$1-error; }; \
 	suite unit; \
 	scripts/fetch-kernels.sh || { echo "fail fetching Debian's kernels" >> $(obj)/tests/results/kernels; status=1; }; \
-	suite tool; suite boot; suite overlap; suite probe; suite xen; suite fuzz; \
+	suite tool; suite boot; suite overlap; suite probe; suite xen; suite fuzz; suite deb; \
 	tests/summary.sh $(obj) || status=1; \
 	exit $$status
 
@@ -269,6 +312,9 @@ check-probe: all $(obj)/tests/probe.bzImage $(obj)/tests/pvhload.elf ## native v
 check-xen: all $(obj)/tests/probe.bzImage ## Xen 4.17 under QEMU: PVH dom0 and an xl PVH domU
 	$(Q)tests/xen/fetch-xen.sh
 	$(Q)tests/xen/run.sh $(obj)
+
+check-deb: ## the Debian package: build, lintian, install, hooks, boot, purge (root)
+	$(Q)tests/deb/run.sh $(obj)
 
 check-overlap: all $(obj)/tests/pvhload.elf ## initrd and window placement with a test PVH loader
 	$(Q)tests/overlap/run.sh $(obj)
