@@ -266,7 +266,7 @@ uninstall: ## remove what install put in place, but the settings in /etc/default
 	$(Q)rmdir $(DESTDIR)$(LIBDIR) 2>/dev/null || true
 
 # The Debian package, built from a copy of the tree in $(obj)/deb/.
-deb: ## build $(O)/deb/pvhstub_VERSION_amd64.deb (dpkg-buildpackage)
+deb: ## build O/deb/pvhstub_VERSION_amd64.deb (dpkg-buildpackage; O is build/)
 	$(Q)scripts/mkdeb.sh $(obj)/deb
 
 # --- Set-up, tests, running --------------------------------------------------
