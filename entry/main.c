@@ -64,7 +64,7 @@ static void report_warnings(const struct translate_out *out, const struct boot_p
 	if (out->warnings & TW_EMPTY_INITRD)
 		printk("warning: module 0 is empty; no initrd");
 	if (out->warnings & TW_RSDP_UNSUPPORTED)
-		printk("warning: boot protocol %x.%02x has no acpi_rsdp_addr; RSDP not passed",
+		printk("warning: boot protocol %u.%02u has no acpi_rsdp_addr; RSDP not passed",
 		       bp->hdr.version >> 8, bp->hdr.version & 0xff);
 	if (out->warnings & TW_BAD_OPTION)
 		printk("warning: pvhstub.subarch= takes xen, pc or auto; ignored");

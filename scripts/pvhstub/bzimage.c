@@ -2,6 +2,8 @@
 /*
  * Parse and validate a bzImage (Linux Documentation/arch/x86/boot.rst).
  * Every offset is checked against the file size before it is read.
+ * bzimage_parse() takes any well-formed image, so that inspect can describe
+ * it; bzimage_check_wrap() says whether the stub can boot it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,7 +13,6 @@
 
 static uint16_t get16(const uint8_t *p) { return p[0] | p[1] << 8; }
 static uint32_t get32(const uint8_t *p) { return get16(p) | (uint32_t)get16(p + 2) << 16; }
-static uint64_t get64(const uint8_t *p) { return get32(p) | (uint64_t)get32(p + 4) << 32; }
 
 #define HDR(field) (BZ_SETUP_SECTS_OFF + offsetof(struct setup_header, field))
 
@@ -34,7 +35,7 @@ static const char *guess_format(struct blob f)
 
 static void read_version(struct blob f, struct kernel_image *k)
 {
-	uint16_t off = get16(f.data + HDR(kernel_version));
+	uint16_t off = ((const struct setup_header *)k->hdr_buf)->kernel_version;
 	size_t at = (size_t)off + 0x200, n = 0;
 
 	k->version[0] = '\0';
@@ -47,7 +48,11 @@ static void read_version(struct blob f, struct kernel_image *k)
 	k->version[n] = '\0';
 }
 
-/* "HdrS", the header's own length, and the protocol version. */
+/*
+ * "HdrS", the header's own length and the protocol version; the header is
+ * copied into k->hdr_buf, zero past its end, so that a field an older
+ * protocol lacks reads as 0.
+ */
 static int read_header(struct blob f, struct kernel_image *k, char *err, size_t errsz)
 {
 	uint32_t hdr_end;
@@ -69,6 +74,93 @@ static int read_header(struct blob f, struct kernel_image *k, char *err, size_t 
 		return -1;
 	}
 	k->protocol = get16(f.data + HDR(version));
+	/* From 2.10 on, the header holds init_size and pref_address at least. */
+	if (hdr_end > BZ_HDR_MAX_END || (k->protocol >= 0x020a && hdr_end < HDR(handover_offset))) {
+		snprintf(err, errsz, "setup header ends at 0x%x: outside [0x%zx, 0x%x]",
+			 hdr_end, k->protocol >= 0x020a ? HDR(handover_offset) : HDR(version) + 2,
+			 BZ_HDR_MAX_END);
+		return -1;
+	}
+	k->setup_hdr_len = hdr_end - BZ_SETUP_SECTS_OFF;
+	memcpy(k->hdr_buf, f.data + BZ_SETUP_SECTS_OFF, k->setup_hdr_len);
+	k->setup_hdr = k->hdr_buf;
+	return 0;
+}
+
+/*
+ * The protected-mode code after the setup sectors, and the payload in it.
+ * syssize counts 16-byte units, so it may round up to 15 bytes past the end
+ * of the file: native loaders load what the file holds, and so do we.
+ */
+static int read_code(struct blob f, struct kernel_image *k, char *err, size_t errsz)
+{
+	const struct setup_header *h = (const void *)k->hdr_buf;
+	uint32_t setup_sects = h->setup_sects ? h->setup_sects : 4;
+	uint64_t pm_off = (uint64_t)(setup_sects + 1) * 512, pm_size, avail;
+
+	if (pm_off >= f.size) {
+		snprintf(err, errsz, "setup_sects %u puts the protected-mode code at 0x%llx, past the end of the %zu-byte file",
+			 setup_sects, (unsigned long long)pm_off, f.size);
+		return -1;
+	}
+	pm_size = (uint64_t)h->syssize * 16;
+	avail = f.size - pm_off;
+	if (pm_size > avail && pm_size - avail < 16)
+		pm_size = avail;
+	if (!pm_size || pm_size > avail) {
+		snprintf(err, errsz, "truncated: syssize says %llu bytes of protected-mode code at 0x%llx, the file has %llu",
+			 (unsigned long long)pm_size, (unsigned long long)pm_off, (unsigned long long)avail);
+		return -1;
+	}
+	k->pm = (struct blob){ f.data + pm_off, pm_size };
+	if (h->payload_offset > pm_size || h->payload_length > pm_size - h->payload_offset) {
+		snprintf(err, errsz, "payload_offset 0x%x + payload_length 0x%x lie outside the %llu-byte protected-mode code",
+			 h->payload_offset, h->payload_length, (unsigned long long)pm_size);
+		return -1;
+	}
+	k->payload = (struct blob){ k->pm.data + h->payload_offset, h->payload_length };
+	return 0;
+}
+
+/* kernel_alignment, init_size, pref_address: where it may run (2.10 and later). */
+static int read_placement(struct kernel_image *k, char *err, size_t errsz)
+{
+	const struct setup_header *h = (const void *)k->hdr_buf;
+
+	k->kernel_alignment = h->kernel_alignment;
+	k->init_size = h->init_size;
+	k->pref_address = h->pref_address;
+	k->xloadflags = h->xloadflags;
+	k->relocatable = h->relocatable_kernel != 0;
+	if (k->protocol < 0x020a)
+		return 0;
+	if (k->kernel_alignment < 4096 || (k->kernel_alignment & (k->kernel_alignment - 1))) {
+		snprintf(err, errsz, "kernel_alignment 0x%x is not a power of two of at least 4 KiB",
+			 k->kernel_alignment);
+		return -1;
+	}
+	if (k->init_size < k->pm.size) {
+		snprintf(err, errsz, "init_size 0x%x is smaller than the protected-mode code (0x%zx bytes)",
+			 k->init_size, k->pm.size);
+		return -1;
+	}
+	return 0;
+}
+
+int bzimage_parse(struct blob f, struct kernel_image *k, char *err, size_t errsz)
+{
+	memset(k, 0, sizeof(*k));
+	if (read_header(f, k, err, errsz) || read_code(f, k, err, errsz) ||
+	    read_placement(k, err, errsz))
+		return -1;
+	read_version(f, k);
+	return 0;
+}
+
+int bzimage_check_wrap(const struct kernel_image *k, char *err, size_t errsz)
+{
+	const struct setup_header *h = (const void *)k->hdr_buf;
+
 	if (k->protocol < MIN_PROTOCOL) {
 		snprintf(err, errsz,
 			 "boot protocol %u.%02u is too old: pvhstub needs 2.10 or later (init_size, pref_address)%s",
@@ -76,88 +168,9 @@ static int read_header(struct blob f, struct kernel_image *k, char *err, size_t 
 			 k->protocol < 0x0206 ? "; before 2.06 there is no cmdline_size either" : "");
 		return -1;
 	}
-	if (hdr_end > BZ_HDR_MAX_END || hdr_end < HDR(handover_offset)) {
-		snprintf(err, errsz, "setup header ends at 0x%x: outside [0x%zx, 0x%x]",
-			 hdr_end, HDR(handover_offset), BZ_HDR_MAX_END);
-		return -1;
-	}
-	k->setup_hdr = f.data + BZ_SETUP_SECTS_OFF;
-	k->setup_hdr_len = hdr_end - BZ_SETUP_SECTS_OFF;
-	return 0;
-}
-
-/* A relocatable bzImage: what the stub can place. */
-static int check_kind(struct blob f, char *err, size_t errsz)
-{
-	if (!(f.data[HDR(loadflags)] & LOADED_HIGH)) {
+	if (!(h->loadflags & LOADED_HIGH)) {
 		snprintf(err, errsz, "a zImage (loadflags.LOADED_HIGH clear): only bzImage kernels are supported");
 		return -1;
 	}
-	if (!f.data[HDR(relocatable_kernel)]) {
-		snprintf(err, errsz, "the kernel is not relocatable (relocatable_kernel = 0): build it with CONFIG_RELOCATABLE=y");
-		return -1;
-	}
-	return 0;
-}
-
-/* The protected-mode code after the setup sectors, and the payload in it. */
-static int read_code(struct blob f, struct kernel_image *k, char *err, size_t errsz)
-{
-	uint32_t setup_sects = f.data[BZ_SETUP_SECTS_OFF] ? f.data[BZ_SETUP_SECTS_OFF] : 4;
-	uint64_t pm_off = (uint64_t)(setup_sects + 1) * 512, pm_size;
-	uint32_t payload_offset, payload_length;
-
-	if (pm_off >= f.size) {
-		snprintf(err, errsz, "setup_sects %u puts the protected-mode code at 0x%llx, past the end of the %zu-byte file",
-			 setup_sects, (unsigned long long)pm_off, f.size);
-		return -1;
-	}
-	pm_size = (uint64_t)get32(f.data + HDR(syssize)) * 16;
-	if (!pm_size || pm_size > f.size - pm_off) {
-		snprintf(err, errsz, "truncated: syssize says %llu bytes of protected-mode code at 0x%llx, the file has %llu",
-			 (unsigned long long)pm_size, (unsigned long long)pm_off,
-			 (unsigned long long)(f.size - pm_off));
-		return -1;
-	}
-	k->pm = (struct blob){ f.data + pm_off, pm_size };
-
-	payload_offset = get32(f.data + HDR(payload_offset));
-	payload_length = get32(f.data + HDR(payload_length));
-	if (payload_offset > pm_size || payload_length > pm_size - payload_offset) {
-		snprintf(err, errsz, "payload_offset 0x%x + payload_length 0x%x lie outside the %llu-byte protected-mode code",
-			 payload_offset, payload_length, (unsigned long long)pm_size);
-		return -1;
-	}
-	k->payload = (struct blob){ k->pm.data + payload_offset, payload_length };
-	return 0;
-}
-
-/* kernel_alignment, init_size, pref_address: where it may run. */
-static int read_placement(struct blob f, struct kernel_image *k, char *err, size_t errsz)
-{
-	k->kernel_alignment = get32(f.data + HDR(kernel_alignment));
-	if (k->kernel_alignment < 4096 || (k->kernel_alignment & (k->kernel_alignment - 1))) {
-		snprintf(err, errsz, "kernel_alignment 0x%x is not a power of two of at least 4 KiB",
-			 k->kernel_alignment);
-		return -1;
-	}
-	k->init_size = get32(f.data + HDR(init_size));
-	k->pref_address = get64(f.data + HDR(pref_address));
-	if (k->init_size < k->pm.size) {
-		snprintf(err, errsz, "init_size 0x%x is smaller than the protected-mode code (0x%zx bytes)",
-			 k->init_size, k->pm.size);
-		return -1;
-	}
-	k->xloadflags = get16(f.data + HDR(xloadflags));
-	return 0;
-}
-
-int bzimage_parse(struct blob f, struct kernel_image *k, char *err, size_t errsz)
-{
-	memset(k, 0, sizeof(*k));
-	if (read_header(f, k, err, errsz) || check_kind(f, err, errsz) ||
-	    read_code(f, k, err, errsz) || read_placement(f, k, err, errsz))
-		return -1;
-	read_version(f, k);
 	return 0;
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Write the PVH image: an ELF64 with e_flags 0, the stub's PT_LOAD at 1 MiB, the payload's PT_LOAD
+ * Write the PVH image: an ELF64 (or, for i386 kernels, an ELF32) with e_flags 0, the stub's PT_LOAD at 1 MiB, the payload's PT_LOAD
  * whose memsz reserves the whole decompression window, and one PT_NOTE with
  * the stub's Xen notes and, when the kernel has one, a note with its version
  * string.  The output depends only on its inputs.
@@ -39,15 +39,17 @@ struct layout {
 	struct segment seg[MAX_SEGMENTS];
 	uint64_t off[MAX_SEGMENTS];
 	unsigned int nseg, nph;
+	int elf32;			/* ELF32 (EM_386), else ELF64. */
 	uint64_t vlen, vnote;		/* The version string and its note. */
 	uint64_t payload_size, size;
 };
 
 static void lay_out(const struct stub_image *s, const struct kernel_image *k,
-		    const struct wrap_plan *p, struct layout *l)
+		    const struct wrap_plan *p, int elf32, struct layout *l)
 {
 	uint64_t at;
 
+	l->elf32 = elf32;
 	if (k->vmlinux) {
 		l->nseg = k->nseg;
 		memcpy(l->seg, k->seg, l->nseg * sizeof(l->seg[0]));
@@ -75,25 +77,17 @@ static void lay_out(const struct stub_image *s, const struct kernel_image *k,
 	l->nph = l->nseg + 2;
 }
 
-static void write_headers(uint8_t *img, const struct stub_image *s, const struct layout *l)
+/* The headers as ELF64; emit_headers() writes them in the image's class. */
+static void make_headers(const struct stub_image *s, const struct layout *l, Elf64_Ehdr *eh,
+			 Elf64_Phdr *ph)
 {
-	Elf64_Ehdr *eh = (Elf64_Ehdr *)img;
-	Elf64_Phdr *ph = (Elf64_Phdr *)(img + sizeof(*eh));
-
+	*eh = (Elf64_Ehdr){ .e_type = ET_EXEC, .e_machine = l->elf32 ? EM_386 : EM_X86_64,
+		.e_version = EV_CURRENT, .e_entry = s->entry, .e_flags = 0, .e_phnum = l->nph };
 	memcpy(eh->e_ident, ELFMAG, SELFMAG);
-	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_ident[EI_CLASS] = l->elf32 ? ELFCLASS32 : ELFCLASS64;
 	eh->e_ident[EI_DATA] = ELFDATA2LSB;
 	eh->e_ident[EI_VERSION] = EV_CURRENT;
 	eh->e_ident[EI_OSABI] = ELFOSABI_NONE;
-	eh->e_type = ET_EXEC;
-	eh->e_machine = EM_X86_64;
-	eh->e_version = EV_CURRENT;
-	eh->e_entry = s->entry;
-	eh->e_phoff = sizeof(*eh);
-	eh->e_flags = 0;
-	eh->e_ehsize = sizeof(*eh);
-	eh->e_phentsize = sizeof(*ph);
-	eh->e_phnum = l->nph;
 
 	ph[0] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_W | PF_X,
 		.p_offset = STUB_OFF, .p_vaddr = s->base, .p_paddr = s->base,
@@ -106,6 +100,34 @@ static void write_headers(uint8_t *img, const struct stub_image *s, const struct
 		.p_offset = STUB_OFF + (s->note_addr - s->base), .p_vaddr = s->note_addr,
 		.p_paddr = s->note_addr, .p_filesz = s->note_size + l->vnote,
 		.p_memsz = s->note_size + l->vnote, .p_align = 4 };
+}
+
+/* ELF64 as it is, or ELF32: every value fits, the image lies below 4 GiB. */
+static void emit_headers(uint8_t *img, Elf64_Ehdr *eh, const Elf64_Phdr *ph, int elf32)
+{
+	if (!elf32) {
+		eh->e_ehsize = sizeof(Elf64_Ehdr);
+		eh->e_phentsize = sizeof(Elf64_Phdr);
+		eh->e_phoff = sizeof(Elf64_Ehdr);
+		memcpy(img, eh, sizeof(*eh));
+		memcpy(img + sizeof(*eh), ph, eh->e_phnum * sizeof(*ph));
+		return;
+	}
+	Elf32_Ehdr e32 = { .e_type = eh->e_type, .e_machine = eh->e_machine,
+		.e_version = eh->e_version, .e_entry = (Elf32_Addr)eh->e_entry,
+		.e_phoff = sizeof(Elf32_Ehdr), .e_flags = eh->e_flags, .e_ehsize = sizeof(Elf32_Ehdr),
+		.e_phentsize = sizeof(Elf32_Phdr), .e_phnum = eh->e_phnum };
+
+	memcpy(e32.e_ident, eh->e_ident, EI_NIDENT);
+	memcpy(img, &e32, sizeof(e32));
+	for (unsigned int i = 0; i < eh->e_phnum; i++) {
+		Elf32_Phdr p32 = { .p_type = ph[i].p_type, .p_offset = (Elf32_Off)ph[i].p_offset,
+			.p_vaddr = (Elf32_Addr)ph[i].p_vaddr, .p_paddr = (Elf32_Addr)ph[i].p_paddr,
+			.p_filesz = (Elf32_Word)ph[i].p_filesz, .p_memsz = (Elf32_Word)ph[i].p_memsz,
+			.p_flags = ph[i].p_flags, .p_align = (Elf32_Word)ph[i].p_align };
+
+		memcpy(img + sizeof(e32) + i * sizeof(p32), &p32, sizeof(p32));
+	}
 }
 
 /* The version note, right after the stub's notes. */
@@ -138,13 +160,15 @@ static void write_info(uint8_t *img, const struct kernel_image *k, const struct 
 	memcpy(info->setup_hdr, k->setup_hdr, k->setup_hdr_len);
 }
 
-int elf_build(const struct stub_image *s, const struct kernel_image *k,
-	      const struct wrap_plan *p, uint8_t **out, size_t *outsz, char *err, size_t errsz)
+int elf_build(const struct stub_image *s, const struct kernel_image *k, const struct wrap_plan *p,
+	      int elf32, uint8_t **out, size_t *outsz, char *err, size_t errsz)
 {
+	Elf64_Phdr ph[MAX_SEGMENTS + 2];
 	struct layout l;
+	Elf64_Ehdr eh;
 	uint8_t *img;
 
-	lay_out(s, k, p, &l);
+	lay_out(s, k, p, elf32, &l);
 	if (sizeof(Elf64_Ehdr) + l.nph * sizeof(Elf64_Phdr) > STUB_OFF) {
 		snprintf(err, errsz, "internal error: too many program headers");
 		return -1;
@@ -154,7 +178,8 @@ int elf_build(const struct stub_image *s, const struct kernel_image *k,
 		snprintf(err, errsz, "out of memory for a %llu-byte image", (unsigned long long)l.size);
 		return -1;
 	}
-	write_headers(img, s, &l);
+	make_headers(s, &l, &eh, ph);
+	emit_headers(img, &eh, ph, l.elf32);
 	memcpy(img + STUB_OFF, s->data, s->filesz);
 	for (unsigned int i = 0; i < l.nseg; i++)
 		memcpy(img + l.off[i], l.seg[i].data, l.seg[i].filesz);

@@ -5,6 +5,7 @@
  * files and images made by pvhstub wrap.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <xen/elfnote.h>
 #include "tool.h"
@@ -25,17 +26,31 @@ static void print_xloadflags(FILE *out, uint16_t x)
 	fprintf(out, "\n");
 }
 
+/* A size for people: KiB below 1 MiB, else MiB, rounded up. */
+static const char *human(uint64_t bytes, char *buf, size_t size)
+{
+	if (bytes < MIB)
+		snprintf(buf, size, "%llu KiB", (unsigned long long)(bytes / 1024 + !!(bytes % 1024)));
+	else
+		snprintf(buf, size, "%llu MiB", (unsigned long long)(bytes / MIB + !!(bytes % MIB)));
+	return buf;
+}
+
 static void print_header(FILE *out, const struct kernel_image *k)
 {
 	const struct setup_header *h = (const void *)k->setup_hdr;
+	char buf[32];
 
 	fprintf(out, "boot protocol:   %u.%02u\n", k->protocol >> 8, k->protocol & 0xff);
 	print_xloadflags(out, k->xloadflags);
 	fprintf(out, "relocatable:     %s\n", h->relocatable_kernel ? "yes" : "no");
-	fprintf(out, "kernel_alignment: 0x%x\n", k->kernel_alignment);
-	fprintf(out, "pref_address:    0x%llx\n", (unsigned long long)k->pref_address);
-	fprintf(out, "init_size:       0x%x (%llu MiB)\n", k->init_size,
-		(unsigned long long)(k->init_size + MIB - 1) / MIB);
+	if (k->protocol < 0x020a) {
+		fprintf(out, "init_size, pref_address: none (they came with boot protocol 2.10)\n");
+	} else {
+		fprintf(out, "kernel_alignment: 0x%x\n", k->kernel_alignment);
+		fprintf(out, "pref_address:    0x%llx\n", (unsigned long long)k->pref_address);
+		fprintf(out, "init_size:       0x%x (%s)\n", k->init_size, human(k->init_size, buf, sizeof(buf)));
+	}
 	fprintf(out, "cmdline_size:    %u\n", h->cmdline_size);
 	fprintf(out, "initrd_addr_max: 0x%x\n", h->initrd_addr_max);
 }
@@ -84,6 +99,27 @@ static int walk_note(void *arg, const struct elf_note *n)
 	if (w->out)
 		print_note(w->out, n);
 	return 0;
+}
+
+/* Whether pvhstub wrap takes the kernel, with its defaults, and where it would go. */
+static void print_verdict(FILE *out, struct blob stub, struct blob f)
+{
+	static const struct wrap_opts defaults;
+	struct pvhstub_info info;
+	char err[512];
+	uint8_t *img;
+	size_t size;
+
+	if (wrap_image(stub, f, &defaults, &img, &size, err, sizeof(err))) {
+		fprintf(out, "pvhstub wrap:    no: %s\n", err);
+		return;
+	}
+	if (!wrapped_info((struct blob){ img, size }, &info, err, sizeof(err)))
+		fprintf(out, "pvhstub wrap:    yes: %s-bit handoff to 0x%llx, window [0x%llx, 0x%llx), ELF%s\n",
+			info.flags & PI_HANDOFF_64 ? "64" : "32", (unsigned long long)info.entry,
+			(unsigned long long)info.window_start, (unsigned long long)info.window_end,
+			img[EI_CLASS] == ELFCLASS64 ? "64" : "32");
+	free(img);
 }
 
 static void loader(FILE *out, const char *name, int ok, const char *how)
@@ -138,8 +174,10 @@ static void print_elf_loaders(FILE *out, int elf64, const struct note_walk *w,
 	int pvh = w->phys32_entry;
 
 	fprintf(out, "loaders:\n");
-	loader(out, "QEMU -kernel", pvh, pvh ? "PVH: the PHYS32_ENTRY note" : "an ELF without a PVH note");
-	loader(out, "Xen PVH (xl, dom0)", pvh, pvh ? "the PHYS32_ENTRY note" : "no PHYS32_ENTRY note");
+	loader(out, "qemu-system-x86_64", pvh, pvh ? "PVH: the PHYS32_ENTRY note" : "an ELF without a PVH note");
+	loader(out, "qemu-system-i386", pvh && !elf64, elf64 ? "takes ELF32 only" :
+	       pvh ? "PVH: the PHYS32_ENTRY note" : "an ELF without a PVH note");
+	loader(out, "Xen PVH (xl, dom0)", pvh, pvh ? "the PHYS32_ENTRY note, ELF32 or ELF64" : "no PHYS32_ENTRY note");
 	loader(out, "Firecracker", elf64, !elf64 ? "takes ELF64 only" :
 	       pvh ? "ELF64 with a PVH note: PVH boot" : "ELF64: 64-bit Linux boot");
 	loader(out, "Cloud Hypervisor", elf64 && pvh, !elf64 ? "takes ELF64 only" :
@@ -153,7 +191,7 @@ static void print_elf_loaders(FILE *out, int elf64, const struct note_walk *w,
 			sg->bad_loads);
 }
 
-static int inspect_elf(FILE *out, struct blob f, char *err, size_t errsz)
+static int inspect_elf(FILE *out, struct blob f, struct blob stub, char *err, size_t errsz)
 {
 	struct note_walk w = { 0 };
 	struct pvhstub_info info;
@@ -174,6 +212,8 @@ static int inspect_elf(FILE *out, struct blob f, char *err, size_t errsz)
 		e.eh.e_flags, (unsigned long long)e.eh.e_entry);
 	if (wrapped)
 		print_wrapped(out, &info);
+	else
+		print_verdict(out, stub, f);
 	if (sg.hi)
 		fprintf(out, "footprint:       [0x%llx, 0x%llx): %llu MiB from %llu MiB; loaders put modules above it\n",
 			(unsigned long long)sg.lo, (unsigned long long)sg.hi,
@@ -191,10 +231,11 @@ static int inspect_elf(FILE *out, struct blob f, char *err, size_t errsz)
 	return 0;
 }
 
-static int inspect_bzimage(FILE *out, struct blob f, char *err, size_t errsz)
+static int inspect_bzimage(FILE *out, struct blob f, struct blob stub, char *err, size_t errsz)
 {
 	struct kernel_image k;
 	const char *comp;
+	char buf[32];
 
 	if (bzimage_parse(f, &k, err, errsz))
 		return -1;
@@ -203,19 +244,23 @@ static int inspect_bzimage(FILE *out, struct blob f, char *err, size_t errsz)
 	fprintf(out, "version:         %s\n", k.version[0] ? k.version : "(none)");
 	print_header(out, &k);
 	fprintf(out, "payload:         %s, %zu bytes\n", comp ? comp : "unknown", k.payload.size);
-	fprintf(out, "footprint:       the protected-mode code (%zu bytes) and its decompression window of %u MiB at 0x%llx or above\n",
-		k.pm.size, (k.init_size + (unsigned)MIB - 1) / (unsigned)MIB, (unsigned long long)k.pref_address);
+	if (k.protocol >= 0x020a)
+		fprintf(out, "footprint:       the protected-mode code (%zu bytes) and its decompression window of %s at 0x%llx%s\n",
+			k.pm.size, human(k.init_size, buf, sizeof(buf)), (unsigned long long)k.pref_address,
+			k.relocatable ? " or above" : "");
+	print_verdict(out, stub, f);
 	fprintf(out, "loaders:\n");
-	loader(out, "QEMU -kernel", 1, "Linux boot protocol, through the firmware");
+	loader(out, "qemu-system-x86_64", 1, "Linux boot protocol, through the firmware");
+	loader(out, "qemu-system-i386", 1, "Linux boot protocol, through the firmware");
 	loader(out, "Xen PVH (xl, dom0)", 0, "needs a PVH ELF: pvhstub wrap");
 	loader(out, "Firecracker", 0, "needs an ELF: pvhstub wrap");
 	loader(out, "Cloud Hypervisor", 0, "needs a PVH ELF: pvhstub wrap");
 	return 0;
 }
 
-int inspect_image(FILE *out, struct blob f, char *err, size_t errsz)
+int inspect_image(FILE *out, struct blob f, struct blob stub, char *err, size_t errsz)
 {
 	if (f.size >= SELFMAG && !memcmp(f.data, ELFMAG, SELFMAG))
-		return inspect_elf(out, f, err, errsz);
-	return inspect_bzimage(out, f, err, errsz);
+		return inspect_elf(out, f, stub, err, errsz);
+	return inspect_bzimage(out, f, stub, err, errsz);
 }

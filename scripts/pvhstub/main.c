@@ -21,9 +21,10 @@
 #include "tool.h"
 
 extern const uint8_t stub_blob[], stub_blob_end[];
+#define builtin_stub	((struct blob){ stub_blob, (size_t)(stub_blob_end - stub_blob) })
 
 static const char usage[] =
-	"Usage: pvhstub wrap [--decompress] [--handoff 32|64] [--stub STUB.elf] KERNEL -o OUT\n"
+	"Usage: pvhstub wrap [--decompress] [--handoff 32|64] [--elf32] [--stub STUB.elf] KERNEL -o OUT\n"
 	"       pvhstub inspect IMAGE\n"
 	"       pvhstub extract BZIMAGE -o VMLINUX\n"
 	"       pvhstub xlconfig IMAGE [options] -o OUT.cfg\n"
@@ -31,16 +32,20 @@ static const char usage[] =
 	"\n"
 	"Wrap KERNEL into OUT, a PVH ELF image that Xen, QEMU, Firecracker and Cloud\n"
 	"Hypervisor boot through the kernel's native entry.  KERNEL is a Linux bzImage\n"
-	"(boot protocol 2.10 or later, relocatable) or an x86-64 vmlinux (ELF).\n"
+	"(boot protocol 2.10 or later) or a vmlinux (ELF, x86-64 or i386).\n"
 	"\n"
 	"  -o, --output OUT   the image to write (atomically; never partially)\n"
 	"      --decompress   decompress a bzImage's payload now (gzip, xz, lzma,\n"
 	"                     bzip2, lz4, zstd, lzo) and wrap the vmlinux inside,\n"
 	"                     so that the kernel does not decompress itself at boot;\n"
-	"                     implies --handoff 64; at most 512 MiB decompressed\n"
+	"                     an x86-64 kernel then takes the 64-bit handoff, an\n"
+	"                     i386 one the 32-bit one; at most 512 MiB decompressed\n"
 	"      --handoff 32|64\n"
 	"                     enter the kernel through the 32-bit or the 64-bit\n"
 	"                     boot protocol (default: the stub's Kconfig choice)\n"
+	"      --elf32        write an ELF32 image even for a 64-bit kernel (an i386\n"
+	"                     kernel always gets one; Firecracker and Cloud\n"
+	"                     Hypervisor take only ELF64, qemu-system-i386 only ELF32)\n"
 	"      --stub FILE    use this linked stub (build/stub.elf) instead of\n"
 	"                     the one built into this tool\n"
 	"  -h, --help         show this help\n"
@@ -210,10 +215,11 @@ static int cmd_wrap(int argc, char **argv)
 	const struct cli_opt opts[] = {
 		{ "output", 'o', &output, NULL, 1 }, { "stub", 0, &stub_path, NULL, 0 },
 		{ "handoff", 0, &handoff, NULL, 0 }, { "decompress", 0, NULL, &o.decompress, 0 },
+		{ "elf32", 0, NULL, &o.elf32, 0 },
 		{ NULL },
 	};
 	const struct cli cli = { "wrap", opts, 1, "KERNEL and -o OUT" };
-	struct blob kfile, stub = { stub_blob, (size_t)(stub_blob_end - stub_blob) };
+	struct blob kfile, stub = builtin_stub;
 	char err[512];
 	uint8_t *img;
 	size_t size;
@@ -249,7 +255,7 @@ static int cmd_inspect(int argc, char **argv)
 	if (read_input("inspect", image, &f))
 		return 1;
 	printf("file:            %s (%zu bytes)\n", image, f.size);
-	if (inspect_image(stdout, f, err, sizeof(err))) {
+	if (inspect_image(stdout, f, builtin_stub, err, sizeof(err))) {
 		fflush(stdout);
 		fprintf(stderr, "pvhstub inspect: %s: %s\n", image, err);
 		return 1;

@@ -21,17 +21,21 @@ void segments_footprint(const struct kernel_image *k, uint64_t *start, uint64_t 
 	}
 }
 
-/* A vmlinux runs where it is linked: its footprint is the window. */
+/*
+ * A vmlinux runs where it is linked: its footprint is the window.  An
+ * x86-64 one is entered at its 64-bit entry, an i386 one at its 32-bit one.
+ */
 static int plan_vmlinux(const struct stub_image *s, const struct kernel_image *k, int handoff,
 			struct wrap_plan *p, char *err, size_t errsz)
 {
 	uint64_t stub_end = s->base + s->memsz;
 
-	if (handoff == 32) {
-		snprintf(err, errsz, "a vmlinux has no 32-bit entry: use --handoff 64");
+	if (handoff == (k->vmlinux32 ? 64 : 32)) {
+		snprintf(err, errsz, "an %s vmlinux has no %d-bit entry: use --handoff %d",
+			 k->vmlinux32 ? "i386" : "x86-64", handoff, k->vmlinux32 ? 32 : 64);
 		return -1;
 	}
-	p->handoff = PI_HANDOFF_64;
+	p->handoff = k->vmlinux32 ? PI_HANDOFF_32 : PI_HANDOFF_64;
 	segments_footprint(k, &p->payload_addr, &p->window_end);
 	if (p->payload_addr < stub_end && s->base < p->window_end) {
 		snprintf(err, errsz, "the vmlinux at [0x%llx, 0x%llx) overlaps the stub at [0x%llx, 0x%llx)",
@@ -39,8 +43,46 @@ static int plan_vmlinux(const struct stub_image *s, const struct kernel_image *k
 			 (unsigned long long)s->base, (unsigned long long)stub_end);
 		return -1;
 	}
-	p->entry = k->entry64;
+	p->entry = k->entry;
 	return 0;
+}
+
+/* The 64-bit entry is 0x200 past the 32-bit one (boot.rst). */
+static int plan_entry(const struct kernel_image *k, struct wrap_plan *p, char *err, size_t errsz)
+{
+	if (p->handoff == PI_HANDOFF_64 && !(k->xloadflags & XLF_KERNEL_64)) {
+		snprintf(err, errsz, "the 64-bit handoff needs a kernel with a 64-bit entry (XLF_KERNEL_64); this one has xloadflags 0x%x: use --handoff 32",
+			 k->xloadflags);
+		return -1;
+	}
+	p->entry = p->payload_addr + (p->handoff == PI_HANDOFF_64 ? 0x200 : 0);
+	return 0;
+}
+
+/*
+ * A kernel that is not relocatable decompresses to its pref_address
+ * (LOAD_PHYSICAL_ADDR) wherever it is loaded: load it there, so that its
+ * window is what the image reserves, unless the stub is in the way.
+ */
+static int plan_fixed(const struct stub_image *s, const struct kernel_image *k, uint64_t size,
+		      struct wrap_plan *p, char *err, size_t errsz)
+{
+	uint64_t stub_end = s->base + s->memsz;
+
+	p->payload_addr = k->pref_address;
+	if (p->payload_addr >= FOUR_GIB || size > FOUR_GIB - p->payload_addr) {
+		snprintf(err, errsz, "the kernel is not relocatable, and its window [0x%llx, +0x%llx) does not fit below 4 GiB",
+			 (unsigned long long)p->payload_addr, (unsigned long long)size);
+		return -1;
+	}
+	if (p->payload_addr < stub_end && s->base < p->payload_addr + size) {
+		snprintf(err, errsz, "the kernel is not relocatable: it must run at its pref_address, in [0x%llx, 0x%llx), which overlaps the stub at [0x%llx, 0x%llx)",
+			 (unsigned long long)p->payload_addr, (unsigned long long)(p->payload_addr + size),
+			 (unsigned long long)s->base, (unsigned long long)stub_end);
+		return -1;
+	}
+	p->window_end = p->payload_addr + size;
+	return plan_entry(k, p, err, errsz);
 }
 
 /*
@@ -54,6 +96,8 @@ static int plan_bzimage(const struct stub_image *s, const struct kernel_image *k
 	uint64_t low = k->pref_address > stub_end ? k->pref_address : stub_end;
 	uint64_t size = k->init_size > k->pm.size ? k->init_size : k->pm.size;
 
+	if (!k->relocatable)	/* It runs at pref_address (LOAD_PHYSICAL_ADDR) or nowhere. */
+		return plan_fixed(s, k, size, p, err, errsz);
 	p->payload_addr = low < FOUR_GIB ? align_up(low, k->kernel_alignment) : low;
 	if (p->payload_addr >= FOUR_GIB || size > FOUR_GIB - p->payload_addr) {
 		snprintf(err, errsz, "the decompression window [0x%llx, +0x%llx) does not fit below 4 GiB",
@@ -61,14 +105,7 @@ static int plan_bzimage(const struct stub_image *s, const struct kernel_image *k
 		return -1;
 	}
 	p->window_end = p->payload_addr + size;
-	if (p->handoff == PI_HANDOFF_64 && !(k->xloadflags & XLF_KERNEL_64)) {
-		snprintf(err, errsz, "the 64-bit handoff needs a kernel with a 64-bit entry (XLF_KERNEL_64); this one has xloadflags 0x%x: use --handoff 32",
-			 k->xloadflags);
-		return -1;
-	}
-	/* The 64-bit entry is 0x200 past the 32-bit one (boot.rst). */
-	p->entry = p->payload_addr + (p->handoff == PI_HANDOFF_64 ? 0x200 : 0);
-	return 0;
+	return plan_entry(k, p, err, errsz);
 }
 
 int wrap_plan(const struct stub_image *s, const struct kernel_image *k, int handoff,

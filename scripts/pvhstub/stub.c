@@ -2,14 +2,13 @@
 /*
  * The stub inside an image.  The linked stub (ELF32) has one PT_LOAD that
  * opens with its info block and closes with its notes; a wrapped image
- * (ELF64) opens its first PT_LOAD with the info block, filled in.
+ * (ELF64, or ELF32) opens its first PT_LOAD with the info block, filled in.
  */
 #include <stdio.h>
 #include <string.h>
 #include "tool.h"
 
 static const struct elf_kind stub_kind = { ELFCLASS32, EM_386, "the ELF32 i386 stub the build makes" };
-static const struct elf_kind image_kind = { ELFCLASS64, EM_X86_64, "an ELF64 x86-64 image" };
 
 /* The stub's one PT_LOAD and its PT_NOTE; -1 if the file has another shape. */
 static int stub_segments(const struct elf_file *e, struct stub_image *s)
@@ -104,8 +103,15 @@ int wrapped_info(struct blob img, struct pvhstub_info *info, char *err, size_t e
 	size_t bad;
 	int rc;
 
-	if (elf_file_open(img, &image_kind, &e, err, errsz)) {
-		snprintf(err, errsz, "not an image made by pvhstub wrap (not ELF64)");
+	if (elf_file_open(img, NULL, &e, err, errsz)) {
+		snprintf(err, errsz, "not an image made by pvhstub wrap (not ELF)");
+		return -1;
+	}
+	/* ELF64 x86-64, or ELF32 i386 for a 32-bit kernel (or --elf32). */
+	if ((e.class == ELFCLASS64) != (e.eh.e_machine == EM_X86_64) ||
+	    (e.class == ELFCLASS32) != (e.eh.e_machine == EM_386)) {
+		elf_file_close(&e);
+		snprintf(err, errsz, "not an image made by pvhstub wrap (neither ELF64 x86-64 nor ELF32 i386)");
 		return -1;
 	}
 	rc = find_info(&e, info);

@@ -38,7 +38,9 @@ struct segment {
 
 /* A parsed kernel, bzImage or vmlinux: what the wrap needs from it. */
 struct kernel_image {
-	int vmlinux;			/* An ELF vmlinux, entered at entry64. */
+	int vmlinux;			/* An ELF vmlinux, entered at its entry: */
+	int vmlinux32;			/*   an i386 one at its 32-bit entry. */
+	int relocatable;		/* bzImage: relocatable_kernel */
 	uint16_t protocol;
 	uint16_t xloadflags;
 	uint32_t kernel_alignment;
@@ -50,7 +52,7 @@ struct kernel_image {
 	struct blob payload;		/*   and the compressed kernel in it. */
 	struct segment seg[MAX_SEGMENTS];	/* vmlinux: its PT_LOADs, */
 	unsigned int nseg;
-	uint64_t entry64;		/*   and its 64-bit entry (physical). */
+	uint64_t entry;			/*   and its entry (physical). */
 	uint8_t hdr_buf[SETUP_HDR_MAX];	/* vmlinux: the setup header we use. */
 	char version[128];		/* The kernel version string, if any. */
 };
@@ -122,7 +124,9 @@ int wrapped_info(struct blob img, struct pvhstub_info *info, char *err, size_t e
 
 /* bzimage.c, vmlinux.c */
 int bzimage_parse(struct blob file, struct kernel_image *k, char *err, size_t errsz);
-/* A vmlinux (ELF64 x86-64); its setup header comes from bz if given, else a template. */
+/* What the stub needs of a bzImage beyond a well-formed one. */
+int bzimage_check_wrap(const struct kernel_image *k, char *err, size_t errsz);
+/* A vmlinux (ELF64 x86-64, or ELF32 i386); its setup header comes from bz if given, else a template. */
 int vmlinux_parse(struct blob file, struct kernel_image *k, const struct kernel_image *bz,
 		  char *err, size_t errsz);
 
@@ -138,21 +142,22 @@ void segments_footprint(const struct kernel_image *k, uint64_t *start, uint64_t 
 int wrap_plan(const struct stub_image *s, const struct kernel_image *k, int handoff,
 	      struct wrap_plan *p, char *err, size_t errsz);
 
-/* elfwrite.c: the PVH ELF, malloc'ed into *out. */
-int elf_build(const struct stub_image *s, const struct kernel_image *k,
-	      const struct wrap_plan *p, uint8_t **out, size_t *outsz, char *err, size_t errsz);
+/* elfwrite.c: the PVH ELF, ELF32 or ELF64, malloc'ed into *out. */
+int elf_build(const struct stub_image *s, const struct kernel_image *k, const struct wrap_plan *p,
+	      int elf32, uint8_t **out, size_t *outsz, char *err, size_t errsz);
 
 /* wrap.c */
 struct wrap_opts {
 	int handoff;			/* 32, 64, or 0 for the stub's default */
 	int decompress;
+	int elf32;			/* ELF32 even for a 64-bit kernel */
 };
 int wrap_image(struct blob stub, struct blob kernel, const struct wrap_opts *o,
 	       uint8_t **out, size_t *outsz, char *err, size_t errsz);
 int extract_vmlinux(struct blob kernel, uint8_t **out, size_t *outsz, char *err, size_t errsz);
 
-/* inspect.c: prints to out. */
-int inspect_image(FILE *out, struct blob f, char *err, size_t errsz);
+/* inspect.c: prints to out; stub: the stub a wrap would use. */
+int inspect_image(FILE *out, struct blob f, struct blob stub, char *err, size_t errsz);
 
 /* xlconfig.c */
 enum { XL_ON_POWEROFF, XL_ON_REBOOT, XL_ON_CRASH, XL_ON_MAX };

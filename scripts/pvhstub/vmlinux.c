@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * Parse a vmlinux: an ELF64 x86-64 kernel whose PT_LOADs go at their
- * physical addresses and which is entered at its 64-bit entry.  It has no
- * setup header of its own: we take the bzImage's when we decompressed one,
- * else a template of the documented defaults (boot.rst).
+ * Parse a vmlinux: an ELF64 x86-64 kernel entered at its 64-bit entry, or
+ * an ELF32 i386 one entered at its 32-bit entry, whose PT_LOADs go at their
+ * physical addresses.  It has no setup header of its own: we take the
+ * bzImage's when we decompressed one, else a template of the documented
+ * defaults (boot.rst).
  */
 #include <elf.h>
 #include <stdio.h>
@@ -12,7 +13,7 @@
 
 #define FOUR_GIB	0x100000000ULL
 
-/* The setup header for a bare vmlinux: protocol 2.15, 64-bit, loaded high. */
+/* The setup header for a bare vmlinux: protocol 2.15, loaded high, 64-bit or not. */
 static void template_header(struct kernel_image *k, uint64_t start, uint64_t end)
 {
 	struct setup_header h = {
@@ -23,7 +24,7 @@ static void template_header(struct kernel_image *k, uint64_t start, uint64_t end
 		.code32_start = (uint32_t)start,
 		.initrd_addr_max = 0x7fffffff,
 		.kernel_alignment = 0x200000,
-		.xloadflags = XLF_KERNEL_64 | XLF_CAN_BE_LOADED_ABOVE_4G,
+		.xloadflags = k->vmlinux32 ? 0 : XLF_KERNEL_64 | XLF_CAN_BE_LOADED_ABOVE_4G,
 		.cmdline_size = 2047,		/* x86 COMMAND_LINE_SIZE - 1 */
 		.pref_address = start,
 		.init_size = (uint32_t)(end - start),
@@ -92,7 +93,7 @@ static int read_segments(const struct elf_file *e, struct kernel_image *k, char 
 			continue;
 		if (add_segment(e, i, &ph, k, err, errsz))
 			return -1;
-		find_entry(e->eh.e_entry, &ph, &k->entry64, &found);
+		find_entry(e->eh.e_entry, &ph, &k->entry, &found);
 	}
 	if (!k->nseg || !found) {
 		snprintf(err, errsz, k->nseg ? "the entry point 0x%llx lies in no PT_LOAD segment" :
@@ -111,14 +112,25 @@ static int take_bzimage_header(struct kernel_image *k, const struct kernel_image
 	k->protocol = bz->protocol;
 	k->xloadflags = bz->xloadflags;
 	memcpy(k->version, bz->version, sizeof(k->version));
-	if (!(k->xloadflags & XLF_KERNEL_64)) {
-		snprintf(err, errsz, "the bzImage has no 64-bit entry (XLF_KERNEL_64): its vmlinux cannot be entered directly");
+	if (!k->vmlinux32 && !(k->xloadflags & XLF_KERNEL_64)) {
+		snprintf(err, errsz, "the bzImage has no 64-bit entry (XLF_KERNEL_64), but its vmlinux is x86-64");
 		return -1;
 	}
 	return 0;
 }
 
-static const struct elf_kind vmlinux_kind = { ELFCLASS64, EM_X86_64, "an x86-64 (ELF64) vmlinux" };
+/* x86-64, or i386: which entry it has. */
+static int check_machine(const struct elf_file *e, struct kernel_image *k, char *err, size_t errsz)
+{
+	if (e->class == ELFCLASS64 && e->eh.e_machine == EM_X86_64)
+		return 0;
+	if (e->class == ELFCLASS32 && e->eh.e_machine == EM_386) {
+		k->vmlinux32 = 1;
+		return 0;
+	}
+	snprintf(err, errsz, "an ELF file, but not an x86-64 (ELF64) or i386 (ELF32) vmlinux");
+	return -1;
+}
 
 int vmlinux_parse(struct blob f, struct kernel_image *k, const struct kernel_image *bz,
 		  char *err, size_t errsz)
@@ -129,9 +141,9 @@ int vmlinux_parse(struct blob f, struct kernel_image *k, const struct kernel_ima
 
 	memset(k, 0, sizeof(*k));
 	k->vmlinux = 1;
-	if (elf_file_open(f, &vmlinux_kind, &e, err, errsz))
+	if (elf_file_open(f, NULL, &e, err, errsz))
 		return -1;
-	rc = read_segments(&e, k, err, errsz);
+	rc = check_machine(&e, k, err, errsz) || read_segments(&e, k, err, errsz);
 	elf_file_close(&e);
 	if (rc)
 		return -1;

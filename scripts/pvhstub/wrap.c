@@ -23,7 +23,8 @@ static int kernel_parse(struct blob f, int decompress, struct kernel_image *k, u
 	*owned = NULL;
 	if (f.size >= SELFMAG && !memcmp(f.data, ELFMAG, SELFMAG))
 		return vmlinux_parse(f, k, NULL, err, errsz);
-	if (bzimage_parse(f, decompress ? &bz : k, err, errsz))
+	if (bzimage_parse(f, decompress ? &bz : k, err, errsz) ||
+	    bzimage_check_wrap(decompress ? &bz : k, err, errsz))
 		return -1;
 	if (!decompress)
 		return 0;
@@ -55,9 +56,10 @@ int wrap_image(struct blob stub, struct blob kernel, const struct wrap_opts *o,
 		snprintf(err, errsz, "%s", msg);
 		return -1;
 	}
+	/* ELF64 for a 64-bit kernel (rust-vmm takes no other); qemu-system-i386 takes only ELF32. */
 	rc = kernel_parse(kernel, o->decompress, &k, &owned, err, errsz) ||
 	     wrap_plan(&s, &k, o->handoff, &plan, err, errsz) ||
-	     elf_build(&s, &k, &plan, out, outsz, err, errsz);
+	     elf_build(&s, &k, &plan, o->elf32 || !(k.xloadflags & XLF_KERNEL_64), out, outsz, err, errsz);
 	free(owned);
 	return rc ? -1 : 0;
 }

@@ -20,7 +20,7 @@ extern const uint8_t stub_blob[], stub_blob_end[];
 static FILE *devnull;
 
 /* What the tool reads in a file it did not make, or in one it made. */
-static void read_image(struct blob f)
+static void read_image(struct blob f, struct blob stub)
 {
 	const struct xl_opts xl = { .name = "fuzz", .kernel = "/k", .ramdisk = "/r", .cmdline = "c",
 				    .ramdisk_size = 1 << 20 };
@@ -28,7 +28,7 @@ static void read_image(struct blob f)
 	char err[512], *text;
 	size_t len;
 
-	inspect_image(devnull, f, err, sizeof(err));
+	inspect_image(devnull, f, stub, err, sizeof(err));
 	wrapped_info(f, &info, err, sizeof(err));
 	if (!xlconfig_text(f, &xl, &text, &len, err, sizeof(err)))
 		free(text);
@@ -36,7 +36,7 @@ static void read_image(struct blob f)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct wrap_opts modes[] = { { 32, 0 }, { 64, 0 }, { 0, 1 } };
+	static const struct wrap_opts modes[] = { { 32, 0, 0 }, { 64, 0, 1 }, { 0, 1, 0 } };
 	const struct blob stub = { stub_blob, (size_t)(stub_blob_end - stub_blob) };
 	const struct blob f = { data, size };
 	char err[512];
@@ -45,11 +45,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!devnull && !(devnull = fopen("/dev/null", "w")))
 		abort();
-	read_image(f);
+	read_image(f, stub);
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 		if (wrap_image(stub, f, &modes[i], &out, &outsz, err, sizeof(err)))
 			continue;
-		read_image((struct blob){ out, outsz });
+		read_image((struct blob){ out, outsz }, stub);
 		free(out);
 	}
 	if (!extract_vmlinux(f, &out, &outsz, err, sizeof(err)))

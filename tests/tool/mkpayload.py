@@ -11,6 +11,7 @@ Options: claim=N       append N as the size instead of the true one
          misalign=1    the program headers sit at an odd offset
          cut=N         keep only the first N bytes of the compressed stream
          dict=N        (lzma) claim an N-byte dictionary in the header
+         i386=1        an ELF32 i386 vmlinux instead
 """
 import struct
 import subprocess
@@ -22,6 +23,18 @@ COMMANDS = {
     "zstd": ["zstd", "-19", "-q", "-c"], "lz4": ["lz4", "-l", "-9", "-q", "-c"],
     "lzo": ["lzop", "-9", "-c"],
 }
+
+
+def vmlinux32():
+    """ELF32 i386, one PT_LOAD of code at 16 MiB, entry (physical) at its start."""
+    code = bytes([0xf4, 0xeb, 0xfd]) + bytes(range(256)) * 64
+    ehdr = struct.pack("<16sHHIIIIIHHHHHH", b"\x7fELF\x01\x01\x01" + b"\0" * 9, 2, 3, 1,
+                       0x1000000, 0x34, 0, 0, 52, 32, 1, 40, 0, 0)
+    phdr = struct.pack("<IIIIIIII", 1, 0x1000, 0xc1000000, 0x1000000, len(code),
+                       len(code) + 0x10000, 7, 0x1000)
+    img = bytearray(ehdr + phdr)
+    img += b"\0" * (0x1000 - len(img)) + code
+    return bytes(img)
 
 
 def vmlinux(badphdr, misalign=False):
@@ -41,7 +54,7 @@ def main():
     fmt, out = sys.argv[1], sys.argv[2]
     opts = dict(a.split("=", 1) for a in sys.argv[3:])
     data = (b"\0" * (int(opts["zeros"]) << 20) if "zeros" in opts else
-            vmlinux("badphdr" in opts, "misalign" in opts))
+            vmlinux32() if "i386" in opts else vmlinux("badphdr" in opts, "misalign" in opts))
     if fmt == "raw":
         open(out, "wb").write(data)
         return

@@ -40,15 +40,16 @@ bad empty "no 'HdrS' signature at offset 0x202 (file too short)" truncate=0
 bad short "file too short" truncate=0x204
 bad no-hdrs "not a bzImage: no 'HdrS'" header=0
 bad gzip "gzip data, not a bzImage" 'magic=\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03xxxxxx' header=0
-bad elf "an ELF file, but not an x86-64 (ELF64) vmlinux" 'magic=\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00' header=0
+bad elf "an ELF file, but not an x86-64 (ELF64) or i386 (ELF32) vmlinux" 'magic=\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00' header=0
 bad zstd "zstd data" 'magic=\x28\xb5\x2f\xfdxxxxxxxxxxxx' header=0
 bad protocol-2.05 "boot protocol 2.05 is too old: pvhstub needs 2.10 or later (init_size, pref_address); before 2.06" version=0x205
 bad protocol-2.09 "boot protocol 2.09 is too old" version=0x209
-bad not-relocatable "the kernel is not relocatable" relocatable_kernel=0
+bad not-relocatable-at-1mib "the kernel is not relocatable: it must run at its pref_address, in [0x100000, 0x900000), which overlaps the stub at [0x100000," relocatable_kernel=0 pref_address=0x100000
 bad zimage "a zImage" loadflags=0
 bad setup-sects "setup_sects 200 puts the protected-mode code at 0x19200, past the end" setup_sects=200 truncate=0x1000
 bad setup-sects-past-end "past the end of the" setup_sects=4 truncate=0xa00
 bad truncated-pm "truncated: syssize says 65536 bytes" truncate=0x4000
+bad truncated-by-16 "truncated: syssize says 65536 bytes of protected-mode code at 0xa00, the file has 65520" truncate=68080
 bad syssize-zero "truncated: syssize says 0 bytes" syssize=0
 bad payload-range "payload_offset 0xff00 + payload_length 0x1000 lie outside" payload_offset=0xff00
 bad alignment "kernel_alignment 0x3000 is not a power of two" kernel_alignment=0x3000
@@ -72,6 +73,69 @@ if "$tool" wrap --handoff 16 "$work/k32.in" -o "$work/k32.out" 2>/dev/null; then
 else
 	pass "--handoff takes only 32 or 64"
 fi
+
+# Kernels the first version refused.
+good() { # label "readelf -lW pattern" wrap-args...
+	label=$1 want=$2
+	shift 2
+	if "$tool" wrap "$@" > "$work/good.err" 2>&1 && readelf -lW "$work/g.out" | grep -Eq "$want"; then
+		pass "$label"
+	else
+		fail "$label: $(cat "$work/good.err") $(readelf -lW "$work/g.out" 2>&1 | grep LOAD)"
+	fi
+}
+mk norel.in relocatable_kernel=0
+good "a non-relocatable kernel is placed at its pref_address" 'LOAD +0x[0-9a-f]+ 0x0+1000000 0x0+1000000 0x010000 0x800000 ' \
+	"$work/norel.in" -o "$work/g.out"
+mk round8.in truncate=68088
+good "a syssize that rounds 8 bytes past the end of the file is accepted; the file's bytes are loaded" \
+	'LOAD +0x[0-9a-f]+ 0x0+1000000 0x0+1000000 0x00fff8 0x800000 ' "$work/round8.in" -o "$work/g.out"
+mk k32.in xloadflags=0
+good "a kernel without XLF_KERNEL_64 gets an ELF32 image" 'LOAD' "$work/k32.in" -o "$work/g.out"
+readelf -hW "$work/g.out" | grep -q 'Class: *ELF32' && readelf -hW "$work/g.out" | grep -q 'Machine: *Intel 80386' &&
+	readelf -nW "$work/g.out" | grep -q 'Xen.*0x00000012' &&
+	pass "the 32-bit kernel's image is ELF32 EM_386 with the PHYS32_ENTRY note" ||
+	fail "the 32-bit kernel's image is ELF32 EM_386 with the PHYS32_ENTRY note: $(readelf -hW "$work/g.out")"
+mk e64.in
+good "--elf32 writes an ELF32 image for a 64-bit kernel" 'LOAD' --elf32 --handoff 64 "$work/e64.in" -o "$work/g.out"
+if readelf -hW "$work/g.out" | grep -q 'Class: *ELF32' && "$tool" inspect "$work/g.out" > "$work/i32.out" &&
+   grep -q '^  Firecracker *no  (takes ELF64 only)' "$work/i32.out" &&
+   grep -q '^  qemu-system-i386 *yes' "$work/i32.out" && grep -q '^handoff: *64-bit' "$work/i32.out" &&
+   "$tool" xlconfig "$work/g.out" -o "$work/i32.cfg"; then
+	pass "inspect and xlconfig read an ELF32 image; inspect says which loaders take ELF32"
+else
+	fail "inspect and xlconfig read an ELF32 image: $(cat "$work/i32.out")"
+fi
+python3 "$top/tests/tool/mkpayload.py" raw "$work/vmlinux32.raw" i386=1
+good "an i386 vmlinux is entered at its 32-bit entry" 'LOAD +0x[0-9a-f]+ 0x01000000 0x01000000 0x04003 0x14003 ' \
+	"$work/vmlinux32.raw" -o "$work/g.out"
+"$tool" inspect "$work/g.out" | grep -q '^handoff: *32-bit, to 0x1000000' &&
+	pass "the i386 vmlinux's image hands off in 32-bit mode to e_entry" ||
+	fail "the i386 vmlinux's image hands off in 32-bit mode to e_entry: $("$tool" inspect "$work/g.out")"
+python3 "$top/tests/tool/mkpayload.py" gzip "$work/p32.gzip" i386=1 && mk bz32.in payload="$work/p32.gzip" xloadflags=0
+good "--decompress on an i386 bzImage wraps its ELF32 vmlinux" 'LOAD +0x[0-9a-f]+ 0x01000000 0x01000000 0x04003 0x14003 ' \
+	--decompress "$work/bz32.in" -o "$work/g.out"
+if "$tool" wrap --decompress --handoff 64 "$work/bz32.in" -o "$work/g64.out" 2> "$work/g64.err" ||
+   ! grep -q 'an i386 vmlinux has no 64-bit entry' "$work/g64.err"; then
+	fail "an i386 vmlinux is refused the 64-bit handoff: $(cat "$work/g64.err")"
+else
+	pass "an i386 vmlinux is refused the 64-bit handoff: $(cat "$work/g64.err")"
+fi
+# inspect describes what wrap refuses, and says why.
+mk old.in version=0x207
+mk memtest-like.in relocatable_kernel=0 pref_address=0x100000
+for k in old memtest-like; do
+	if "$tool" inspect "$work/$k.in" > "$work/$k.inspect" 2>&1 && grep -q '^kind: *bzImage' "$work/$k.inspect" &&
+	   grep -q '^pvhstub wrap: *no: ' "$work/$k.inspect"; then
+		pass "inspect describes a kernel wrap refuses ($k): $(grep '^pvhstub wrap' "$work/$k.inspect")"
+	else
+		fail "inspect describes a kernel wrap refuses ($k): $(cat "$work/$k.inspect")"
+	fi
+done
+mk good.bz
+"$tool" inspect "$work/good.bz" 2>&1 | grep -q '^pvhstub wrap: *yes: 32-bit handoff to 0x1000000, window \[0x1000000, 0x1800000), ELF64' &&
+	pass "inspect says where wrap would put a good kernel" ||
+	fail "inspect says where wrap would put a good kernel: $("$tool" inspect "$work/good.bz" 2>&1)"
 
 # A missing input, output into a missing folder, output over the input.
 if "$tool" wrap "$work/nonexistent" -o "$work/x.out" 2>"$work/missing.err" ||
@@ -279,7 +343,7 @@ else
 	fail "a vmlinux with unaligned program headers wraps: $(cat "$work/odd.err")"
 fi
 if "$tool" wrap --handoff 32 "$work/vmlinux.raw" -o "$work/v32.pvh" 2>"$work/v32.err" ||
-   ! grep -q 'a vmlinux has no 32-bit entry' "$work/v32.err"; then
+   ! grep -q 'an x86-64 vmlinux has no 32-bit entry' "$work/v32.err"; then
 	fail "a vmlinux is refused the 32-bit handoff: $(cat "$work/v32.err")"
 else
 	pass "a vmlinux is refused the 32-bit handoff: $(cat "$work/v32.err")"
