@@ -1,9 +1,16 @@
 #!/bin/sh
-# Fetch Debian 12's current 6.1 kernels (cloud and generic) with apt-get
-# download, and extract their bzImages into .cache/kernels/:
-#   .cache/kernels/vmlinuz-cloud, .cache/kernels/vmlinuz-generic
-#   .cache/kernels/modules-generic/   the generic kernel's Xen drivers
-# The versioned package names come from the linux-image-*-amd64 metapackages.
+# Fetch Debian 12's current 6.1 kernels with apt-get download, and extract
+# their bzImages into .cache/kernels/:
+#   vmlinuz-cloud, vmlinuz-generic, vmlinuz-rt   (amd64)
+#   vmlinuz-686-pae                              (i386)
+#   vmlinuz-cloud-6.12, vmlinuz-generic-6.12     (bookworm-backports)
+#   modules-generic/   the generic kernel's Xen drivers
+#   busybox-i386       a static i386 busybox, for the 686-pae kernel's initrd
+# The versioned package names come from the linux-image-* metapackages.  The
+# i386 packages come without adding i386 to dpkg: apt is told so for these
+# calls only (APT::Architectures).  The backports come through an apt state
+# of our own in .cache/kernels/apt/ (its own source list, package lists and
+# cache), so the machine's apt setup is never changed.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,9 +18,21 @@ dir="$top/.cache/kernels"
 mkdir -p "$dir"
 cd "$dir"
 
+APT_OPTS=""
+I386_OPTS="-o APT::Architectures::=amd64 -o APT::Architectures::=i386"
+
 # The versioned package a metapackage depends on, e.g. linux-image-6.1.0-56-cloud-amd64.
 resolve() {
-	apt-cache depends "$1" 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n 1
+	# shellcheck disable=SC2086
+	apt-cache $APT_OPTS depends "$1" 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n 1
+}
+
+# An index that fails to download (a mirror mid-sync) does not stop us
+# while the one we need is there: resolve() decides.
+update() {
+	# shellcheck disable=SC2086
+	apt-get $APT_OPTS update -q >/dev/null 2>&1 || true
 }
 
 fetch() { # flavour metapackage suffix [module-path-pattern...]
@@ -22,15 +41,16 @@ fetch() { # flavour metapackage suffix [module-path-pattern...]
 	[ -s "vmlinuz-$flavour" ] && { [ $# = 0 ] || [ -d "modules-$flavour" ]; } && return 0
 	pkg=$(resolve "$meta")
 	if [ -z "$pkg" ]; then
-		apt-get update -q >/dev/null
+		update
 		pkg=$(resolve "$meta")
 	fi
 	[ -n "$pkg" ] || { echo "fetch-kernels: cannot resolve $meta" >&2; exit 1; }
 	pkg="$pkg$suffix"
 	echo "fetch-kernels: $pkg"
-	rm -rf x "$pkg"_*.deb
-	apt-get download -q "$pkg" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true
-	deb=$(ls "$pkg"_*.deb 2>/dev/null | head -n 1)
+	rm -rf x "${pkg%:*}"_*.deb
+	# shellcheck disable=SC2086
+	apt-get $APT_OPTS download -q "$pkg" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true
+	deb=$(ls "${pkg%:*}"_*.deb 2>/dev/null | head -n 1)
 	[ -n "$deb" ] || { echo "fetch-kernels: apt-get download $pkg failed" >&2; exit 1; }
 	mkdir x
 	dpkg-deb --fsys-tarfile "$deb" | tar -x -C x --wildcards './boot/vmlinuz-*' "$@"
@@ -49,3 +69,26 @@ fetch cloud linux-image-cloud-amd64 ""
 # signature.  It is the Xen tests' PV dom0, so keep the Xen drivers it needs.
 fetch generic linux-image-amd64 -unsigned './lib/modules/*/kernel/drivers/xen/*'
 
+fetch rt linux-image-rt-amd64 ""
+APT_OPTS=$I386_OPTS
+fetch 686-pae linux-image-686-pae:i386 ""
+if [ ! -x busybox-i386 ]; then
+	rm -rf x busybox-static_*_i386.deb
+	# shellcheck disable=SC2086
+	apt-get $APT_OPTS download -q busybox-static:i386 2>&1 | grep -v '^W: Download is performed unsandboxed' || true
+	deb=$(ls busybox-static_*_i386.deb 2>/dev/null | head -n 1)
+	[ -n "$deb" ] || { echo "fetch-kernels: apt-get download busybox-static:i386 failed" >&2; exit 1; }
+	mkdir x
+	dpkg-deb --fsys-tarfile "$deb" | tar -x -C x ./bin/busybox
+	mv x/bin/busybox busybox-i386
+	rm -rf x "$deb"
+fi
+
+# Debian 12's backported 6.12 kernels.
+bp="$dir/apt"
+mkdir -p "$bp/lists/partial" "$bp/cache/archives/partial" "$bp/sources.list.d"
+echo "deb http://deb.debian.org/debian bookworm-backports main" > "$bp/sources.list"
+APT_OPTS="-o Dir::Etc::SourceList=$bp/sources.list -o Dir::Etc::SourceParts=$bp/sources.list.d \
+-o Dir::State::Lists=$bp/lists -o Dir::Cache=$bp/cache"
+fetch cloud-6.12 linux-image-cloud-amd64 ""
+fetch generic-6.12 linux-image-amd64 -unsigned

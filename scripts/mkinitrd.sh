@@ -8,7 +8,7 @@ set -eu
 out=$1
 mib=${2:-0}
 top=$(cd "$(dirname "$0")/.." && pwd)
-busybox=/bin/busybox
+busybox=${BUSYBOX:-/bin/busybox}	# BUSYBOX=: another static busybox (an i386 one)
 [ -x "$busybox" ] && "$busybox" --list >/dev/null 2>&1 || { echo "mkinitrd: need busybox-static" >&2; exit 1; }
 if command -v file >/dev/null && file -L "$busybox" | grep -q 'dynamically linked'; then
 	echo "mkinitrd: $busybox is not static (install busybox-static)" >&2

@@ -36,14 +36,15 @@ need() {
 	done
 }
 
-# qemu_boot LOG TIMEOUT ARGS...: boot with the serial console in LOG, an
+# qemu_boot LOG TIMEOUT ARGS...: boot ($QEMU, default qemu-system-x86_64)
+# with the serial console in LOG, an
 # isa-debug-exit device, no reboot, and a hard timeout.  Sets QEMU_RC
 # (124 on timeout).
 qemu_boot() {
 	log=$1 secs=$2
 	shift 2
 	: > "$log"
-	timeout --kill-after=5 "$secs" qemu-system-x86_64 -display none -no-reboot \
+	timeout --kill-after=5 "$secs" "${QEMU:-qemu-system-x86_64}" -display none -no-reboot \
 		-serial "file:$log" -device isa-debug-exit,iobase=0xf4,iosize=4 "$@" \
 		</dev/null >"$log.qemu" 2>&1
 	QEMU_RC=$?

@@ -52,6 +52,58 @@ for kernel in cloud generic; do
 		done
 	done
 done
+# The wider matrix: Debian's rt kernel, the 6.12 cloud and generic kernels
+# from bookworm-backports, and the i386 686-pae kernel (an
+# ELF32 image, its own static i386 busybox in the initrd) on qemu-system-i386
+# and qemu-system-x86_64, as a bzImage (32-bit handoff) and decompressed (its
+# ELF32 vmlinux entered at its 32-bit entry).
+need qemu-system-i386 || exit 1
+busybox32="$top/.cache/kernels/busybox-i386"
+BUSYBOX=$busybox32 "$top/scripts/mkinitrd.sh" "$out/initrd-i386.cpio" 4 ||
+	fail "building the i386 test initrd (BUSYBOX=$busybox32)"
+matrix_boot() { # kernel variant qemu initrd
+	kernel=$1 variant=$2 qemu=$3 initrd=$4
+	src="$top/.cache/kernels/vmlinuz-$kernel"
+	name="$kernel-$qemu-pc-$variant"
+	[ -s "$src" ] || { fail "$name: $src is missing (run scripts/fetch-kernels.sh)"; return; }
+	case $variant in
+	decompress) args=--decompress ;;
+	*) args="--handoff $variant" ;;
+	esac
+	image="$out/$kernel-$variant.pvh"
+	# shellcheck disable=SC2086
+	[ -s "$image" ] || "$obj/pvhstub" wrap $args "$src" -o "$image" || { fail "$name: wrap $args"; return; }
+	class=$(readelf -hW "$image" | sed -n 's/^ *Class: *//p')
+	log="$out/$name.log"
+	QEMU=qemu-system-$qemu qemu_boot "$log" 240 -M pc -m 512 -icount shift=0,sleep=off -kernel "$image" \
+		-initrd "$initrd" -append "$cmdline pvhstub.debug"
+	if [ "$QEMU_RC" = 124 ]; then
+		fail "$name: QEMU did not finish within 240 s"
+		log_tail "$log"
+	elif python3 "$top/tests/boot/check.py" "$log" "$cmdline" --payload > "$log.check"; then
+		pass "$name: wrap $args ($class) boots to init with the right cmdline, initrd and e820"
+	else
+		sed 's/^/    /' "$log.check"
+		fail "$name: see the checks above"
+		log_tail "$log"
+	fi
+}
+for kernel in rt cloud-6.12 generic-6.12; do
+	for variant in 32 64 decompress; do
+		matrix_boot "$kernel" "$variant" x86_64 "$out/initrd.cpio"
+	done
+done
+for qemu in i386 x86_64; do
+	for variant in 32 decompress; do
+		matrix_boot 686-pae "$variant" "$qemu" "$out/initrd-i386.cpio"
+	done
+done
+if readelf -hW "$out/686-pae-32.pvh" 2>/dev/null | grep -q 'Class: *ELF32'; then
+	pass "the 686-pae kernel's image is ELF32, which qemu-system-i386 loads"
+else
+	fail "the 686-pae kernel's image is ELF32"
+fi
+
 # A bare vmlinux (no bzImage header: the stub uses its template), taken out
 # of the generic kernel, whose payload is xz, by Python's own lzma module.
 if python3 - "$top/.cache/kernels/vmlinuz-generic" "$out/vmlinux-generic" <<'PY'
