@@ -273,8 +273,9 @@ deb: ## build O/deb/pvhstub_VERSION_amd64.deb (dpkg-buildpackage; O is build/)
 deps: ## install what builds and tests need (Debian's archive)
 	$(Q)scripts/install-deps.sh
 
-kernels: deps ## fetch Debian's kernels into .cache/kernels
+kernels: deps ## fetch Debian's kernels into .cache/kernels, build the tiny ones into .cache/tiny
 	$(Q)scripts/fetch-kernels.sh
+	$(Q)tests/kernels/build-tiny.sh
 
 # Every suite runs even when an earlier one fails; the summary decides.  A
 # suite that fails without saying why (it did not build, say) is counted too.
@@ -286,6 +287,7 @@ check: deps ## every test suite; the summary decides
 		echo "fail $$1: the suite did not run to the end (see above)" >> $(obj)/tests/results/$$1-error; }; \
 	suite unit; \
 	scripts/fetch-kernels.sh || { echo "fail fetching Debian's kernels" >> $(obj)/tests/results/kernels; status=1; }; \
+	tests/kernels/build-tiny.sh || { echo "fail building the tiny kernels" >> $(obj)/tests/results/kernels; status=1; }; \
 	suite tool; suite boot; suite overlap; suite probe; suite xen; suite fuzz; suite deb; \
 	tests/summary.sh $(obj) || status=1; \
 	exit $$status

@@ -63,9 +63,12 @@ BUSYBOX=$busybox32 "$top/scripts/mkinitrd.sh" "$out/initrd-i386.cpio" 4 ||
 	fail "building the i386 test initrd (BUSYBOX=$busybox32)"
 matrix_boot() { # kernel variant qemu initrd
 	kernel=$1 variant=$2 qemu=$3 initrd=$4
-	src="$top/.cache/kernels/vmlinuz-$kernel"
+	case $kernel in
+	tiny-*) src="$top/.cache/tiny/vmlinuz-$kernel" fetch=tests/kernels/build-tiny.sh ;;
+	*) src="$top/.cache/kernels/vmlinuz-$kernel" fetch=scripts/fetch-kernels.sh ;;
+	esac
 	name="$kernel-$qemu-pc-$variant"
-	[ -s "$src" ] || { fail "$name: $src is missing (run scripts/fetch-kernels.sh)"; return; }
+	[ -s "$src" ] || { fail "$name: $src is missing (run $fetch)"; return; }
 	case $variant in
 	decompress) args=--decompress ;;
 	*) args="--handoff $variant" ;;
@@ -96,6 +99,17 @@ done
 for qemu in i386 x86_64; do
 	for variant in 32 decompress; do
 		matrix_boot 686-pae "$variant" "$qemu" "$out/initrd-i386.cpio"
+	done
+done
+# Kernels of our own from Debian's linux-source-6.1, without CONFIG_PVH or
+# CONFIG_XEN (tests/kernels/build-tiny.sh): x86_64 and i386, relocatable
+# and not (a non-relocatable one is placed at its pref_address).
+for kind in reloc fixed; do
+	for variant in 32 64 decompress; do
+		matrix_boot "tiny-x86_64-$kind" "$variant" x86_64 "$out/initrd.cpio"
+	done
+	for variant in 32 decompress; do
+		matrix_boot "tiny-i386-$kind" "$variant" i386 "$out/initrd-i386.cpio"
 	done
 done
 if readelf -hW "$out/686-pae-32.pvh" 2>/dev/null | grep -q 'Class: *ELF32'; then
