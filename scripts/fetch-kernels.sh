@@ -35,6 +35,16 @@ update() {
 	apt-get $APT_OPTS update -q >/dev/null 2>&1 || true
 }
 
+# apt-get download PKG into the current folder; prints the .deb's name.
+download() {
+	rm -f "${1%:*}"_*.deb
+	# shellcheck disable=SC2086
+	apt-get $APT_OPTS download -q "$1" 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2 || true
+	deb=$(ls "${1%:*}"_*.deb 2>/dev/null | head -n 1)
+	[ -n "$deb" ] || { echo "fetch-kernels: apt-get download $1 failed" >&2; exit 1; }
+	echo "$deb"
+}
+
 fetch() { # flavour metapackage suffix [module-path-pattern...]
 	flavour=$1 meta=$2 suffix=$3
 	shift 3
@@ -47,11 +57,8 @@ fetch() { # flavour metapackage suffix [module-path-pattern...]
 	[ -n "$pkg" ] || { echo "fetch-kernels: cannot resolve $meta" >&2; exit 1; }
 	pkg="$pkg$suffix"
 	echo "fetch-kernels: $pkg"
-	rm -rf x "${pkg%:*}"_*.deb
-	# shellcheck disable=SC2086
-	apt-get $APT_OPTS download -q "$pkg" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true
-	deb=$(ls "${pkg%:*}"_*.deb 2>/dev/null | head -n 1)
-	[ -n "$deb" ] || { echo "fetch-kernels: apt-get download $pkg failed" >&2; exit 1; }
+	rm -rf x
+	deb=$(download "$pkg")
 	mkdir x
 	dpkg-deb --fsys-tarfile "$deb" | tar -x -C x --wildcards './boot/vmlinuz-*' "$@"
 	if [ $# -gt 0 ]; then
@@ -73,11 +80,8 @@ fetch rt linux-image-rt-amd64 ""
 APT_OPTS=$I386_OPTS
 fetch 686-pae linux-image-686-pae:i386 ""
 if [ ! -x busybox-i386 ]; then
-	rm -rf x busybox-static_*_i386.deb
-	# shellcheck disable=SC2086
-	apt-get $APT_OPTS download -q busybox-static:i386 2>&1 | grep -v '^W: Download is performed unsandboxed' || true
-	deb=$(ls busybox-static_*_i386.deb 2>/dev/null | head -n 1)
-	[ -n "$deb" ] || { echo "fetch-kernels: apt-get download busybox-static:i386 failed" >&2; exit 1; }
+	rm -rf x
+	deb=$(download busybox-static:i386)
 	mkdir x
 	dpkg-deb --fsys-tarfile "$deb" | tar -x -C x ./bin/busybox
 	mv x/bin/busybox busybox-i386
