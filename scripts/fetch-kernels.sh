@@ -35,11 +35,16 @@ update() {
 	apt-get $APT_OPTS update -q >/dev/null 2>&1 || true
 }
 
-# apt-get download PKG into the current folder; prints the .deb's name.
+# apt-get download PKG into the current folder (after an update if the
+# package lists lack it); prints the .deb's name.
 download() {
 	rm -f "${1%:*}"_*.deb
-	# shellcheck disable=SC2086
-	apt-get $APT_OPTS download -q "$1" 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2 || true
+	for try in 1 2; do
+		# shellcheck disable=SC2086
+		apt-get $APT_OPTS download -q "$1" 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2 || true
+		ls "${1%:*}"_*.deb >/dev/null 2>&1 && break
+		[ "$try" = 2 ] || update
+	done
 	deb=$(ls "${1%:*}"_*.deb 2>/dev/null | head -n 1)
 	[ -n "$deb" ] || { echo "fetch-kernels: apt-get download $1 failed" >&2; exit 1; }
 	echo "$deb"
