@@ -142,11 +142,13 @@ $(obj)/stub.lds: entry/stub.lds.S include/pvhstub.h
 	$(quiet) LDS "stub.lds"
 	$(Q)$(CC) -E -P -undef -x c -D__ASSEMBLY__ -I$(srctree)/include $< -o $@
 
+# --emit-relocs keeps the stub's relocations, so that the wrap can move it
+# out of the way of a payload that wants its memory.
 $(obj)/stub.elf: $(stub-objs) $(obj)/stub.lds
 	$(quiet) LD "stub.elf"
-	$(Q)$(LD) -m elf_i386 -static -nostdlib --build-id=none -z noexecstack \
+	$(Q)$(LD) -m elf_i386 -static -nostdlib --build-id=none -z noexecstack --emit-relocs \
 		--no-warn-rwx-segments -T $(obj)/stub.lds -o $@ $(stub-objs) 2>/dev/null || \
-	 $(LD) -m elf_i386 -static -nostdlib --build-id=none -z noexecstack \
+	 $(LD) -m elf_i386 -static -nostdlib --build-id=none -z noexecstack --emit-relocs \
 		-T $(obj)/stub.lds -o $@ $(stub-objs)
 
 # libFuzzer harnesses, with ASan and UBSan (tests/fuzz).

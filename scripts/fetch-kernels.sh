@@ -6,6 +6,7 @@
 #   vmlinuz-cloud-6.12, vmlinuz-generic-6.12     (bookworm-backports)
 #   modules-generic/   the generic kernel's Xen drivers
 #   busybox-i386       a static i386 busybox, for the 686-pae kernel's initrd
+#   memtest86+x64.bin  memtest86+ (Debian's memtest86+ package)
 # The versioned package names come from the linux-image-* metapackages.  The
 # i386 packages come without adding i386 to dpkg: apt is told so for these
 # calls only (APT::Architectures).  The backports come through an apt state
@@ -82,6 +83,16 @@ fetch cloud linux-image-cloud-amd64 ""
 fetch generic linux-image-amd64 -unsigned './lib/modules/*/kernel/drivers/xen/*'
 
 fetch rt linux-image-rt-amd64 ""
+# memtest86+ (a boot-protocol payload that is not Linux: non-relocatable, at 1 MiB).
+if [ ! -s memtest86+x64.bin ]; then
+	rm -rf x
+	deb=$(download memtest86+)
+	mkdir x
+	dpkg-deb --fsys-tarfile "$deb" | tar -x -C x ./boot/memtest86+x64.bin
+	mv x/boot/memtest86+x64.bin memtest86+x64.bin
+	dpkg-deb -f "$deb" Package Version | tr '\n' ' ' > memtest86+x64.bin.package
+	rm -rf x "$deb"
+fi
 APT_OPTS=$I386_OPTS
 fetch 686-pae linux-image-686-pae:i386 ""
 if [ ! -x busybox-i386 ]; then

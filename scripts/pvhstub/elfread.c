@@ -143,6 +143,43 @@ int elf_file_notes(const struct elf_file *e, elf_note_fn fn, void *arg)
 	return bad ? -1 : 0;
 }
 
+/* The REL entries of one section that applies to a loaded section. */
+static int section_relocs(const struct elf_file *e, Elf_Scn *scn, const GElf_Shdr *sh,
+			  elf_reloc_fn fn, void *arg)
+{
+	Elf_Scn *target = elf_getscn(e->elf, sh->sh_info), *symscn = elf_getscn(e->elf, sh->sh_link);
+	Elf_Data *rels = elf_getdata(scn, NULL), *syms = symscn ? elf_getdata(symscn, NULL) : NULL;
+	GElf_Shdr tsh;
+
+	if (!target || !gelf_getshdr(target, &tsh) || !rels || !syms || !sh->sh_entsize)
+		return -1;
+	if (!(tsh.sh_flags & SHF_ALLOC))
+		return 0;
+	for (size_t i = 0; i < sh->sh_size / sh->sh_entsize; i++) {
+		GElf_Rel r;
+		GElf_Sym sym;
+
+		/* r_offset is an address in a linked file, a section offset in an object. */
+		if (!gelf_getrel(rels, (int)i, &r) || !gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &sym) ||
+		    fn(arg, r.r_offset + (e->eh.e_type == ET_REL ? tsh.sh_addr : 0),
+		       (uint32_t)GELF_R_TYPE(r.r_info), sym.st_shndx))
+			return -1;
+	}
+	return 0;
+}
+
+int elf_file_relocs(const struct elf_file *e, elf_reloc_fn fn, void *arg)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(e->elf, scn)))
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_REL &&
+		    section_relocs(e, scn, &sh, fn, arg))
+			return -1;
+	return 0;
+}
+
 int note_is(const struct elf_note *n, const char *name, uint32_t type)
 {
 	size_t len = strlen(name) + 1;

@@ -78,11 +78,13 @@ static void lay_out(const struct stub_image *s, const struct kernel_image *k,
 }
 
 /* The headers as ELF64; emit_headers() writes them in the image's class. */
-static void make_headers(const struct stub_image *s, const struct layout *l, Elf64_Ehdr *eh,
-			 Elf64_Phdr *ph)
+static void make_headers(const struct stub_image *s, const struct wrap_plan *p,
+			 const struct layout *l, Elf64_Ehdr *eh, Elf64_Phdr *ph)
 {
+	uint64_t delta = p->stub_base - s->base;	/* Where the stub moved, if it did. */
+
 	*eh = (Elf64_Ehdr){ .e_type = ET_EXEC, .e_machine = l->elf32 ? EM_386 : EM_X86_64,
-		.e_version = EV_CURRENT, .e_entry = s->entry, .e_flags = 0, .e_phnum = l->nph };
+		.e_version = EV_CURRENT, .e_entry = s->entry + delta, .e_flags = 0, .e_phnum = l->nph };
 	memcpy(eh->e_ident, ELFMAG, SELFMAG);
 	eh->e_ident[EI_CLASS] = l->elf32 ? ELFCLASS32 : ELFCLASS64;
 	eh->e_ident[EI_DATA] = ELFDATA2LSB;
@@ -90,15 +92,15 @@ static void make_headers(const struct stub_image *s, const struct layout *l, Elf
 	eh->e_ident[EI_OSABI] = ELFOSABI_NONE;
 
 	ph[0] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_W | PF_X,
-		.p_offset = STUB_OFF, .p_vaddr = s->base, .p_paddr = s->base,
+		.p_offset = STUB_OFF, .p_vaddr = p->stub_base, .p_paddr = p->stub_base,
 		.p_filesz = s->filesz, .p_memsz = s->memsz, .p_align = PAGE };
 	for (unsigned int i = 0; i < l->nseg; i++)
 		ph[1 + i] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_W | PF_X,
 			.p_offset = l->off[i], .p_vaddr = l->seg[i].paddr, .p_paddr = l->seg[i].paddr,
 			.p_filesz = l->seg[i].filesz, .p_memsz = l->seg[i].memsz, .p_align = PAGE };
 	ph[l->nph - 1] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_flags = PF_R,
-		.p_offset = STUB_OFF + (s->note_addr - s->base), .p_vaddr = s->note_addr,
-		.p_paddr = s->note_addr, .p_filesz = s->note_size + l->vnote,
+		.p_offset = STUB_OFF + (s->note_addr - s->base), .p_vaddr = s->note_addr + delta,
+		.p_paddr = s->note_addr + delta, .p_filesz = s->note_size + l->vnote,
 		.p_memsz = s->note_size + l->vnote, .p_align = 4 };
 }
 
@@ -127,6 +129,21 @@ static void emit_headers(uint8_t *img, Elf64_Ehdr *eh, const Elf64_Phdr *ph, int
 			.p_flags = ph[i].p_flags, .p_align = (Elf32_Word)ph[i].p_align };
 
 		memcpy(img + sizeof(e32) + i * sizeof(p32), &p32, sizeof(p32));
+	}
+}
+
+/* The stub's bytes, relocated to base when it moved (notes included). */
+static void copy_stub(uint8_t *dst, const struct stub_image *s, uint64_t base)
+{
+	uint32_t delta = (uint32_t)(base - s->base);
+
+	memcpy(dst, s->data, s->filesz);
+	for (unsigned int i = 0; delta && i < s->nreloc; i++) {
+		uint32_t v;
+
+		memcpy(&v, dst + s->reloc[i], 4);
+		v += delta;
+		memcpy(dst + s->reloc[i], &v, 4);
 	}
 }
 
@@ -178,9 +195,9 @@ int elf_build(const struct stub_image *s, const struct kernel_image *k, const st
 		snprintf(err, errsz, "out of memory for a %llu-byte image", (unsigned long long)l.size);
 		return -1;
 	}
-	make_headers(s, &l, &eh, ph);
+	make_headers(s, p, &l, &eh, ph);
 	emit_headers(img, &eh, ph, l.elf32);
-	memcpy(img + STUB_OFF, s->data, s->filesz);
+	copy_stub(img + STUB_OFF, s, p->stub_base);
 	for (unsigned int i = 0; i < l.nseg; i++)
 		memcpy(img + l.off[i], l.seg[i].data, l.seg[i].filesz);
 	if (l.vnote)

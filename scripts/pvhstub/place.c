@@ -9,6 +9,31 @@
 
 #define FOUR_GIB	0x100000000ULL
 
+/*
+ * The stub stays at its link address (1 MiB) unless the payload's window
+ * [start, end) takes that memory: then it moves right above the window, if
+ * it has its relocations.  (Above a bzImage's window, the kernel's own KASLR
+ * could pick the stub's memory while the kernel still reads from it, so it
+ * moves only for a payload that wants 1 MiB.)
+ */
+static int place_stub(const struct stub_image *s, uint64_t start, uint64_t end,
+		      struct wrap_plan *p, const char *what, char *err, size_t errsz)
+{
+	uint64_t stub_end = s->base + s->memsz;
+
+	p->stub_base = s->base;
+	if (!(start < stub_end && s->base < end))
+		return 0;
+	p->stub_base = align_up(end, 0x1000);
+	if (s->nreloc && p->stub_base < FOUR_GIB && s->memsz <= FOUR_GIB - p->stub_base)
+		return 0;
+	snprintf(err, errsz, "%s [0x%llx, 0x%llx) overlaps the stub at [0x%llx, 0x%llx), and the stub %s",
+		 what, (unsigned long long)start, (unsigned long long)end,
+		 (unsigned long long)s->base, (unsigned long long)stub_end,
+		 s->nreloc ? "does not fit below 4 GiB above it" : "has no relocations to move it with");
+	return -1;
+}
+
 void segments_footprint(const struct kernel_image *k, uint64_t *start, uint64_t *end)
 {
 	*start = ~0ULL;
@@ -28,8 +53,6 @@ void segments_footprint(const struct kernel_image *k, uint64_t *start, uint64_t 
 static int plan_vmlinux(const struct stub_image *s, const struct kernel_image *k, int handoff,
 			struct wrap_plan *p, char *err, size_t errsz)
 {
-	uint64_t stub_end = s->base + s->memsz;
-
 	if (handoff == (k->vmlinux32 ? 64 : 32)) {
 		snprintf(err, errsz, "an %s vmlinux has no %d-bit entry: use --handoff %d",
 			 k->vmlinux32 ? "i386" : "x86-64", handoff, k->vmlinux32 ? 32 : 64);
@@ -37,14 +60,8 @@ static int plan_vmlinux(const struct stub_image *s, const struct kernel_image *k
 	}
 	p->handoff = k->vmlinux32 ? PI_HANDOFF_32 : PI_HANDOFF_64;
 	segments_footprint(k, &p->payload_addr, &p->window_end);
-	if (p->payload_addr < stub_end && s->base < p->window_end) {
-		snprintf(err, errsz, "the vmlinux at [0x%llx, 0x%llx) overlaps the stub at [0x%llx, 0x%llx)",
-			 (unsigned long long)p->payload_addr, (unsigned long long)p->window_end,
-			 (unsigned long long)s->base, (unsigned long long)stub_end);
-		return -1;
-	}
 	p->entry = k->entry;
-	return 0;
+	return place_stub(s, p->payload_addr, p->window_end, p, "the vmlinux at", err, errsz);
 }
 
 /* The 64-bit entry is 0x200 past the 32-bit one (boot.rst). */
@@ -67,22 +84,16 @@ static int plan_entry(const struct kernel_image *k, struct wrap_plan *p, char *e
 static int plan_fixed(const struct stub_image *s, const struct kernel_image *k, uint64_t size,
 		      struct wrap_plan *p, char *err, size_t errsz)
 {
-	uint64_t stub_end = s->base + s->memsz;
-
 	p->payload_addr = k->pref_address;
 	if (p->payload_addr >= FOUR_GIB || size > FOUR_GIB - p->payload_addr) {
 		snprintf(err, errsz, "the kernel is not relocatable, and its window [0x%llx, +0x%llx) does not fit below 4 GiB",
 			 (unsigned long long)p->payload_addr, (unsigned long long)size);
 		return -1;
 	}
-	if (p->payload_addr < stub_end && s->base < p->payload_addr + size) {
-		snprintf(err, errsz, "the kernel is not relocatable: it must run at its pref_address, in [0x%llx, 0x%llx), which overlaps the stub at [0x%llx, 0x%llx)",
-			 (unsigned long long)p->payload_addr, (unsigned long long)(p->payload_addr + size),
-			 (unsigned long long)s->base, (unsigned long long)stub_end);
-		return -1;
-	}
 	p->window_end = p->payload_addr + size;
-	return plan_entry(k, p, err, errsz);
+	return place_stub(s, p->payload_addr, p->window_end, p,
+			  "the kernel is not relocatable: its window at pref_address", err, errsz) ||
+	       plan_entry(k, p, err, errsz);
 }
 
 /*
@@ -105,6 +116,7 @@ static int plan_bzimage(const struct stub_image *s, const struct kernel_image *k
 		return -1;
 	}
 	p->window_end = p->payload_addr + size;
+	p->stub_base = s->base;		/* Placed above the stub: never in its way. */
 	return plan_entry(k, p, err, errsz);
 }
 

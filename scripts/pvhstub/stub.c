@@ -35,6 +35,26 @@ static int stub_segments(const struct elf_file *e, struct stub_image *s)
 	return loads == 1 ? 0 : -1;
 }
 
+/* One relocation of the stub: an absolute one is recorded, a relative one needs nothing. */
+static int add_reloc(void *arg, uint64_t site, uint32_t type, uint32_t sym_shndx)
+{
+	struct stub_image *s = arg;
+
+	if (type == R_386_PC32 || type == R_386_PLT32)
+		return sym_shndx == SHN_ABS;	/* Relative to an absolute symbol: it would move. */
+	if (type != R_386_32)
+		return -1;
+	if (sym_shndx == SHN_ABS)
+		return 0;			/* A constant, not an address. */
+	if (sym_shndx == SHN_UNDEF)
+		return -1;
+	if (site < s->base || s->filesz < 4 || site - s->base > s->filesz - 4 ||
+	    s->nreloc == STUB_MAX_RELOCS)
+		return -1;
+	s->reloc[s->nreloc++] = (uint32_t)(site - s->base);
+	return 0;
+}
+
 int stub_parse(struct blob f, struct stub_image *s, char *err, size_t errsz)
 {
 	const struct pvhstub_info *info;
@@ -46,6 +66,11 @@ int stub_parse(struct blob f, struct stub_image *s, char *err, size_t errsz)
 		return -1;
 	bad = stub_segments(&e, s);
 	s->entry = e.eh.e_entry;
+	if (!bad && elf_file_relocs(&e, add_reloc, s)) {
+		elf_file_close(&e);
+		snprintf(err, errsz, "the stub's relocations are not the R_386_32/R_386_PC32 ones the build makes");
+		return -1;
+	}
 	elf_file_close(&e);
 	if (bad) {
 		snprintf(err, errsz, "the stub is not the ELF32 i386 image the build makes");

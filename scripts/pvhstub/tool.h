@@ -57,17 +57,24 @@ struct kernel_image {
 	char version[128];		/* The kernel version string, if any. */
 };
 
+#define STUB_MAX_RELOCS	1024
+
 /* The stub as linked: one PT_LOAD and its notes. */
 struct stub_image {
 	uint64_t base, filesz, memsz, entry;
 	uint32_t default_handoff;	/* PI_HANDOFF_32 or _64, from Kconfig */
 	const uint8_t *data;
 	uint64_t note_addr, note_size;
+	/* Its absolute (R_386_32) relocations, as offsets into data, so that
+	 * the wrap can move it; none when it was linked without them. */
+	uint32_t reloc[STUB_MAX_RELOCS];
+	unsigned int nreloc;
 };
 
 struct wrap_plan {
 	uint32_t handoff;		/* PI_HANDOFF_32 or PI_HANDOFF_64 */
 	uint64_t payload_addr, window_end, entry;
+	uint64_t stub_base;		/* Where the stub goes: its link address, or moved. */
 };
 
 /* a is a power of two. */
@@ -116,6 +123,9 @@ const uint8_t *elf_file_bytes(const struct elf_file *e, uint64_t off, uint64_t l
 /* Every note of every PT_NOTE; -1 if a PT_NOTE lies outside the file. */
 int elf_file_notes(const struct elf_file *e, elf_note_fn fn, void *arg);
 int note_is(const struct elf_note *n, const char *name, uint32_t type);
+/* Every REL entry that applies to a loaded section: where, its type, its symbol's section. */
+typedef int (*elf_reloc_fn)(void *arg, uint64_t site, uint32_t type, uint32_t sym_shndx);
+int elf_file_relocs(const struct elf_file *e, elf_reloc_fn fn, void *arg);
 
 /* stub.c */
 int stub_parse(struct blob file, struct stub_image *s, char *err, size_t errsz);

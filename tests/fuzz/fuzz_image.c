@@ -7,6 +7,7 @@
  *   extract   the vmlinux inside a bzImage;
  *   inspect   bzImage, vmlinux, wrapped image, any ELF, and its notes;
  *   xlconfig  wrapped_info, then the config text;
+ *   --stub    the stub's program headers and relocations;
  * and every image the wrap makes goes through inspect and xlconfig too.
  */
 #include <stdint.h>
@@ -24,10 +25,12 @@ static void read_image(struct blob f, struct blob stub)
 {
 	const struct xl_opts xl = { .name = "fuzz", .kernel = "/k", .ramdisk = "/r", .cmdline = "c",
 				    .ramdisk_size = 1 << 20 };
+	static struct stub_image as_stub;
 	struct pvhstub_info info;
 	char err[512], *text;
 	size_t len;
 
+	stub_parse(f, &as_stub, err, sizeof(err));	/* What --stub FILE reads. */
 	inspect_image(devnull, f, stub, err, sizeof(err));
 	wrapped_info(f, &info, err, sizeof(err));
 	if (!xlconfig_text(f, &xl, &text, &len, err, sizeof(err)))

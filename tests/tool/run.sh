@@ -44,7 +44,6 @@ bad elf "an ELF file, but not an x86-64 (ELF64) or i386 (ELF32) vmlinux" 'magic=
 bad zstd "zstd data" 'magic=\x28\xb5\x2f\xfdxxxxxxxxxxxx' header=0
 bad protocol-2.05 "boot protocol 2.05 is too old: pvhstub needs 2.10 or later (init_size, pref_address); before 2.06" version=0x205
 bad protocol-2.09 "boot protocol 2.09 is too old" version=0x209
-bad not-relocatable-at-1mib "the kernel is not relocatable: it must run at its pref_address, in [0x100000, 0x900000), which overlaps the stub at [0x100000," relocatable_kernel=0 pref_address=0x100000
 bad zimage "a zImage" loadflags=0
 bad setup-sects "setup_sects 200 puts the protected-mode code at 0x19200, past the end" setup_sects=200 truncate=0x1000
 bad setup-sects-past-end "past the end of the" setup_sects=4 truncate=0xa00
@@ -121,9 +120,47 @@ if "$tool" wrap --decompress --handoff 64 "$work/bz32.in" -o "$work/g64.out" 2> 
 else
 	pass "an i386 vmlinux is refused the 64-bit handoff: $(cat "$work/g64.err")"
 fi
+# A payload that wants the stub's 1 MiB (memtest86+ does): the stub moves
+# right above its window, relocated; its entry, its note and every absolute
+# address in it move by the same amount.
+mk at1mib.in relocatable_kernel=0 pref_address=0x100000
+if "$tool" wrap "$work/at1mib.in" -o "$work/at1mib.pvh" 2> "$work/at1mib.err" &&
+   python3 - "$work/at1mib.pvh" "$obj/stub.elf" <<'PY'
+import struct, sys
+img, stub = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
+ph = [struct.unpack_from("<IIQQQQQQ", img, 64 + 56 * i) for i in range(struct.unpack_from("<H", img, 56)[0])]
+loads = [p for p in ph if p[0] == 1]
+stub_ph, payload = loads[0], loads[1]
+entry = struct.unpack_from("<Q", img, 24)[0]
+# The stub's link address and entry, from the stub itself.
+s_entry = struct.unpack_from("<I", stub, 24)[0]
+s_base = [struct.unpack_from("<IIIIIIII", stub, struct.unpack_from("<I", stub, 28)[0] + 32 * i)
+          for i in range(struct.unpack_from("<H", stub, 44)[0])]
+s_base = [p for p in s_base if p[0] == 1][0][3]
+delta = stub_ph[4] - s_base
+note = [p for p in ph if p[0] == 4][0]
+desc = struct.unpack_from("<I", img, note[2] + 12 + 4)[0]          # "Xen\0", then the entry
+ok = (payload[4] == 0x100000 and stub_ph[4] == 0x100000 + 0x800000 and delta > 0
+      and entry == s_entry + delta and desc == entry and note[4] >= stub_ph[4])
+print("stub at 0x%x (moved by 0x%x), entry 0x%x, note 0x%x" % (stub_ph[4], delta, entry, desc))
+sys.exit(0 if ok else 1)
+PY
+then
+	pass "a non-relocatable kernel at 1 MiB: the stub moves above its window, entry and note with it"
+else
+	fail "a non-relocatable kernel at 1 MiB: the stub moves above its window: $(cat "$work/at1mib.err")"
+fi
+objcopy -R .rel.text -R .rel.rodata -R .rel.notes "$obj/stub.elf" "$work/stub-norel.elf"
+if "$tool" wrap --stub "$work/stub-norel.elf" "$work/at1mib.in" -o "$work/norel.pvh" 2> "$work/norel.err" ||
+   ! grep -q 'overlaps the stub at \[0x100000, .*has no relocations to move it with' "$work/norel.err"; then
+	fail "a stub without its relocations stays, and the kernel at 1 MiB is refused: $(cat "$work/norel.err")"
+else
+	pass "a stub without its relocations stays, and the kernel at 1 MiB is refused: $(cat "$work/norel.err")"
+fi
+
 # inspect describes what wrap refuses, and says why.
 mk old.in version=0x207
-mk memtest-like.in relocatable_kernel=0 pref_address=0x100000
+mk memtest-like.in relocatable_kernel=0 pref_address=0x100000 init_size=0xfff00000
 for k in old memtest-like; do
 	if "$tool" inspect "$work/$k.in" > "$work/$k.inspect" 2>&1 && grep -q '^kind: *bzImage' "$work/$k.inspect" &&
 	   grep -q '^pvhstub wrap: *no: ' "$work/$k.inspect"; then
