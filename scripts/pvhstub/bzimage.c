@@ -49,6 +49,32 @@ static void read_version(struct blob f, struct kernel_image *k)
 }
 
 /*
+ * Fields a header of an older protocol does not have: their bytes may be
+ * anything (iPXE's 2.07 header runs on into other data), so they read as 0.
+ */
+static void clear_newer_fields(struct kernel_image *k)
+{
+#define FIELD(name) offsetof(struct setup_header, name), sizeof(((struct setup_header *)0)->name)
+	static const struct { uint16_t protocol; size_t off, size; } added[] = {
+		{ 0x0203, FIELD(initrd_addr_max) },
+		{ 0x0205, FIELD(kernel_alignment) }, { 0x0205, FIELD(relocatable_kernel) },
+		{ 0x0206, FIELD(cmdline_size) },
+		{ 0x0207, FIELD(hardware_subarch) }, { 0x0207, FIELD(hardware_subarch_data) },
+		{ 0x0208, FIELD(payload_offset) }, { 0x0208, FIELD(payload_length) },
+		{ 0x0209, FIELD(setup_data) },
+		{ 0x020a, FIELD(min_alignment) }, { 0x020a, FIELD(pref_address) },
+		{ 0x020a, FIELD(init_size) },
+		{ 0x020b, FIELD(handover_offset) }, { 0x020c, FIELD(xloadflags) },
+		{ 0x020f, FIELD(kernel_info_offset) },
+	};
+#undef FIELD
+
+	for (size_t i = 0; i < sizeof(added) / sizeof(added[0]); i++)
+		if (k->protocol < added[i].protocol)
+			memset(k->hdr_buf + added[i].off, 0, added[i].size);
+}
+
+/*
  * "HdrS", the header's own length and the protocol version; the header is
  * copied into k->hdr_buf, zero past its end, so that a field an older
  * protocol lacks reads as 0.
@@ -84,6 +110,7 @@ static int read_header(struct blob f, struct kernel_image *k, char *err, size_t 
 	k->setup_hdr_len = hdr_end - BZ_SETUP_SECTS_OFF;
 	memcpy(k->hdr_buf, f.data + BZ_SETUP_SECTS_OFF, k->setup_hdr_len);
 	k->setup_hdr = k->hdr_buf;
+	clear_newer_fields(k);
 	return 0;
 }
 

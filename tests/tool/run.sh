@@ -160,8 +160,10 @@ fi
 
 # inspect describes what wrap refuses, and says why.
 mk old.in version=0x207
+# iPXE's 2.07 header runs on into text where payload_offset would be.
+mk ipxe-like.in version=0x207 payload_offset=0x2e302e31 payload_length=0x69672b30
 mk memtest-like.in relocatable_kernel=0 pref_address=0x100000 init_size=0xfff00000
-for k in old memtest-like; do
+for k in old ipxe-like memtest-like; do
 	if "$tool" inspect "$work/$k.in" > "$work/$k.inspect" 2>&1 && grep -q '^kind: *bzImage' "$work/$k.inspect" &&
 	   grep -q '^pvhstub wrap: *no: ' "$work/$k.inspect"; then
 		pass "inspect describes a kernel wrap refuses ($k): $(grep '^pvhstub wrap' "$work/$k.inspect")"
