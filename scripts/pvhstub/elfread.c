@@ -180,6 +180,15 @@ int elf_file_relocs(const struct elf_file *e, elf_reloc_fn fn, void *arg)
 	return 0;
 }
 
+int elf_file_x86(const struct elf_file *e)
+{
+	if (e->class == ELFCLASS64 && e->eh.e_machine == EM_X86_64)
+		return 64;
+	if (e->class == ELFCLASS32 && e->eh.e_machine == EM_386)
+		return 32;
+	return 0;
+}
+
 int note_is(const struct elf_note *n, const char *name, uint32_t type)
 {
 	size_t len = strlen(name) + 1;

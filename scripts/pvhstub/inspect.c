@@ -10,8 +10,6 @@
 #include <xen/elfnote.h>
 #include "tool.h"
 
-#define MIB (1ULL << 20)
-
 static const char *const xlf_names[] = {
 	"KERNEL_64", "CAN_BE_LOADED_ABOVE_4G", "EFI_HANDOVER_32", "EFI_HANDOVER_64",
 	"EFI_KEXEC", "5LEVEL", "5LEVEL_ENABLED", "MEM_ENCRYPTION",

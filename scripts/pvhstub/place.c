@@ -7,8 +7,6 @@
 #include <stdio.h>
 #include "tool.h"
 
-#define FOUR_GIB	0x100000000ULL
-
 /*
  * The stub stays at its link address (1 MiB) unless the payload's window
  * [start, end) takes that memory: then it moves right above the window, if

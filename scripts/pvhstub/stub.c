@@ -133,8 +133,7 @@ int wrapped_info(struct blob img, struct pvhstub_info *info, char *err, size_t e
 		return -1;
 	}
 	/* ELF64 x86-64, or ELF32 i386 for a 32-bit kernel (or --elf32). */
-	if ((e.class == ELFCLASS64) != (e.eh.e_machine == EM_X86_64) ||
-	    (e.class == ELFCLASS32) != (e.eh.e_machine == EM_386)) {
+	if (!elf_file_x86(&e)) {
 		elf_file_close(&e);
 		snprintf(err, errsz, "not an image made by pvhstub wrap (neither ELF64 x86-64 nor ELF32 i386)");
 		return -1;

@@ -77,6 +77,9 @@ struct wrap_plan {
 	uint64_t stub_base;		/* Where the stub goes: its link address, or moved. */
 };
 
+#define MIB		(1ULL << 20)
+#define FOUR_GIB	0x100000000ULL
+
 /* a is a power of two. */
 static inline uint64_t align_up(uint64_t v, uint64_t a)
 {
@@ -123,6 +126,8 @@ const uint8_t *elf_file_bytes(const struct elf_file *e, uint64_t off, uint64_t l
 /* Every note of every PT_NOTE; -1 if a PT_NOTE lies outside the file. */
 int elf_file_notes(const struct elf_file *e, elf_note_fn fn, void *arg);
 int note_is(const struct elf_note *n, const char *name, uint32_t type);
+/* 64 for ELF64 x86-64, 32 for ELF32 i386, 0 for anything else. */
+int elf_file_x86(const struct elf_file *e);
 /* Every REL entry that applies to a loaded section: where, its type, its symbol's section. */
 typedef int (*elf_reloc_fn)(void *arg, uint64_t site, uint32_t type, uint32_t sym_shndx);
 int elf_file_relocs(const struct elf_file *e, elf_reloc_fn fn, void *arg);

@@ -11,8 +11,6 @@
 #include <string.h>
 #include "tool.h"
 
-#define FOUR_GIB	0x100000000ULL
-
 /* The setup header for a bare vmlinux: protocol 2.15, loaded high, 64-bit or not. */
 static void template_header(struct kernel_image *k, uint64_t start, uint64_t end)
 {
@@ -122,12 +120,11 @@ static int take_bzimage_header(struct kernel_image *k, const struct kernel_image
 /* x86-64, or i386: which entry it has. */
 static int check_machine(const struct elf_file *e, struct kernel_image *k, char *err, size_t errsz)
 {
-	if (e->class == ELFCLASS64 && e->eh.e_machine == EM_X86_64)
+	int bits = elf_file_x86(e);
+
+	k->vmlinux32 = bits == 32;
+	if (bits)
 		return 0;
-	if (e->class == ELFCLASS32 && e->eh.e_machine == EM_386) {
-		k->vmlinux32 = 1;
-		return 0;
-	}
 	snprintf(err, errsz, "an ELF file, but not an x86-64 (ELF64) or i386 (ELF32) vmlinux");
 	return -1;
 }

@@ -9,6 +9,15 @@
 #include <string.h>
 #include "tool.h"
 
+/* Say which input err is about: "WHAT: err". */
+static void err_prefix(char *err, size_t errsz, const char *what)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), "%s: %.400s", what, err);
+	snprintf(err, errsz, "%s", msg);
+}
+
 /*
  * A bzImage, or with --decompress the vmlinux inside it (keeping the
  * bzImage's setup header), or a vmlinux as it is.  *owned is what the
@@ -31,10 +40,7 @@ static int kernel_parse(struct blob f, int decompress, struct kernel_image *k, u
 	if (decompress_payload(bz.payload, owned, &elfsz, err, errsz))
 		return -1;
 	if (vmlinux_parse((struct blob){ *owned, elfsz }, k, &bz, err, errsz)) {
-		char msg[512];
-
-		snprintf(msg, sizeof(msg), "the decompressed payload: %.400s", err);
-		snprintf(err, errsz, "%s", msg);
+		err_prefix(err, errsz, "the decompressed payload");
 		return -1;
 	}
 	return 0;
@@ -50,10 +56,7 @@ int wrap_image(struct blob stub, struct blob kernel, const struct wrap_opts *o,
 	int rc;
 
 	if (stub_parse(stub, &s, err, errsz)) {
-		char msg[512];
-
-		snprintf(msg, sizeof(msg), "the stub: %.400s", err);
-		snprintf(err, errsz, "%s", msg);
+		err_prefix(err, errsz, "the stub");
 		return -1;
 	}
 	/* ELF64 for a 64-bit kernel (rust-vmm takes no other); qemu-system-i386 takes only ELF32. */

@@ -9,8 +9,6 @@
 #include <string.h>
 #include "tool.h"
 
-#define MIB (1ULL << 20)
-
 static const char *const actions[] = {
 	"destroy", "restart", "preserve", "rename-restart", "coredump-destroy", "coredump-restart",
 };
