@@ -26,7 +26,7 @@ static char cmdline_buf[STUB_CMDLINE_SIZE];
 static uint8_t e820_ext_buf[sizeof(struct setup_data) +
 			    STUB_E820_EXT_MAX * sizeof(struct boot_e820_entry)]
 	__attribute__((aligned(8)));
-static struct hvm_start_info start_info_copy __attribute__((aligned(8)));
+static struct start_info_node start_info_copy;
 static struct boot_e820_entry e820_work[STUB_E820_WORK];
 static struct boot_e820_entry xen_map[STUB_MAX_E820];
 
@@ -127,7 +127,7 @@ void stub_main(uint32_t start_info_paddr)
 	if (err)
 		panic("%s", out.msg);
 	if (out.debug)
-		dump_start_info(&start_info_copy, in.fw_map, in.fw_map_entries);
+		dump_start_info(&start_info_copy.si, in.fw_map, in.fw_map_entries);
 	report_warnings(&out, bp);
 
 	if (out.initrd_move.size) {

@@ -24,11 +24,32 @@
 #define STUB_E820_EXT_MAX	(STUB_E820_WORK - 128)
 
 #define PVHSTUB_INFO_MAGIC	0x69485650	/* "PVHi" */
-#define PVHSTUB_INFO_VERSION	1
+#define PVHSTUB_INFO_VERSION	2	/* 2 added KASLR for a pre-decompressed kernel. */
 
 /* pvhstub_info.flags */
 #define PI_HANDOFF_32		(1 << 0)	/* 32-bit boot protocol handoff. */
 #define PI_HANDOFF_64		(1 << 1)	/* 64-bit boot protocol handoff. */
+/*
+ * A pre-decompressed kernel (a vmlinux, or --decompress): the kernel's own
+ * decompressor, which does KASLR, does not run, so the stub does it.
+ */
+#define PI_KASLR_VIRT		(1 << 2)	/* Randomize the virtual offset. */
+#define PI_KASLR_PHYS		(1 << 3)	/* Also move the kernel to a random slot. */
+#define PI_KASLR_NONE		(1 << 4)	/* Could not keep it: warn at boot. */
+
+/*
+ * The kernel's relocation table, as the wrap tool keeps it (at
+ * pvhstub_info.relocs_addr): this header, then three lists, each of
+ * count[i] sites.  A site is an offset from the kernel's start
+ * (window_start), and the lists are sorted: each site is stored as its
+ * distance from the one before (the first from 0), in LEB128, 7 bits a
+ * byte, low bits first.  At a site the stub adds the virtual offset to a
+ * 64-bit value (RELOCS_64), adds it to a 32-bit one (RELOCS_32), or
+ * subtracts it from a 32-bit one (RELOCS_32_INV), as Linux's decompressor
+ * does with the table the kernel build appends to vmlinux.
+ */
+#define PVHSTUB_RELOCS_MAGIC	0x72485650	/* "PVHr" */
+enum { RELOCS_64, RELOCS_32, RELOCS_32_INV, RELOCS_LISTS };
 
 /*
  * The wrap tool adds a note of its own to the image's PT_NOTE, after the
@@ -63,10 +84,28 @@ struct pvhstub_info {
 					 * or the 64-bit entry (load + 0x200). */
 	uint8_t  setup_hdr[SETUP_HDR_MAX]; /* Payload bytes from 0x1f1. */
 	uint8_t  _pad[1];
+	/* Version 2: KASLR for a pre-decompressed kernel (PI_KASLR_*). */
+	uint64_t relocs_addr;		/* struct pvhstub_relocs, or 0 */
+	uint64_t kernel_end;		/* The kernel is [window_start, kernel_end). */
+	uint64_t virt_limit;		/* Its virtual end may not pass this
+					 * (KERNEL_IMAGE_SIZE), counted like
+					 * the physical address. */
+	uint32_t relocs_size;		/* Header and lists. */
+	uint32_t _pad2;
 } __attribute__((packed, aligned(8)));
 
+struct pvhstub_relocs {
+	uint32_t magic;			/* PVHSTUB_RELOCS_MAGIC */
+	uint32_t count[RELOCS_LISTS];
+	uint32_t size;			/* Bytes of the lists, after this header. */
+	uint32_t _reserved;
+};
+
+#define PVHSTUB_INFO_V1_SIZE	(56 + SETUP_HDR_MAX + 1)
 _Static_assert(offsetof(struct pvhstub_info, setup_hdr) == 56, "info layout");
-_Static_assert(sizeof(struct pvhstub_info) == 56 + SETUP_HDR_MAX + 1, "info size");
+_Static_assert(offsetof(struct pvhstub_info, relocs_addr) == PVHSTUB_INFO_V1_SIZE, "info v1");
+_Static_assert(sizeof(struct pvhstub_info) == PVHSTUB_INFO_V1_SIZE + 32, "info size");
+_Static_assert(sizeof(struct pvhstub_relocs) == 24, "relocs header");
 
 #endif /* !__ASSEMBLY__ */
 #endif /* PVHSTUB_PVHSTUB_H */

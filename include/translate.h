@@ -44,6 +44,18 @@ enum subarch_policy {
 	SUBARCH_FORCE_XEN,
 };
 
+/*
+ * The stub's copy of the start_info, in a setup_data node: on Xen,
+ * hardware_subarch_data points at the copy, and Linux reserves every
+ * setup_data node (its decompressor's KASLR avoids them too), so the
+ * pointer stays good for as long as the kernel cares to read it.
+ */
+#define SETUP_PVHSTUB_START_INFO	0x69737670	/* "pvsi"; Linux ignores types it does not know. */
+struct start_info_node {
+	struct setup_data sd;
+	struct hvm_start_info si;
+} __attribute__((packed, aligned(8)));
+
 /* A buffer inside the stub image: where we write it, and its guest address. */
 struct stub_buf {
 	void *ptr;
@@ -64,7 +76,7 @@ struct translate_in {
 	/* Buffers the result lives in; all inside the stub image. */
 	struct stub_buf cmdline;	/* STUB_CMDLINE_SIZE bytes */
 	struct stub_buf e820_ext;	/* setup_data + STUB_E820_EXT_MAX entries */
-	struct stub_buf start_info;	/* START_INFO_V1_SIZE bytes */
+	struct stub_buf start_info;	/* A struct start_info_node */
 	struct boot_e820_entry *work;	/* STUB_E820_WORK entries */
 	bool bp_zeroed;			/* The zero page is all zeros: skip clearing it. */
 };
@@ -84,6 +96,7 @@ struct translate_out {
 	uint32_t nr_modules;
 	uint32_t e820_entries;		/* Total, zero page plus setup_data. */
 	bool debug;			/* "pvhstub.debug" was on the cmdline. */
+	bool nokaslr;			/* So was "nokaslr". */
 	int subarch;			/* pvhstub.subarch=: a subarch_policy, or -1 */
 	struct {			/* The caller moves the initrd: */
 		uint64_t src, dst, size;	/* size 0: no move. */
@@ -129,6 +142,32 @@ static inline bool range_make(uint64_t start, uint64_t size, struct range *r)
 	r->end = start + size;
 	return r->end >= start;
 }
+
+/* translate/kaslr.c: KASLR for a pre-decompressed kernel. */
+#define KASLR_AVOID_MAX	4
+
+/* Where a kernel of size bytes may go: aligned slots in RAM, avoiding some ranges. */
+struct kaslr_space {
+	const struct boot_e820_entry *map;
+	uint32_t nmap;
+	struct range avoid[KASLR_AVOID_MAX];	/* kaslr_slot sorts them */
+	uint32_t navoid;
+	uint64_t min, max;		/* Slots lie inside [min, max). */
+	uint64_t size, align;		/* align: a power of two */
+};
+
+/*
+ * Apply the relocation table (struct pvhstub_relocs) to the kernel image
+ * [image, image + image_size) for a virtual offset of delta.  0, or -1 with
+ * the reason in msg (the image may then be partly relocated).
+ */
+int relocs_apply(const void *table, uint32_t table_size, uint8_t *image, uint32_t image_size,
+		 uint64_t delta, char *msg, size_t msgsz);
+/*
+ * The number of slots; if there are any, *addr is slot rnd % count (in
+ * address order).  Ranges in avoid need not be sorted or disjoint.
+ */
+uint32_t kaslr_slot(struct kaslr_space *k, uint32_t rnd, uint64_t *addr);
 
 /* translate/guestmem.c: map a loader table, or fail with a message naming it. */
 int loader_table(const struct translate_in *in, struct translate_out *out, const char *what,

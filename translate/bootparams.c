@@ -61,7 +61,8 @@ int translate_start_info(const struct translate_in *in, struct boot_params *bp,
 			 struct translate_out *out)
 {
 	const struct pvhstub_info *pi = in->payload;
-	struct hvm_start_info *si = in->start_info.ptr;
+	struct start_info_node *node = in->start_info.ptr;
+	struct hvm_start_info *si = &node->si;
 	int err;
 
 	zero_bytes(out, sizeof(*out));
@@ -97,7 +98,10 @@ int translate_start_info(const struct translate_in *in, struct boot_params *bp,
 
 	if (want_xen_subarch(in, bp, out)) {
 		bp->hdr.hardware_subarch = X86_SUBARCH_XEN;
-		bp->hdr.hardware_subarch_data = in->start_info.paddr;
+		bp->hdr.hardware_subarch_data = in->start_info.paddr + offsetof(struct start_info_node, si);
+		node->sd = (struct setup_data){ .next = bp->hdr.setup_data,
+			.type = SETUP_PVHSTUB_START_INFO, .len = sizeof(node->si) };
+		bp->hdr.setup_data = in->start_info.paddr;
 	} else {
 		bp->hdr.hardware_subarch = X86_SUBARCH_PC;
 	}

@@ -2,7 +2,8 @@
 /*
  * The command line: copied into the stub's own buffer (so the decompressor
  * cannot clobber it), with our own options (pvhstub.debug, pvhstub.subarch=)
- * taken out, and truncated to the kernel's cmdline_size.
+ * taken out, and truncated to the kernel's cmdline_size.  "nokaslr" is
+ * noted (the stub's KASLR heeds it) and kept.
  */
 #include "translate.h"
 
@@ -96,6 +97,9 @@ static uint32_t filter_cmdline(const char *src, uint32_t len, char *dst, uint32_
 				quoted = !quoted;
 			i++;
 		}
+		/* The kernel's own "no KASLR": the stub heeds it too (and keeps it). */
+		if (i - start == 7 && option(src + start, 7, "nokaslr") == 7)
+			res->nokaslr = true;
 		if (i > start && take_stub_option(src + start, i - start, res)) {
 			out = blank_start;	/* Drop the blank run before it, */
 			if (!out)		/* or at the start, the one after. */

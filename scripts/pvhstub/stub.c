@@ -97,14 +97,25 @@ static int find_info(const struct elf_file *e, struct pvhstub_info *info)
 	GElf_Phdr ph;
 
 	for (size_t i = 0; !elf_file_phdr(e, i, &ph); i++) {
-		const uint8_t *bytes = elf_file_bytes(e, ph.p_offset, sizeof(*info));
+		const uint8_t *bytes = elf_file_bytes(e, ph.p_offset, PVHSTUB_INFO_V1_SIZE);
 
 		if (ph.p_type != PT_LOAD)
 			continue;
-		if (ph.p_filesz < sizeof(*info) || !bytes)
+		if (ph.p_filesz < PVHSTUB_INFO_V1_SIZE || !bytes)
 			return -1;
-		memcpy(info, bytes, sizeof(*info));
-		return info->magic == PVHSTUB_INFO_MAGIC && info->version == PVHSTUB_INFO_VERSION ? 0 : -1;
+		/* Version 1 (pvhstub 0.1) lacks the KASLR fields: they read as 0. */
+		memset(info, 0, sizeof(*info));
+		memcpy(info, bytes, PVHSTUB_INFO_V1_SIZE);
+		if (info->magic != PVHSTUB_INFO_MAGIC || !info->version ||
+		    info->version > PVHSTUB_INFO_VERSION)
+			return -1;
+		if (info->version >= 2) {
+			bytes = elf_file_bytes(e, ph.p_offset, sizeof(*info));
+			if (ph.p_filesz < sizeof(*info) || !bytes)
+				return -1;
+			memcpy(info, bytes, sizeof(*info));
+		}
+		return 0;
 	}
 	return -1;
 }

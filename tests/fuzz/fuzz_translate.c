@@ -22,7 +22,7 @@
 static struct boot_params bp;
 static char cmdline[STUB_CMDLINE_SIZE];
 static uint8_t ext[sizeof(struct setup_data) + STUB_E820_EXT_MAX * sizeof(struct boot_e820_entry)];
-static struct hvm_start_info si_copy;
+static struct start_info_node si_node;
 static struct boot_e820_entry work[STUB_E820_WORK];
 static struct boot_e820_entry fw_map[4] = {
 	{ 0, 0x9f000, 1 }, { 0x100000, 0x3ff00000, 1 }, { 0xfc000000, 0x1000, 2 }, { 0x100000000ULL, 0x1000000, 1 },
@@ -75,7 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.fw_map = choice[0] & 8 ? fw_map : NULL, .fw_map_entries = choice[0] & 8 ? 4 : 0,
 		.cmdline = { cmdline, 0x110000, sizeof(cmdline) },
 		.e820_ext = { ext, 0x112000, sizeof(ext) },
-		.start_info = { &si_copy, 0x11f000, sizeof(si_copy) },
+		.start_info = { &si_node, 0x11f000, sizeof(si_node) },
 		.work = work,
 	};
 
@@ -89,11 +89,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The zero page keeps its promises. */
 	CHECK(bp.e820_entries <= E820_MAX_ENTRIES_ZEROPAGE);
 	CHECK(out.e820_entries >= bp.e820_entries && out.e820_entries <= STUB_E820_WORK);
+	/* The setup_data list: the start_info copy on Xen, then the e820 overflow. */
+	uint64_t sd_next = bp.hdr.setup_data;
+	if (bp.hdr.hardware_subarch == X86_SUBARCH_XEN) {
+		CHECK(sd_next == 0x11f000 && si_node.sd.type == SETUP_PVHSTUB_START_INFO &&
+		      si_node.sd.len == sizeof(si_node.si) && bp.hdr.hardware_subarch_data == 0x11f010);
+		sd_next = si_node.sd.next;
+	}
 	if (out.e820_entries > E820_MAX_ENTRIES_ZEROPAGE) {
 		const struct setup_data *sd = (const void *)ext;
 
-		CHECK(bp.hdr.setup_data == 0x112000 && sd->type == SETUP_E820_EXT);
+		CHECK(sd_next == 0x112000 && sd->type == SETUP_E820_EXT && !sd->next);
 		CHECK(sd->len == (out.e820_entries - 128) * sizeof(struct boot_e820_entry));
+	} else {
+		CHECK(sd_next == 0);
 	}
 	for (uint32_t i = 1; i < bp.e820_entries; i++)
 		CHECK(bp.e820_table[i - 1].addr <= bp.e820_table[i].addr);
@@ -114,9 +123,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(in_ram);
 		CHECK((bp.hdr.ramdisk_image | (uint64_t)bp.ext_ramdisk_image << 32) == d);
 	}
-	CHECK(bp.hdr.hardware_subarch == X86_SUBARCH_PC ||
-	      (bp.hdr.hardware_subarch == X86_SUBARCH_XEN && bp.hdr.hardware_subarch_data == 0x11f000));
-	CHECK(si_copy.magic == XEN_HVM_START_MAGIC_VALUE);
+	CHECK(bp.hdr.hardware_subarch == X86_SUBARCH_PC || bp.hdr.hardware_subarch == X86_SUBARCH_XEN);
+	CHECK(si_node.si.magic == XEN_HVM_START_MAGIC_VALUE);
 	sim_free(&sim);
 	return 0;
 }

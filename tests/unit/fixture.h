@@ -39,7 +39,7 @@ struct fx {
 	struct boot_params bp;
 	char cmdline[STUB_CMDLINE_SIZE];
 	uint8_t ext[sizeof(struct setup_data) + STUB_E820_EXT_MAX * sizeof(struct boot_e820_entry)];
-	struct hvm_start_info si_copy;
+	struct start_info_node si_node;
 	struct boot_e820_entry work[STUB_E820_WORK];
 	/* The loader's structures, inside the simulated memory. */
 	struct hvm_start_info *si;
@@ -108,7 +108,7 @@ static inline int setup(void **state)
 		.subarch = SUBARCH_AUTO,
 		.cmdline = { f->cmdline, CMDLINE_PADDR, sizeof(f->cmdline) },
 		.e820_ext = { f->ext, EXT_PADDR, sizeof(f->ext) },
-		.start_info = { &f->si_copy, SICOPY_PADDR, sizeof(f->si_copy) },
+		.start_info = { &f->si_node, SICOPY_PADDR, sizeof(f->si_node) },
 		.work = f->work,
 	};
 	*state = f;

@@ -40,6 +40,7 @@ static void test_v1_basic(void **state)
 	assert_int_equal(f->bp.hdr.type_of_loader, LOADER_TYPE_UNDEFINED);
 	assert_int_equal(f->bp.hdr.hardware_subarch, X86_SUBARCH_PC);
 	assert_int_equal(f->bp.hdr.hardware_subarch_data, 0);
+	assert_int_equal(f->bp.hdr.setup_data, 0);
 	assert_int_equal(f->bp.hdr.code32_start, WIN_START);
 	assert_int_equal(f->bp.hdr.loadflags, LOADED_HIGH | CAN_USE_HEAP);
 	/* The payload's header is copied faithfully. */
@@ -52,8 +53,8 @@ static void test_v1_basic(void **state)
 	assert_int_equal(f->bp.screen_info[0], 0);
 	assert_int_equal(f->bp._pad9[275], 0);
 	/* The start_info copy in the stub. */
-	assert_int_equal(f->si_copy.magic, XEN_HVM_START_MAGIC_VALUE);
-	assert_int_equal(f->si_copy.memmap_entries, 3);
+	assert_int_equal(f->si_node.si.magic, XEN_HVM_START_MAGIC_VALUE);
+	assert_int_equal(f->si_node.si.memmap_entries, 3);
 }
 
 /* bp_zeroed: the stub's zero page is still the zero-filled bss; nothing else changes. */
@@ -120,8 +121,8 @@ static void test_v0_reads_only_40_bytes(void **state)
 	f->in.fw_map = fw;
 	f->in.fw_map_entries = 1;
 	assert_int_equal(run(f), TE_OK);
-	assert_int_equal(f->si_copy.memmap_entries, 0);
-	assert_int_equal(f->si_copy.memmap_paddr, 0);
+	assert_int_equal(f->si_node.si.memmap_entries, 0);
+	assert_int_equal(f->si_node.si.memmap_paddr, 0);
 }
 
 static void test_bad_magic(void **state)
@@ -196,6 +197,13 @@ static void test_memmap_more_than_128(void **state)
 		    129 % 2 ? 1 : 2);
 	assert_e820(&ext[n - 128], 0x100000000ULL + (n - 4) * 0x100000ULL,
 		    0x100000000ULL + (n - 3) * 0x100000ULL, (n - 1) % 2 ? 1 : 2);
+
+	/* On Xen the start_info copy heads the list, then the e820 record. */
+	f->in.xen = true;
+	assert_int_equal(run(f), TE_OK);
+	assert_int_equal(f->bp.hdr.setup_data, SICOPY_PADDR);
+	assert_int_equal(f->si_node.sd.next, EXT_PADDR);
+	assert_int_equal(sd->next, 0);
 }
 
 static void test_memmap_at_the_limit(void **state)
@@ -398,7 +406,7 @@ static void test_cmdline_subarch_option(void **state)
 	assert_int_equal(run(f), TE_OK);
 	assert_string_equal(f->cmdline, "a b");
 	assert_int_equal(f->bp.hdr.hardware_subarch, X86_SUBARCH_XEN);
-	assert_int_equal(f->bp.hdr.hardware_subarch_data, SICOPY_PADDR);
+	assert_int_equal(f->bp.hdr.hardware_subarch_data, SICOPY_PADDR + 16);
 
 	f->in.xen = true;
 	set_cmdline(f, "pvhstub.subarch=pc");
@@ -601,8 +609,14 @@ static void test_subarch_policy(void **state)
 	f->in.xen = true;
 	assert_int_equal(run(f), TE_OK);
 	assert_int_equal(f->bp.hdr.hardware_subarch, X86_SUBARCH_XEN);
-	assert_int_equal(f->bp.hdr.hardware_subarch_data, SICOPY_PADDR);
+	assert_int_equal(f->bp.hdr.hardware_subarch_data, SICOPY_PADDR + 16);
 	assert_int_equal(f->bp.hdr.type_of_loader, LOADER_TYPE_XEN);
+	/* The copy it points at is a setup_data node, which Linux reserves. */
+	assert_int_equal(f->bp.hdr.setup_data, SICOPY_PADDR);
+	assert_int_equal(f->si_node.sd.type, SETUP_PVHSTUB_START_INFO);
+	assert_int_equal(f->si_node.sd.len, sizeof(struct hvm_start_info));
+	assert_int_equal(f->si_node.sd.next, 0);
+	assert_int_equal(f->si_node.si.magic, XEN_HVM_START_MAGIC_VALUE);
 
 	f->hdr.xloadflags = 0;		/* A 32-bit kernel: PC. */
 	assert_int_equal(run(f), TE_OK);

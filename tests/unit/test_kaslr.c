@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: MIT
+/*
+ * translate/kaslr.c: the relocation walk (good tables and hostile ones,
+ * which must never write outside the kernel image) and the slot choice
+ * (checked against a brute-force count).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "translate.h"
+
+#define GUARD		64
+#define IMAGE		4096
+
+/* A table under construction: header, then the LEB128 stream. */
+struct table {
+	uint8_t buf[4096];
+	size_t len;
+};
+
+static struct pvhstub_relocs *hdr(struct table *t)
+{
+	return (struct pvhstub_relocs *)t->buf;
+}
+
+static void put_uleb(struct table *t, uint64_t v)
+{
+	do {
+		uint8_t b = v & 0x7f;
+
+		v >>= 7;
+		t->buf[t->len++] = b | (v ? 0x80 : 0);
+	} while (v);
+}
+
+/* Sites per list, ascending; n[i] of them. */
+static void build(struct table *t, const uint32_t *sites[RELOCS_LISTS], const uint32_t n[RELOCS_LISTS])
+{
+	memset(t, 0, sizeof(*t));
+	t->len = sizeof(struct pvhstub_relocs);
+	for (int l = 0; l < RELOCS_LISTS; l++) {
+		uint32_t prev = 0;
+
+		for (uint32_t i = 0; i < n[l]; i++) {
+			put_uleb(t, sites[l][i] - prev);
+			prev = sites[l][i];
+		}
+		hdr(t)->count[l] = n[l];
+	}
+	hdr(t)->magic = PVHSTUB_RELOCS_MAGIC;
+	hdr(t)->size = (uint32_t)(t->len - sizeof(struct pvhstub_relocs));
+}
+
+/* The image with guard bytes on both sides; returns its start. */
+static uint8_t *image_new(uint8_t *mem)
+{
+	memset(mem, 0xa5, GUARD);
+	memset(mem + GUARD + IMAGE, 0xa5, GUARD);
+	for (int i = 0; i < IMAGE; i++)
+		mem[GUARD + i] = (uint8_t)i;
+	return mem + GUARD;
+}
+
+static void assert_guards(const uint8_t *mem)
+{
+	for (int i = 0; i < GUARD; i++) {
+		assert_int_equal(mem[i], 0xa5);
+		assert_int_equal(mem[GUARD + IMAGE + i], 0xa5);
+	}
+}
+
+static void test_relocs_apply(void **state)
+{
+	static const uint32_t s64[] = { 0, 8, 1000 }, s32[] = { 16, 20, 4092 }, sinv[] = { 300 };
+	const uint32_t *sites[] = { s64, s32, sinv };
+	const uint32_t n[] = { 3, 3, 1 };
+	uint8_t mem[GUARD + IMAGE + GUARD], ref[IMAGE];
+	const uint64_t delta = 0x12a00000ULL;
+	struct table t;
+	char msg[128];
+	uint8_t *img = image_new(mem);
+
+	(void)state;
+	memcpy(ref, img, IMAGE);
+	build(&t, sites, n);
+	assert_int_equal(relocs_apply(t.buf, (uint32_t)t.len, img, IMAGE, delta, msg, sizeof(msg)), 0);
+	for (int i = 0; i < 3; i++) {
+		uint64_t a, b;
+
+		memcpy(&a, ref + s64[i], 8);
+		memcpy(&b, img + s64[i], 8);
+		assert_int_equal(b, a + delta);
+	}
+	for (int i = 0; i < 3; i++) {
+		uint32_t a, b;
+
+		memcpy(&a, ref + s32[i], 4);
+		memcpy(&b, img + s32[i], 4);
+		assert_int_equal(b, (uint32_t)(a + delta));
+	}
+	{
+		uint32_t a, b;
+
+		memcpy(&a, ref + 300, 4);
+		memcpy(&b, img + 300, 4);
+		assert_int_equal(b, (uint32_t)(a - delta));
+	}
+	/* Nothing else changed. */
+	for (int i = 0; i < IMAGE; i++) {
+		int touched = (i < 16 && i >= 0) || (i >= 16 && i < 24) || (i >= 1000 && i < 1008) ||
+			      (i >= 300 && i < 304) || i >= 4092;
+		if (!touched)
+			assert_int_equal(img[i], ref[i]);
+	}
+	assert_guards(mem);
+}
+
+/* A table that must be refused, with a message, and no write outside. */
+static void expect_refused(struct table *t, size_t len, const char *why)
+{
+	uint8_t mem[GUARD + IMAGE + GUARD];
+	char msg[128] = "";
+	uint8_t *img = image_new(mem);
+
+	assert_int_equal(relocs_apply(t->buf, (uint32_t)len, img, IMAGE, 0x200000, msg, sizeof(msg)), -1);
+	assert_non_null(strstr(msg, why));
+	assert_guards(mem);
+}
+
+static void test_relocs_hostile(void **state)
+{
+	static const uint32_t one[] = { 8 }, last32[] = { IMAGE - 4 }, last64[] = { IMAGE - 8 };
+	static const uint32_t past32[] = { IMAGE - 3 }, past64[] = { IMAGE - 7 };
+	const uint32_t *sites[3];
+	uint32_t n[3] = { 0, 0, 0 };
+	struct table t;
+
+	(void)state;
+	/* Sites that end exactly at the image's end are fine; a byte more is not. */
+	sites[0] = last64, sites[1] = last32, sites[2] = last32;
+	n[0] = n[1] = n[2] = 1;
+	build(&t, sites, n);
+	{
+		uint8_t mem[GUARD + IMAGE + GUARD];
+		char msg[128];
+
+		assert_int_equal(relocs_apply(t.buf, (uint32_t)t.len, image_new(mem), IMAGE, 1, msg, sizeof(msg)), 0);
+		assert_guards(mem);
+	}
+	sites[0] = past64, n[1] = n[2] = 0;
+	build(&t, sites, n);
+	expect_refused(&t, t.len, "64-bit relocation 0 lies outside the kernel");
+	sites[1] = past32, n[0] = 0, n[1] = 1;
+	build(&t, sites, n);
+	expect_refused(&t, t.len, "32-bit relocation 0 lies outside the kernel");
+	sites[2] = past32, n[1] = 0, n[2] = 1;
+	build(&t, sites, n);
+	expect_refused(&t, t.len, "inverse 32-bit relocation 0 lies outside");
+
+	/* A step that would wrap the offset past 2^32. */
+	sites[0] = one, n[0] = 1, n[1] = n[2] = 0;
+	build(&t, sites, n);
+	t.len = sizeof(struct pvhstub_relocs);
+	put_uleb(&t, 8);
+	put_uleb(&t, 0xfffffff8u);
+	hdr(&t)->count[0] = 2;
+	hdr(&t)->size = (uint32_t)(t.len - sizeof(struct pvhstub_relocs));
+	expect_refused(&t, t.len, "64-bit relocation 1 lies outside");
+
+	/* A number longer than 32 bits, and one that runs off the stream. */
+	t.len = sizeof(struct pvhstub_relocs);
+	memcpy(t.buf + t.len, "\xff\xff\xff\xff\x7f", 5);
+	t.len += 5;
+	hdr(&t)->count[0] = 1;
+	hdr(&t)->size = 5;
+	expect_refused(&t, t.len, "corrupt (64-bit entry 0 of 1)");
+	t.buf[t.len - 1] = 0x8f;
+	expect_refused(&t, t.len, "corrupt (64-bit entry 0 of 1)");
+
+	/* Counts that claim more than the stream holds. */
+	build(&t, sites, n);
+	hdr(&t)->count[2] = 0xffffffffu;
+	expect_refused(&t, t.len, "corrupt (inverse 32-bit entry 0 of 4294967295)");
+
+	/* Bytes left over, a stream size past the table, a bad magic, a short header. */
+	build(&t, sites, n);
+	t.buf[t.len++] = 0;
+	hdr(&t)->size++;
+	expect_refused(&t, t.len, "1 bytes left over");
+	build(&t, sites, n);
+	expect_refused(&t, t.len - 1, "bad header");
+	hdr(&t)->magic ^= 1;
+	expect_refused(&t, t.len, "bad header");
+	expect_refused(&t, sizeof(struct pvhstub_relocs) - 1, "bad header");
+}
+
+/* Every slot kaslr_slot names, against a brute-force scan. */
+static void check_space(struct kaslr_space *k)
+{
+	uint64_t addr, prev = 0;
+	uint32_t brute = 0, n;
+
+	for (uint64_t a = 0; a < k->max; a += k->align) {
+		bool ok = a >= k->min && a + k->size <= k->max, in_ram = false;
+
+		for (uint32_t i = 0; ok && i < k->navoid; i++)
+			if (a < k->avoid[i].end && k->avoid[i].start < a + k->size)
+				ok = false;
+		for (uint32_t i = 0; ok && i < k->nmap; i++)
+			if (k->map[i].type == E820_TYPE_RAM && k->map[i].addr <= a &&
+			    a + k->size <= k->map[i].addr + k->map[i].size)
+				in_ram = true;
+		brute += ok && in_ram;
+	}
+	n = kaslr_slot(k, 0, &addr);
+	assert_int_equal(n, brute);
+	for (uint32_t r = 0; r < n; r++) {
+		assert_int_equal(kaslr_slot(k, r, &addr), n);
+		assert_int_equal(addr % k->align, 0);
+		assert_true(r == 0 || addr > prev);
+		assert_true(addr >= k->min && addr + k->size <= k->max);
+		for (uint32_t i = 0; i < k->navoid; i++)
+			assert_false(addr < k->avoid[i].end && k->avoid[i].start < addr + k->size);
+		prev = addr;
+	}
+	/* rnd wraps around the count. */
+	if (n) {
+		uint64_t again;
+
+		kaslr_slot(k, 0, &addr);
+		kaslr_slot(k, n, &again);
+		assert_int_equal(addr, again);
+	}
+}
+
+static void test_kaslr_slots(void **state)
+{
+	static const struct boot_e820_entry map[] = {
+		{ 0, 0x9fc00, E820_TYPE_RAM },
+		{ 0xf0000, 0x10000, E820_TYPE_RESERVED },
+		{ 0x100000, 0x1ff00000 - 0x100000, E820_TYPE_RAM },	/* to 511 MiB */
+		{ 0x1ff00000, 0x100000, E820_TYPE_RESERVED },
+		{ 0x100000000ULL, 0x40000000, E820_TYPE_RAM },		/* above max */
+	};
+	struct kaslr_space k = { .map = map, .nmap = 5, .min = 16 << 20, .max = 0x100000000ULL,
+				 .size = 46 << 20, .align = 2 << 20 };
+
+	(void)state;
+	check_space(&k);
+	/* The stub at 1 MiB (below min), an initrd near the top, the kernel's own place. */
+	k.avoid[0] = (struct range){ 0x1fa00000, 0x1fef0000 };
+	k.avoid[1] = (struct range){ 0x100000, 0x120000 };
+	k.avoid[2] = (struct range){ 0x1000000, 0x1000001 };	/* a byte at min */
+	k.navoid = 3;
+	check_space(&k);
+	/* Overlapping avoided ranges. */
+	k.avoid[3] = (struct range){ 0x1f000000, 0x1fc00000 };
+	k.navoid = 4;
+	check_space(&k);
+	/* No room: the kernel is larger than any free range. */
+	k.size = 0x20000000;
+	uint64_t addr = 0xdead;
+	assert_int_equal(kaslr_slot(&k, 7, &addr), 0);
+	assert_int_equal(addr, 0xdead);
+	/* Bad parameters give no slot rather than a wrong one. */
+	k.size = 2 << 20;
+	k.align = 3 << 20;
+	assert_int_equal(kaslr_slot(&k, 0, &addr), 0);
+	k.align = 2 << 20;
+	k.navoid = KASLR_AVOID_MAX + 1;
+	assert_int_equal(kaslr_slot(&k, 0, &addr), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_relocs_apply),
+		cmocka_unit_test(test_relocs_hostile),
+		cmocka_unit_test(test_kaslr_slots),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
