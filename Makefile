@@ -57,17 +57,17 @@ HOST_FLAGS := $(HOSTCFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wno-address-of-pac
 
 # The stub: Kbuild-style object lists.
 obj-y := entry/head.o entry/info.o entry/main.o entry/string.o entry/panic.o entry/dump.o
-obj-y += entry/paging.o
+obj-y += entry/paging.o entry/kaslr.o
 obj-y += entry/console.o
 obj-y += xen/cpuid.o xen/hypercall.o
 obj-y += translate/format.o translate/e820.o translate/cmdline.o translate/initrd.o
-obj-y += translate/bootparams.o translate/guestmem.o
+obj-y += translate/bootparams.o translate/guestmem.o translate/kaslr.o
 stub-objs := $(addprefix $(obj)/,$(obj-y))
 
 # The host tool (scripts/pvhstub/), one file per stage; its objects build
 # apart from the stub's, under $(obj)/host/, with the host flags.
 tool-dir := scripts/pvhstub
-tool-stages := file elfread stub bzimage vmlinux decompress place elfwrite wrap inspect xlconfig
+tool-stages := file elfread stub bzimage vmlinux decompress relocs place elfwrite wrap inspect xlconfig
 tool-lib-objs := $(addprefix $(obj)/host/$(tool-dir)/,$(addsuffix .o,$(tool-stages)))
 tool-objs := $(tool-lib-objs) $(obj)/host/$(tool-dir)/main.o $(obj)/host/$(tool-dir)/stub_blob.o
 TOOL_LIBS := -lelf -lz -llzma -lbz2 -llz4 -lzstd -llzo2

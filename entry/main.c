@@ -8,6 +8,7 @@
 #include "kconfig.h"
 #include "console.h"
 #include "handoff.h"
+#include "kaslr.h"
 #include "lib.h"
 #include "panic.h"
 #include "xenguest.h"
@@ -96,6 +97,18 @@ static void xen_setup(uint32_t base, struct translate_in *in)
 	}
 }
 
+/* ", virtual +0x..., physical 0x..." when the stub randomized the kernel. */
+static const char *kaslr_line(const struct kaslr_result *k)
+{
+	static char line[64];
+
+	if (!k->done)
+		return "";
+	format(line, sizeof(line), ", virtual +0x%llx, physical 0x%llx", (unsigned long long)k->virt,
+	       (unsigned long long)k->phys);
+	return line;
+}
+
 void stub_main(uint32_t start_info_paddr) __attribute__((noreturn));
 void stub_main(uint32_t start_info_paddr)
 {
@@ -116,6 +129,10 @@ void stub_main(uint32_t start_info_paddr)
 	};
 	struct translate_out out;
 	struct boot_params *bp = &zero_page;
+	struct kaslr_result kaslr;
+	struct range initrd;
+	uint64_t top;
+	uint32_t entry;
 	int err;
 
 	zero_page_dirty = true;
@@ -143,17 +160,24 @@ void stub_main(uint32_t start_info_paddr)
 			(const void *)(uintptr_t)out.initrd_move.src, out.initrd_move.size);
 	}
 
+	/* KASLR for a pre-decompressed kernel; it may move the kernel. */
+	initrd.start = bp->hdr.ramdisk_image | (uint64_t)bp->ext_ramdisk_image << 32;
+	initrd.end = initrd.start + (bp->hdr.ramdisk_size | (uint64_t)bp->ext_ramdisk_size << 32);
+	kaslr_apply(bp, out.nokaslr, in.stub, initrd, &kaslr);
+	entry = (uint32_t)(pvhstub_info.entry + (kaslr.phys - pvhstub_info.window_start));
+
 	/* The one line a good boot prints. */
-	printk("start_info 0x%x v%u%s, e820 %u, cmdline %u, initrd 0x%x+0x%x, subarch %u, %s-bit entry 0x%x",
+	printk("start_info 0x%x v%u%s, e820 %u, cmdline %u, initrd 0x%x+0x%x, subarch %u, %s-bit entry 0x%x%s%s%s",
 	       start_info_paddr, out.version, in.xen ? " on Xen" : "", out.e820_entries,
 	       (unsigned int)__builtin_strlen(cmdline_buf), bp->hdr.ramdisk_image,
 	       bp->hdr.ramdisk_size, bp->hdr.hardware_subarch,
-	       pvhstub_info.flags & PI_HANDOFF_64 ? "64" : "32", (unsigned int)pvhstub_info.entry);
+	       pvhstub_info.flags & PI_HANDOFF_64 ? "64" : "32", entry,
+	       kaslr.how ? ", KASLR " : "", kaslr.how ? kaslr.how : "", kaslr_line(&kaslr));
 	if (pvhstub_info.flags & PI_HANDOFF_64) {
-		uint64_t top = pvhstub_info.window_end > in.stub.end ? pvhstub_info.window_end :
-								       in.stub.end;
-
-		handoff64(bp, (uint32_t)pvhstub_info.entry, identity_map_build(top));
+		top = pvhstub_info.window_end > in.stub.end ? pvhstub_info.window_end : in.stub.end;
+		if (kaslr.phys + (pvhstub_info.kernel_end - pvhstub_info.window_start) > top)
+			top = kaslr.phys + (pvhstub_info.kernel_end - pvhstub_info.window_start);
+		handoff64(bp, entry, identity_map_build(top));
 	}
-	handoff32(bp, (uint32_t)pvhstub_info.entry);
+	handoff32(bp, entry);
 }

@@ -49,7 +49,10 @@
  * does with the table the kernel build appends to vmlinux.
  */
 #define PVHSTUB_RELOCS_MAGIC	0x72485650	/* "PVHr" */
-enum { RELOCS_64, RELOCS_32, RELOCS_32_INV, RELOCS_LISTS };
+#define RELOCS_64		0
+#define RELOCS_32		1
+#define RELOCS_32_INV		2
+#define RELOCS_LISTS		3
 
 /*
  * The wrap tool adds a note of its own to the image's PT_NOTE, after the

@@ -143,6 +143,13 @@ static inline bool range_make(uint64_t start, uint64_t size, struct range *r)
 	return r->end >= start;
 }
 
+/* log2 of a power of two a != 0, without libgcc (the stub is 32-bit). */
+static inline unsigned int log2_pow2(uint64_t a)
+{
+	return (uint32_t)a ? (unsigned int)__builtin_ctz((uint32_t)a) :
+			     32 + (unsigned int)__builtin_ctz((uint32_t)(a >> 32));
+}
+
 /* translate/kaslr.c: KASLR for a pre-decompressed kernel. */
 #define KASLR_AVOID_MAX	4
 

@@ -100,7 +100,8 @@ static uint32_t range_slots(uint64_t lo, uint64_t hi, const struct kaslr_space *
 
 	if (first < lo || hi < first || hi - first < k->size)
 		return 0;
-	n = (uint32_t)((hi - first - k->size) / k->align) + 1;
+	/* align is a power of two: a shift, as the 32-bit stub has no 64-bit divide. */
+	n = (uint32_t)((hi - first - k->size) >> log2_pow2(k->align)) + 1;
 	if (*pick < n) {
 		*addr = first + (uint64_t)*pick * k->align;
 		*pick = UINT32_MAX;

@@ -195,3 +195,26 @@ int note_is(const struct elf_note *n, const char *name, uint32_t type)
 
 	return n->type == type && n->namesz == len && !memcmp(n->name, name, len);
 }
+
+uint64_t elf_file_extent(const struct elf_file *e)
+{
+	uint64_t end = e->eh.e_phoff + (uint64_t)e->phnum * e->eh.e_phentsize;
+	Elf_Scn *scn = NULL;
+	size_t shnum = 0;
+	GElf_Phdr ph;
+	GElf_Shdr sh;
+
+	if (e->eh.e_ehsize > end)
+		end = e->eh.e_ehsize;
+	for (size_t i = 0; !elf_file_phdr(e, i, &ph); i++)
+		if (ph.p_offset + ph.p_filesz > end)
+			end = ph.p_offset + ph.p_filesz;
+	if (e->eh.e_shoff && !elf_getshdrnum(e->elf, &shnum) &&
+	    e->eh.e_shoff + (uint64_t)shnum * e->eh.e_shentsize > end)
+		end = e->eh.e_shoff + (uint64_t)shnum * e->eh.e_shentsize;
+	while ((scn = elf_nextscn(e->elf, scn)))
+		if (gelf_getshdr(scn, &sh) && sh.sh_type != SHT_NOBITS &&
+		    sh.sh_offset + sh.sh_size > end)
+			end = sh.sh_offset + sh.sh_size;
+	return end < e->file.size ? end : e->file.size;
+}

@@ -167,7 +167,7 @@ static void write_info(uint8_t *img, const struct kernel_image *k, const struct 
 
 	info->magic = PVHSTUB_INFO_MAGIC;
 	info->version = PVHSTUB_INFO_VERSION;
-	info->flags = p->handoff;
+	info->flags = p->handoff | p->kaslr;
 	info->setup_hdr_len = k->setup_hdr_len;
 	info->payload_addr = p->payload_addr;
 	info->payload_size = l->payload_size;
@@ -175,6 +175,10 @@ static void write_info(uint8_t *img, const struct kernel_image *k, const struct 
 	info->window_end = p->window_end;
 	info->entry = p->entry;
 	memcpy(info->setup_hdr, k->setup_hdr, k->setup_hdr_len);
+	info->relocs_addr = p->relocs_addr;
+	info->relocs_size = p->relocs_size;
+	info->kernel_end = p->kernel_end;
+	info->virt_limit = p->virt_limit;
 }
 
 int elf_build(const struct stub_image *s, const struct kernel_image *k, const struct wrap_plan *p,

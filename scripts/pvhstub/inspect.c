@@ -104,20 +104,21 @@ static void print_verdict(FILE *out, struct blob stub, struct blob f)
 {
 	static const struct wrap_opts defaults;
 	struct pvhstub_info info;
+	struct wrap_out w;
 	char err[512];
-	uint8_t *img;
-	size_t size;
 
-	if (wrap_image(stub, f, &defaults, &img, &size, err, sizeof(err))) {
+	if (wrap_image(stub, f, &defaults, &w, err, sizeof(err))) {
 		fprintf(out, "pvhstub wrap:    no: %s\n", err);
 		return;
 	}
-	if (!wrapped_info((struct blob){ img, size }, &info, err, sizeof(err)))
+	if (!wrapped_info((struct blob){ w.img, w.size }, &info, err, sizeof(err)))
 		fprintf(out, "pvhstub wrap:    yes: %s-bit handoff to 0x%llx, window [0x%llx, 0x%llx), ELF%s\n",
 			info.flags & PI_HANDOFF_64 ? "64" : "32", (unsigned long long)info.entry,
 			(unsigned long long)info.window_start, (unsigned long long)info.window_end,
-			img[EI_CLASS] == ELFCLASS64 ? "64" : "32");
-	free(img);
+			w.img[EI_CLASS] == ELFCLASS64 ? "64" : "32");
+	if (w.note[0])
+		fprintf(out, "                 warning: %s\n", w.note);
+	free(w.img);
 }
 
 static void loader(FILE *out, const char *name, int ok, const char *how)
@@ -145,6 +146,48 @@ static void scan_segments(const struct elf_file *e, struct segments *sg)
 		sg->bad_loads += ph.p_type == PT_LOAD && !elf_file_bytes(e, ph.p_offset, ph.p_filesz);
 		sg->pt_notes += ph.p_type == PT_NOTE;
 	}
+}
+
+/* Who randomizes the kernel, and with what. */
+static void print_kaslr(FILE *out, const struct elf_file *e, const struct pvhstub_info *info)
+{
+	struct pvhstub_relocs h;
+	const uint8_t *bytes = NULL;
+	GElf_Phdr ph;
+
+	if (info->version < 2) {
+		fprintf(out, "KASLR:           the kernel's decompressor, if it has one (an image from pvhstub 0.1)\n");
+		return;
+	}
+	if (!info->kernel_end) {
+		fprintf(out, "KASLR:           the kernel's own decompressor (nokaslr turns it off)\n");
+		return;
+	}
+	if (info->flags & PI_KASLR_NONE) {
+		fprintf(out, "KASLR:           none: the kernel has no relocation table kept; it runs at 0x%llx\n",
+			(unsigned long long)info->window_start);
+		return;
+	}
+	if (!(info->flags & PI_KASLR_VIRT)) {
+		fprintf(out, "KASLR:           off (wrapped with --kaslr off); the kernel runs at 0x%llx\n",
+			(unsigned long long)info->window_start);
+		return;
+	}
+	for (size_t i = 0; !bytes && !elf_file_phdr(e, i, &ph); i++)
+		if (ph.p_type == PT_LOAD && info->relocs_addr >= ph.p_paddr &&
+		    info->relocs_addr - ph.p_paddr + sizeof(h) <= ph.p_filesz)
+			bytes = elf_file_bytes(e, ph.p_offset + (info->relocs_addr - ph.p_paddr), sizeof(h));
+	if (!bytes || (memcpy(&h, bytes, sizeof(h)), h.magic != PVHSTUB_RELOCS_MAGIC)) {
+		fprintf(out, "KASLR:           by the stub, but its relocation table at 0x%llx is missing: the stub will refuse to boot\n",
+			(unsigned long long)info->relocs_addr);
+		return;
+	}
+	fprintf(out, "KASLR:           by the stub: %s (nokaslr turns it off)\n",
+		info->flags & PI_KASLR_PHYS ? "virtual offset and physical slot" : "virtual offset");
+	fprintf(out, "relocations:     %u (64-bit %u, 32-bit %u, inverse 32-bit %u), a %u-byte table at 0x%llx\n",
+		h.count[RELOCS_64] + h.count[RELOCS_32] + h.count[RELOCS_32_INV], h.count[RELOCS_64],
+		h.count[RELOCS_32], h.count[RELOCS_32_INV], info->relocs_size,
+		(unsigned long long)info->relocs_addr);
 }
 
 /* What the stub was told: the handoff, the payload and its setup header. */
@@ -208,9 +251,10 @@ static int inspect_elf(FILE *out, struct blob f, struct blob stub, char *err, si
 		fprintf(out, "version:         %s\n", w.version[0] ? w.version : "(none)");
 	fprintf(out, "e_machine:       %u, e_flags 0x%x, e_entry 0x%llx\n", e.eh.e_machine,
 		e.eh.e_flags, (unsigned long long)e.eh.e_entry);
-	if (wrapped)
+	if (wrapped) {
 		print_wrapped(out, &info);
-	else
+		print_kaslr(out, &e, &info);
+	} else
 		print_verdict(out, stub, f);
 	if (sg.hi)
 		fprintf(out, "footprint:       [0x%llx, 0x%llx): %llu MiB from %llu MiB; loaders put modules above it\n",

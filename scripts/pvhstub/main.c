@@ -24,7 +24,8 @@ extern const uint8_t stub_blob[], stub_blob_end[];
 #define builtin_stub	((struct blob){ stub_blob, (size_t)(stub_blob_end - stub_blob) })
 
 static const char usage[] =
-	"Usage: pvhstub wrap [--decompress] [--handoff 32|64] [--elf32] [--stub STUB.elf] KERNEL -o OUT\n"
+	"Usage: pvhstub wrap [--decompress] [--kaslr MODE | --no-kaslr] [--handoff 32|64] [--elf32]\n"
+	"                    [--stub STUB.elf] KERNEL -o OUT\n"
 	"       pvhstub inspect IMAGE\n"
 	"       pvhstub extract BZIMAGE -o VMLINUX\n"
 	"       pvhstub xlconfig IMAGE [options] -o OUT.cfg\n"
@@ -40,6 +41,12 @@ static const char usage[] =
 	"                     so that the kernel does not decompress itself at boot;\n"
 	"                     an x86-64 kernel then takes the 64-bit handoff, an\n"
 	"                     i386 one the 32-bit one; at most 512 MiB decompressed\n"
+	"      --kaslr MODE   KASLR for a pre-decompressed x86-64 kernel, done by\n"
+	"                     the stub with the kernel's relocation table: 'virtual'\n"
+	"                     (the default: a random virtual offset, no copy), 'full'\n"
+	"                     (also a random physical slot: the kernel is copied), or\n"
+	"                     'off'; 'nokaslr' on the command line turns it off too\n"
+	"      --no-kaslr     the same as --kaslr off\n"
 	"      --handoff 32|64\n"
 	"                     enter the kernel through the 32-bit or the 64-bit\n"
 	"                     boot protocol (default: the stub's Kconfig choice)\n"
@@ -208,25 +215,47 @@ static int parse_handoff(const char *v, int *handoff)
 	return 0;
 }
 
+static int parse_kaslr(const char *v, int no_kaslr, enum wrap_kaslr *kaslr)
+{
+	static const char *const modes[] = { "off", "virtual", "full" };
+
+	if (v && no_kaslr) {
+		fprintf(stderr, "pvhstub wrap: --kaslr and --no-kaslr together\n");
+		return 2;
+	}
+	if (no_kaslr)
+		*kaslr = WRAP_KASLR_OFF;
+	if (!v)
+		return 0;
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(v, modes[i])) {
+			*kaslr = WRAP_KASLR_OFF + i;
+			return 0;
+		}
+	fprintf(stderr, "pvhstub wrap: --kaslr takes virtual, full or off, not '%s'\n", v);
+	return 2;
+}
+
 static int cmd_wrap(int argc, char **argv)
 {
-	const char *output = NULL, *stub_path = NULL, *handoff = NULL, *kernel;
+	const char *output = NULL, *stub_path = NULL, *handoff = NULL, *kaslr = NULL, *kernel;
 	struct wrap_opts o = { 0 };
+	int no_kaslr = 0;
 	const struct cli_opt opts[] = {
 		{ "output", 'o', &output, NULL, 1 }, { "stub", 0, &stub_path, NULL, 0 },
 		{ "handoff", 0, &handoff, NULL, 0 }, { "decompress", 0, NULL, &o.decompress, 0 },
-		{ "elf32", 0, NULL, &o.elf32, 0 },
+		{ "elf32", 0, NULL, &o.elf32, 0 }, { "kaslr", 0, &kaslr, NULL, 0 },
+		{ "no-kaslr", 0, NULL, &no_kaslr, 0 },
 		{ NULL },
 	};
 	const struct cli cli = { "wrap", opts, 1, "KERNEL and -o OUT" };
 	struct blob kfile, stub = builtin_stub;
+	struct wrap_out w;
 	char err[512];
-	uint8_t *img;
-	size_t size;
 	int rc;
 
 	if ((rc = cli_parse(&cli, argc, argv, &kernel)) != CLI_GO_ON ||
-	    (rc = parse_handoff(handoff, &o.handoff)))
+	    (rc = parse_handoff(handoff, &o.handoff)) || (rc = parse_kaslr(kaslr, no_kaslr, &o.kaslr)))
 		return rc;
 	if (same_file(kernel, output)) {
 		fprintf(stderr, "pvhstub wrap: refusing to overwrite the input %s\n", kernel);
@@ -234,11 +263,13 @@ static int cmd_wrap(int argc, char **argv)
 	}
 	if ((stub_path && read_input("wrap", stub_path, &stub)) || read_input("wrap", kernel, &kfile))
 		return 1;
-	if (wrap_image(stub, kfile, &o, &img, &size, err, sizeof(err))) {
+	if (wrap_image(stub, kfile, &o, &w, err, sizeof(err))) {
 		fprintf(stderr, "pvhstub wrap: %s: %s\n", kernel, err);
 		return 1;
 	}
-	return emit("wrap", output, img, size);
+	if (w.note[0])
+		fprintf(stderr, "pvhstub wrap: %s: warning: %s\n", kernel, w.note);
+	return emit("wrap", output, w.img, w.size);
 }
 
 static int cmd_inspect(int argc, char **argv)

@@ -7,6 +7,7 @@
  *   bzimage.c     parse a bzImage's setup header
  *   vmlinux.c     parse a vmlinux (ELF64 x86-64)
  *   decompress.c  a bzImage's payload, decompressed
+ *   relocs.c      the kernel's relocation table, kept for the stub's KASLR
  *   place.c       where the payload goes, and the handoff
  *   elfwrite.c    the PVH ELF image
  *   wrap.c        the whole wrap (kernel in, image out), and extract
@@ -52,7 +53,13 @@ struct kernel_image {
 	struct blob payload;		/*   and the compressed kernel in it. */
 	struct segment seg[MAX_SEGMENTS];	/* vmlinux: its PT_LOADs, */
 	unsigned int nseg;
-	uint64_t entry;			/*   and its entry (physical). */
+	uint64_t entry;			/*   and its entry (physical), */
+	uint64_t virt_offset;		/*   virtual - physical of its lowest segment, */
+	uint64_t elf_size;		/*   where the ELF ends in its file. */
+	/* --decompress: the kernel's relocation table (relocs.c), for KASLR. */
+	uint8_t *relocs;		/* malloc'ed; NULL: none */
+	size_t relocs_size;
+	uint64_t kernel_end;		/* The kernel without the table: its footprint end. */
 	uint8_t hdr_buf[SETUP_HDR_MAX];	/* vmlinux: the setup header we use. */
 	char version[128];		/* The kernel version string, if any. */
 };
@@ -73,9 +80,15 @@ struct stub_image {
 
 struct wrap_plan {
 	uint32_t handoff;		/* PI_HANDOFF_32 or PI_HANDOFF_64 */
+	uint32_t kaslr;			/* PI_KASLR_* */
 	uint64_t payload_addr, window_end, entry;
 	uint64_t stub_base;		/* Where the stub goes: its link address, or moved. */
+	uint64_t relocs_addr, kernel_end, virt_limit;	/* With PI_KASLR_VIRT */
+	uint32_t relocs_size;
 };
+
+/* x86-64 Linux with CONFIG_RANDOMIZE_BASE: its text may end at most this far into the kernel map. */
+#define KERNEL_IMAGE_SIZE	(1ULL << 30)
 
 #define MIB		(1ULL << 20)
 #define FOUR_GIB	0x100000000ULL
@@ -128,6 +141,8 @@ int elf_file_notes(const struct elf_file *e, elf_note_fn fn, void *arg);
 int note_is(const struct elf_note *n, const char *name, uint32_t type);
 /* 64 for ELF64 x86-64, 32 for ELF32 i386, 0 for anything else. */
 int elf_file_x86(const struct elf_file *e);
+/* Where the ELF's last header, segment or section ends (at most the file's size). */
+uint64_t elf_file_extent(const struct elf_file *e);
 /* Every REL entry that applies to a loaded section: where, its type, its symbol's section. */
 typedef int (*elf_reloc_fn)(void *arg, uint64_t site, uint32_t type, uint32_t sym_shndx);
 int elf_file_relocs(const struct elf_file *e, elf_reloc_fn fn, void *arg);
@@ -144,6 +159,10 @@ int bzimage_check_wrap(const struct kernel_image *k, char *err, size_t errsz);
 /* A vmlinux (ELF64 x86-64, or ELF32 i386); its setup header comes from bz if given, else a template. */
 int vmlinux_parse(struct blob file, struct kernel_image *k, const struct kernel_image *bz,
 		  char *err, size_t errsz);
+
+/* relocs.c: the table Linux appends to a decompressed vmlinux (tail), as struct pvhstub_relocs. */
+int relocs_read(struct blob tail, const struct kernel_image *k, uint8_t **table, size_t *size,
+		char *err, size_t errsz);
 
 /* decompress.c */
 #ifndef DECOMPRESS_MAX
@@ -162,13 +181,26 @@ int elf_build(const struct stub_image *s, const struct kernel_image *k, const st
 	      int elf32, uint8_t **out, size_t *outsz, char *err, size_t errsz);
 
 /* wrap.c */
+enum wrap_kaslr {
+	WRAP_KASLR_DEFAULT,		/* virtual, for a pre-decompressed kernel */
+	WRAP_KASLR_OFF,
+	WRAP_KASLR_VIRT,		/* the virtual offset only: no copy */
+	WRAP_KASLR_FULL,		/* virtual offset and physical slot */
+};
 struct wrap_opts {
 	int handoff;			/* 32, 64, or 0 for the stub's default */
 	int decompress;
 	int elf32;			/* ELF32 even for a 64-bit kernel */
+	enum wrap_kaslr kaslr;
+};
+struct wrap_out {
+	uint8_t *img;			/* malloc'ed */
+	size_t size;
+	uint32_t relocs;		/* Relocations kept for KASLR. */
+	char note[256];			/* A warning for the user, or "". */
 };
 int wrap_image(struct blob stub, struct blob kernel, const struct wrap_opts *o,
-	       uint8_t **out, size_t *outsz, char *err, size_t errsz);
+	       struct wrap_out *out, char *err, size_t errsz);
 int extract_vmlinux(struct blob kernel, uint8_t **out, size_t *outsz, char *err, size_t errsz);
 
 /* inspect.c: prints to out; stub: the stub a wrap would use. */

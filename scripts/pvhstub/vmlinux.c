@@ -84,6 +84,7 @@ static void find_entry(uint64_t e_entry, const GElf_Phdr *ph, uint64_t *entry, i
 static int read_segments(const struct elf_file *e, struct kernel_image *k, char *err, size_t errsz)
 {
 	GElf_Phdr ph;
+	uint64_t lowest = ~0ULL;
 	int found = 0;
 
 	for (size_t i = 0; !elf_file_phdr(e, i, &ph); i++) {
@@ -92,6 +93,11 @@ static int read_segments(const struct elf_file *e, struct kernel_image *k, char 
 		if (add_segment(e, i, &ph, k, err, errsz))
 			return -1;
 		find_entry(e->eh.e_entry, &ph, &k->entry, &found);
+		/* The kernel's text: where virtual and physical addresses part. */
+		if (ph.p_paddr < lowest) {
+			lowest = ph.p_paddr;
+			k->virt_offset = ph.p_vaddr - ph.p_paddr;
+		}
 	}
 	if (!k->nseg || !found) {
 		snprintf(err, errsz, k->nseg ? "the entry point 0x%llx lies in no PT_LOAD segment" :
@@ -141,6 +147,7 @@ int vmlinux_parse(struct blob f, struct kernel_image *k, const struct kernel_ima
 	if (elf_file_open(f, NULL, &e, err, errsz))
 		return -1;
 	rc = check_machine(&e, k, err, errsz) || read_segments(&e, k, err, errsz);
+	k->elf_size = elf_file_extent(&e);
 	elf_file_close(&e);
 	if (rc)
 		return -1;

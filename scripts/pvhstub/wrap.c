@@ -19,9 +19,40 @@ static void err_prefix(char *err, size_t errsz, const char *what)
 }
 
 /*
+ * Keep the relocation table that follows the decompressed vmlinux, as one
+ * more segment right after the kernel's footprint, where the stub reads it
+ * before it moves the kernel.  An i386 kernel's table is not kept: the
+ * stub randomizes only x86-64 kernels.
+ */
+static int keep_relocs(struct blob elf, struct kernel_image *k, char *err, size_t errsz)
+{
+	uint64_t start, end;
+
+	segments_footprint(k, &start, &end);
+	k->kernel_end = end;
+	if (k->vmlinux32 || k->elf_size >= elf.size)
+		return 0;
+	if (relocs_read((struct blob){ elf.data + k->elf_size, elf.size - k->elf_size }, k,
+			&k->relocs, &k->relocs_size, err, errsz))
+		return -1;
+	if (k->nseg == MAX_SEGMENTS) {
+		snprintf(err, errsz, "more than %u segments with the relocation table", MAX_SEGMENTS - 1);
+		return -1;
+	}
+	start = align_up(end, 0x1000);
+	if (start >= FOUR_GIB || k->relocs_size > FOUR_GIB - start) {
+		snprintf(err, errsz, "the relocation table does not fit below 4 GiB after the kernel");
+		return -1;
+	}
+	k->seg[k->nseg++] = (struct segment){ start, k->relocs_size, k->relocs_size, k->relocs };
+	return 0;
+}
+
+/*
  * A bzImage, or with --decompress the vmlinux inside it (keeping the
- * bzImage's setup header), or a vmlinux as it is.  *owned is what the
- * caller frees once the image is built: the decompressed vmlinux.
+ * bzImage's setup header and the kernel's relocation table), or a vmlinux
+ * as it is.  *owned is what the caller frees once the image is built: the
+ * decompressed vmlinux.
  */
 static int kernel_parse(struct blob f, int decompress, struct kernel_image *k, uint8_t **owned,
 			char *err, size_t errsz)
@@ -30,8 +61,12 @@ static int kernel_parse(struct blob f, int decompress, struct kernel_image *k, u
 	size_t elfsz;
 
 	*owned = NULL;
-	if (f.size >= SELFMAG && !memcmp(f.data, ELFMAG, SELFMAG))
-		return vmlinux_parse(f, k, NULL, err, errsz);
+	if (f.size >= SELFMAG && !memcmp(f.data, ELFMAG, SELFMAG)) {
+		if (vmlinux_parse(f, k, NULL, err, errsz))
+			return -1;
+		segments_footprint(k, &(uint64_t){ 0 }, &k->kernel_end);
+		return 0;
+	}
 	if (bzimage_parse(f, decompress ? &bz : k, err, errsz) ||
 	    bzimage_check_wrap(decompress ? &bz : k, err, errsz))
 		return -1;
@@ -39,15 +74,55 @@ static int kernel_parse(struct blob f, int decompress, struct kernel_image *k, u
 		return 0;
 	if (decompress_payload(bz.payload, owned, &elfsz, err, errsz))
 		return -1;
-	if (vmlinux_parse((struct blob){ *owned, elfsz }, k, &bz, err, errsz)) {
+	if (vmlinux_parse((struct blob){ *owned, elfsz }, k, &bz, err, errsz) ||
+	    keep_relocs((struct blob){ *owned, elfsz }, k, err, errsz)) {
 		err_prefix(err, errsz, "the decompressed payload");
 		return -1;
 	}
 	return 0;
 }
 
+/*
+ * KASLR for a pre-decompressed kernel, which the stub does in place of the
+ * kernel's decompressor.  A bzImage randomizes itself.
+ */
+static int plan_kaslr(const struct kernel_image *k, const struct wrap_opts *o, struct wrap_plan *p,
+		      struct wrap_out *out, char *err, size_t errsz)
+{
+	uint64_t at = k->pref_address;
+
+	if (!k->vmlinux) {
+		if (o->kaslr == WRAP_KASLR_DEFAULT)
+			return 0;
+		snprintf(err, errsz, "--kaslr applies to a pre-decompressed kernel (--decompress or a vmlinux); a bzImage randomizes itself (nokaslr on its command line turns that off)");
+		return -1;
+	}
+	p->kernel_end = k->kernel_end;	/* Marks a pre-decompressed kernel. */
+	if (o->kaslr == WRAP_KASLR_OFF)
+		return 0;
+	if (!k->relocs) {
+		snprintf(out->note, sizeof(out->note), "%s: no KASLR; the kernel runs at 0x%llx",
+			 k->vmlinux32 ? "the stub randomizes only x86-64 kernels" :
+			 o->decompress ? "the kernel has no relocation table (CONFIG_RANDOMIZE_BASE is off)" :
+			 "a vmlinux file carries no relocation table (wrap its bzImage with --decompress to keep it)",
+			 (unsigned long long)at);
+		p->kaslr = PI_KASLR_NONE;
+		return 0;
+	}
+	p->kaslr = PI_KASLR_VIRT | (o->kaslr == WRAP_KASLR_FULL ? PI_KASLR_PHYS : 0);
+	p->relocs_addr = k->seg[k->nseg - 1].paddr;
+	p->relocs_size = (uint32_t)k->relocs_size;
+	p->virt_limit = KERNEL_IMAGE_SIZE;
+	struct pvhstub_relocs h;
+
+	memcpy(&h, k->relocs, sizeof(h));
+	for (int i = 0; i < RELOCS_LISTS; i++)
+		out->relocs += h.count[i];
+	return 0;
+}
+
 int wrap_image(struct blob stub, struct blob kernel, const struct wrap_opts *o,
-	       uint8_t **out, size_t *outsz, char *err, size_t errsz)
+	       struct wrap_out *out, char *err, size_t errsz)
 {
 	struct kernel_image k;
 	struct stub_image s;
@@ -55,6 +130,8 @@ int wrap_image(struct blob stub, struct blob kernel, const struct wrap_opts *o,
 	uint8_t *owned;
 	int rc;
 
+	memset(out, 0, sizeof(*out));
+	memset(&k, 0, sizeof(k));
 	if (stub_parse(stub, &s, err, errsz)) {
 		err_prefix(err, errsz, "the stub");
 		return -1;
@@ -62,8 +139,11 @@ int wrap_image(struct blob stub, struct blob kernel, const struct wrap_opts *o,
 	/* ELF64 for a 64-bit kernel (rust-vmm takes no other); qemu-system-i386 takes only ELF32. */
 	rc = kernel_parse(kernel, o->decompress, &k, &owned, err, errsz) ||
 	     wrap_plan(&s, &k, o->handoff, &plan, err, errsz) ||
-	     elf_build(&s, &k, &plan, o->elf32 || !(k.xloadflags & XLF_KERNEL_64), out, outsz, err, errsz);
+	     plan_kaslr(&k, o, &plan, out, err, errsz) ||
+	     elf_build(&s, &k, &plan, o->elf32 || !(k.xloadflags & XLF_KERNEL_64), &out->img,
+		       &out->size, err, errsz);
 	free(owned);
+	free(k.relocs);
 	return rc ? -1 : 0;
 }
 

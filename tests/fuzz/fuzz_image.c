@@ -39,9 +39,12 @@ static void read_image(struct blob f, struct blob stub)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct wrap_opts modes[] = { { 32, 0, 0 }, { 64, 0, 1 }, { 0, 1, 0 } };
+	static const struct wrap_opts modes[] = {
+		{ 32, 0, 0, 0 }, { 64, 0, 1, 0 }, { 0, 1, 0, WRAP_KASLR_DEFAULT }, { 0, 1, 0, WRAP_KASLR_FULL },
+	};
 	const struct blob stub = { stub_blob, (size_t)(stub_blob_end - stub_blob) };
 	const struct blob f = { data, size };
+	struct wrap_out w;
 	char err[512];
 	uint8_t *out;
 	size_t outsz;
@@ -50,10 +53,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	read_image(f, stub);
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
-		if (wrap_image(stub, f, &modes[i], &out, &outsz, err, sizeof(err)))
+		if (wrap_image(stub, f, &modes[i], &w, err, sizeof(err)))
 			continue;
-		read_image((struct blob){ out, outsz }, stub);
-		free(out);
+		read_image((struct blob){ w.img, w.size }, stub);
+		free(w.img);
 	}
 	if (!extract_vmlinux(f, &out, &outsz, err, sizeof(err)))
 		free(out);
