@@ -164,11 +164,11 @@ $(obj)/tests/fuzz/fuzz_translate: tests/fuzz/fuzz_translate.c tests/unit/sim.h $
 
 # Every stage of the tool but its command line, instrumented; the
 # decompression cap is 16 MiB here, so that a fuzzed bomb costs little.
-$(obj)/tests/fuzz/fuzz_image: tests/fuzz/fuzz_image.c $(obj)/host/$(tool-dir)/stub_blob.o $(wildcard $(tool-dir)/*.c $(tool-dir)/*.h)
+$(obj)/tests/fuzz/fuzz_image: tests/fuzz/fuzz_image.c $(obj)/host/$(tool-dir)/stub_blob.o $(wildcard $(tool-dir)/*.c $(tool-dir)/*.h) translate/kaslr.c translate/format.c
 	$(quiet) FUZZCC "tests/fuzz/fuzz_image"
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) '-DDECOMPRESS_MAX=(16u << 20)' -o $@ $< \
-		$(addprefix $(tool-dir)/,$(addsuffix .c,$(tool-stages))) \
+		$(addprefix $(tool-dir)/,$(addsuffix .c,$(tool-stages))) translate/kaslr.c translate/format.c \
 		$(obj)/host/$(tool-dir)/stub_blob.o $(TOOL_LIBS)
 
 fuzz-build: $(obj)/tests/fuzz/fuzz_translate $(obj)/tests/fuzz/fuzz_image $(obj)/pvhstub ## build the libFuzzer harnesses

@@ -52,9 +52,11 @@ enum subarch_policy {
  */
 #define SETUP_PVHSTUB_START_INFO	0x69737670	/* "pvsi"; Linux ignores types it does not know. */
 struct start_info_node {
-	struct setup_data sd;
-	struct hvm_start_info si;
+	uint64_t next;			/* A struct setup_data header, */
+	uint32_t type, len;
+	struct hvm_start_info si;	/*   then its data. */
 } __attribute__((packed, aligned(8)));
+_Static_assert(offsetof(struct start_info_node, si) == sizeof(struct setup_data), "setup_data node");
 
 /* A buffer inside the stub image: where we write it, and its guest address. */
 struct stub_buf {

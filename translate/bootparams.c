@@ -99,8 +99,9 @@ int translate_start_info(const struct translate_in *in, struct boot_params *bp,
 	if (want_xen_subarch(in, bp, out)) {
 		bp->hdr.hardware_subarch = X86_SUBARCH_XEN;
 		bp->hdr.hardware_subarch_data = in->start_info.paddr + offsetof(struct start_info_node, si);
-		node->sd = (struct setup_data){ .next = bp->hdr.setup_data,
-			.type = SETUP_PVHSTUB_START_INFO, .len = sizeof(node->si) };
+		node->next = bp->hdr.setup_data;
+		node->type = SETUP_PVHSTUB_START_INFO;
+		node->len = sizeof(node->si);
 		bp->hdr.setup_data = in->start_info.paddr;
 	} else {
 		bp->hdr.hardware_subarch = X86_SUBARCH_PC;

@@ -121,6 +121,7 @@ static int plan_bzimage(const struct stub_image *s, const struct kernel_image *k
 int wrap_plan(const struct stub_image *s, const struct kernel_image *k, int handoff,
 	      struct wrap_plan *p, char *err, size_t errsz)
 {
+	*p = (struct wrap_plan){ 0 };
 	p->handoff = handoff == 64 ? PI_HANDOFF_64 : handoff == 32 ? PI_HANDOFF_32 : s->default_handoff;
 	return k->vmlinux ? plan_vmlinux(s, k, handoff, p, err, errsz) :
 			    plan_bzimage(s, k, p, err, errsz);

@@ -8,6 +8,10 @@
  *   inspect   bzImage, vmlinux, wrapped image, any ELF, and its notes;
  *   xlconfig  wrapped_info, then the config text;
  *   --stub    the stub's program headers and relocations;
+ *   relocs    the input as the relocation table Linux appends to a
+ *             vmlinux (what --decompress keeps must be what the stub's walk
+ *             takes), and as a kept table fed straight to the stub's walk
+ *             (translate/kaslr.c), which must stay inside the kernel;
  * and every image the wrap makes goes through inspect and xlconfig too.
  */
 #include <stdint.h>
@@ -15,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tool.h"
+#include "translate.h"
 
 extern const uint8_t stub_blob[], stub_blob_end[];
 
@@ -37,6 +42,34 @@ static void read_image(struct blob f, struct blob stub)
 		free(text);
 }
 
+/* The kernel the tables apply to: one segment at 16 MiB, as mkpayload.py makes. */
+#define KERNEL_SIZE	0x14003
+
+static void fuzz_relocs(struct blob f)
+{
+	struct kernel_image k = { .nseg = 1, .seg = { { 0x1000000, 0x4003, KERNEL_SIZE, NULL } },
+				  .virt_offset = 0xffffffff80000000ULL };
+	uint8_t *kernel = calloc(1, KERNEL_SIZE), *table, *copy;
+	char err[512];
+	size_t n;
+
+	if (!kernel)
+		abort();
+	if (!relocs_read(f, &k, &table, &n, err, sizeof(err))) {
+		if (relocs_apply(table, (uint32_t)n, kernel, KERNEL_SIZE, 0x12345000, err, sizeof(err)))
+			abort();	/* The wrap kept a table the stub would refuse. */
+		free(table);
+	}
+	/* Exactly the input's size, so that ASan sees any read past it. */
+	copy = malloc(f.size ? f.size : 1);
+	if (!copy)
+		abort();
+	memcpy(copy, f.data, f.size);
+	relocs_apply(copy, (uint32_t)f.size, kernel, KERNEL_SIZE, 0xffffffffffe00000ULL, err, sizeof(err));
+	free(copy);
+	free(kernel);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct wrap_opts modes[] = {
@@ -52,6 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!devnull && !(devnull = fopen("/dev/null", "w")))
 		abort();
 	read_image(f, stub);
+	fuzz_relocs(f);
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 		if (wrap_image(stub, f, &modes[i], &w, err, sizeof(err)))
 			continue;

@@ -92,9 +92,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The setup_data list: the start_info copy on Xen, then the e820 overflow. */
 	uint64_t sd_next = bp.hdr.setup_data;
 	if (bp.hdr.hardware_subarch == X86_SUBARCH_XEN) {
-		CHECK(sd_next == 0x11f000 && si_node.sd.type == SETUP_PVHSTUB_START_INFO &&
-		      si_node.sd.len == sizeof(si_node.si) && bp.hdr.hardware_subarch_data == 0x11f010);
-		sd_next = si_node.sd.next;
+		CHECK(sd_next == 0x11f000 && si_node.type == SETUP_PVHSTUB_START_INFO &&
+		      si_node.len == sizeof(si_node.si) && bp.hdr.hardware_subarch_data == 0x11f010);
+		sd_next = si_node.next;
 	}
 	if (out.e820_entries > E820_MAX_ENTRIES_ZEROPAGE) {
 		const struct setup_data *sd = (const void *)ext;

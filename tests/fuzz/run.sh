@@ -27,6 +27,19 @@ for f in gzip xz lzma bzip2 zstd lz4 lzo; do
 	python3 "$top/tests/tool/mkbzimage.py" "$corpus/bz.$f" payload="$out/p.$f"
 done
 python3 "$top/tests/tool/mkpayload.py" raw "$corpus/vmlinux"
+# A relocation table as Linux appends it (the tail of a vmlinux), and one as the wrap keeps it.
+python3 "$top/tests/tool/mkpayload.py" raw "$out/vmlinux-relocs" relocs=good &&
+	tail -c 32 "$out/vmlinux-relocs" > "$corpus/relocs-tail"
+python3 "$top/tests/tool/mkpayload.py" gzip "$out/p.relocs" relocs=good &&
+	python3 "$top/tests/tool/mkbzimage.py" "$corpus/bz-relocs" payload="$out/p.relocs" &&
+	"$obj/pvhstub" wrap --decompress --kaslr full "$corpus/bz-relocs" -o "$corpus/wrapped-kaslr" &&
+	python3 - "$corpus/wrapped-kaslr" "$corpus/relocs-kept" <<'PY'
+import struct, sys
+img = open(sys.argv[1], "rb").read()
+at = img.find(struct.pack("<I", 0x72485650))
+size = struct.unpack_from("<I", img, at + 16)[0]
+open(sys.argv[2], "wb").write(img[at:at + 24 + size])
+PY
 python3 "$top/tests/tool/mkbzimage.py" "$corpus/bz-plain"
 "$obj/pvhstub" wrap "$corpus/bz-plain" -o "$corpus/wrapped-bz"
 "$obj/pvhstub" wrap --handoff 64 "$corpus/bz-plain" -o "$corpus/wrapped-bz64"

@@ -12,6 +12,10 @@ Options: claim=N       append N as the size instead of the true one
          cut=N         keep only the first N bytes of the compressed stream
          dict=N        (lzma) claim an N-byte dictionary in the header
          i386=1        an ELF32 i386 vmlinux instead
+         relocs=KIND   append a relocation table as Linux does (CONFIG_RANDOMIZE_BASE):
+                       good, outside (a site past the kernel), noend (no
+                       terminating 0), extra (a word before the first 0), odd
+                       (a length that is no multiple of 4)
 """
 import struct
 import subprocess
@@ -50,11 +54,30 @@ def vmlinux(badphdr, misalign=False):
     return bytes(img)
 
 
+TEXT = 0xffffffff81000000
+
+
+def relocs(kind):
+    """[0][64-bit][0][inverse 32-bit][0][32-bit], each site the low half of its address."""
+    r64, inv, r32 = [TEXT + 0x10, TEXT + 0x3ff8], [TEXT + 0x100], [TEXT + 0x20, TEXT + 0x3fff]
+    if kind == "outside":
+        r32.append(TEXT + 0x14000)          # memsz ends at +0x14003: a dword does not fit
+    words = [0] + r64 + [0] + inv + [0] + r32
+    if kind == "noend":
+        words = r64 + inv + r32
+    if kind == "extra":
+        words = [0x81000044] + words
+    tail = b"".join(struct.pack("<I", w & 0xffffffff) for w in words)
+    return tail + (b"\1" if kind == "odd" else b"")
+
+
 def main():
     fmt, out = sys.argv[1], sys.argv[2]
     opts = dict(a.split("=", 1) for a in sys.argv[3:])
     data = (b"\0" * (int(opts["zeros"]) << 20) if "zeros" in opts else
             vmlinux32() if "i386" in opts else vmlinux("badphdr" in opts, "misalign" in opts))
+    if "relocs" in opts:
+        data += relocs(opts["relocs"])
     if fmt == "raw":
         open(out, "wb").write(data)
         return

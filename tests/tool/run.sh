@@ -340,6 +340,83 @@ PY
 	fi
 done
 
+# KASLR for --decompress: the relocation table Linux appends to the vmlinux
+# is kept, counted and placed after the kernel; --kaslr picks the mode.
+python3 "$top/tests/tool/mkpayload.py" gzip "$work/p.relocs" relocs=good && mk bz.relocs payload="$work/p.relocs"
+kaslr_case() { # label "inspect pattern" wrap-args...
+	label=$1 want=$2
+	shift 2
+	rm -f "$work/k.pvh"
+	if "$tool" wrap "$@" -o "$work/k.pvh" > "$work/k.err" 2>&1 &&
+	   "$tool" inspect "$work/k.pvh" > "$work/k.txt" 2>&1 && grep -Eq -- "$want" "$work/k.txt"; then
+		pass "$label"
+	else
+		fail "$label: $(cat "$work/k.err") $(grep -E 'KASLR|relocations' "$work/k.txt")"
+	fi
+}
+kaslr_case "--decompress keeps the kernel's relocation table, after the kernel" \
+	'^relocations: +5 \(64-bit 2, 32-bit 2, inverse 32-bit 1\), a [0-9]+-byte table at 0x1015000$' \
+	--decompress "$work/bz.relocs"
+kaslr_case "--decompress randomizes the virtual offset by default" \
+	'^KASLR: +by the stub: virtual offset \(nokaslr' --decompress "$work/bz.relocs"
+kaslr_case "--kaslr full adds the physical slot" \
+	'^KASLR: +by the stub: virtual offset and physical slot' --decompress --kaslr full "$work/bz.relocs"
+kaslr_case "--no-kaslr keeps no table" '^KASLR: +off \(wrapped with --kaslr off\)' \
+	--decompress --no-kaslr "$work/bz.relocs"
+kaslr_case "a bzImage is left to randomize itself" "^KASLR: +the kernel's own decompressor" "$work/bz.relocs"
+kaslr_case "a kernel without a relocation table gets no KASLR, and inspect says so" \
+	'^KASLR: +none: the kernel has no relocation table kept; it runs at 0x1000000' --decompress "$work/bz.gzip"
+grep -q "warning: the kernel has no relocation table (CONFIG_RANDOMIZE_BASE is off): no KASLR; the kernel runs at 0x1000000" "$work/k.err" &&
+	pass "wrap warns that a kernel without a relocation table gets no KASLR" ||
+	fail "wrap warns that a kernel without a relocation table gets no KASLR: $(cat "$work/k.err")"
+# The table's bytes: header, then LEB128 steps between sorted offsets.
+"$tool" wrap --decompress "$work/bz.relocs" -o "$work/k.pvh" 2>/dev/null
+if python3 - "$work/k.pvh" <<'PY'
+import struct, sys
+img = open(sys.argv[1], "rb").read()
+phoff, phnum = struct.unpack_from("<Q", img, 0x20)[0], struct.unpack_from("<H", img, 0x38)[0]
+for i in range(phnum):
+    t, _, off, _, pa, fs, ms, _ = struct.unpack_from("<IIQQQQQQ", img, phoff + 56 * i)
+    if t == 1 and pa == 0x1015000:
+        magic, c64, c32, cinv, size, _ = struct.unpack_from("<6I", img, off)
+        stream = img[off + 24:off + 24 + size]
+        sys.exit(0 if (magic, c64, c32, cinv) == (0x72485650, 2, 2, 1) and
+                 stream == bytes([0x10, 0xe8, 0x7f, 0x20, 0xdf, 0x7f, 0x80, 0x02]) and fs == ms == 24 + size
+                 else 1)
+sys.exit(1)
+PY
+then
+	pass "the kept table holds the sites as sorted LEB128 steps from the kernel's start"
+else
+	fail "the kept table holds the sites as sorted LEB128 steps from the kernel's start"
+fi
+bad_table() { # kind "expected"
+	python3 "$top/tests/tool/mkpayload.py" gzip "$work/p.r$1" relocs="$1" && mk "bz.r$1" payload="$work/p.r$1"
+	rm -f "$work/r.pvh"
+	if "$tool" wrap --decompress "$work/bz.r$1" -o "$work/r.pvh" 2> "$work/r.err" ||
+	   ! grep -qF -- "$2" "$work/r.err" || [ -e "$work/r.pvh" ]; then
+		fail "--decompress refuses a relocation table ($1) with '$2' and no output: $(cat "$work/r.err")"
+	else
+		pass "--decompress refuses a relocation table ($1): $(cat "$work/r.err")"
+	fi
+}
+bad_table outside "32-bit relocation at 0xffffffff81014000 lies outside the kernel [0xffffffff81000000, 0xffffffff81014003)"
+bad_table noend "the relocation table after the vmlinux has no end to its"
+bad_table extra "the relocation table after the vmlinux has 1 words before its start"
+bad_table odd "the vmlinux is followed by 33 bytes, which are not a relocation table"
+# The options, checked.
+for args in "--kaslr full $work/bz.relocs:applies to a pre-decompressed kernel" \
+	    "--decompress --kaslr sometimes $work/bz.relocs:--kaslr takes virtual, full or off, not 'sometimes'" \
+	    "--decompress --kaslr full --no-kaslr $work/bz.relocs:--kaslr and --no-kaslr together"; do
+	# shellcheck disable=SC2086
+	if "$tool" wrap ${args%%:*} -o "$work/o.pvh" 2> "$work/o.err" || ! grep -qF -- "${args#*:}" "$work/o.err" ||
+	   [ -e "$work/o.pvh" ]; then
+		fail "wrap $(echo "${args%%:*}" | sed "s|$work/||") is refused with '${args#*:}': $(cat "$work/o.err")"
+	else
+		pass "wrap $(echo "${args%%:*}" | sed "s|$work/||") is refused: $(cat "$work/o.err")"
+	fi
+done
+
 # bad NAME_AND_PAYLOAD_ARGS... : a compressed payload that must be refused.
 bad_payload() { # name "expected" format mkpayload-options...
 	name=$1 want=$2 fmt=$3

@@ -202,7 +202,7 @@ static void test_memmap_more_than_128(void **state)
 	f->in.xen = true;
 	assert_int_equal(run(f), TE_OK);
 	assert_int_equal(f->bp.hdr.setup_data, SICOPY_PADDR);
-	assert_int_equal(f->si_node.sd.next, EXT_PADDR);
+	assert_int_equal(f->si_node.next, EXT_PADDR);
 	assert_int_equal(sd->next, 0);
 }
 
@@ -613,9 +613,9 @@ static void test_subarch_policy(void **state)
 	assert_int_equal(f->bp.hdr.type_of_loader, LOADER_TYPE_XEN);
 	/* The copy it points at is a setup_data node, which Linux reserves. */
 	assert_int_equal(f->bp.hdr.setup_data, SICOPY_PADDR);
-	assert_int_equal(f->si_node.sd.type, SETUP_PVHSTUB_START_INFO);
-	assert_int_equal(f->si_node.sd.len, sizeof(struct hvm_start_info));
-	assert_int_equal(f->si_node.sd.next, 0);
+	assert_int_equal(f->si_node.type, SETUP_PVHSTUB_START_INFO);
+	assert_int_equal(f->si_node.len, sizeof(struct hvm_start_info));
+	assert_int_equal(f->si_node.next, 0);
 	assert_int_equal(f->si_node.si.magic, XEN_HVM_START_MAGIC_VALUE);
 
 	f->hdr.xloadflags = 0;		/* A 32-bit kernel: PC. */
