@@ -165,4 +165,7 @@ then
 else
 	fail "extracting the generic kernel's vmlinux with Python's lzma"
 fi
+
+# KASLR: the stub's, for --decompress, and the kernel's own (tests/boot/kaslr.sh).
+. "$top/tests/boot/kaslr.sh"
 suite_end

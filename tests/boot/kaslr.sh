@@ -1,0 +1,115 @@
+#!/bin/sh
+# KASLR, boot by boot (sourced by tests/boot/run.sh, in its suite): Debian's
+# cloud kernel, QEMU -cpu max (RDRAND) under -icount.  The initrd's init
+# prints startup_64 from /proc/kallsyms and the physical "Kernel code" range
+# from /proc/iomem (PVHSTUB-KERNEL).
+#   - wrap --decompress (the stub's virtual KASLR) and --kaslr full (virtual
+#     and physical), five boots each on pc and microvm;
+#   - the bzImage path (the kernel's own decompressor), five boots;
+#   - nokaslr on the command line, and wrap --no-kaslr: the fixed address;
+#   - a kernel without a relocation table: one warning, the fixed address.
+# Five boots must show at least four distinct addresses: the virtual offset
+# has 482 slots (1 GiB less the 16 MiB start and the 46 MiB kernel, in
+# 2 MiB steps) and the physical slot about 220 in 512 MiB, so by the birthday
+# bound five boots repeat one slot about 2% (4%) of the time; two repeats
+# would take a broken randomizer.
+# shellcheck shell=sh
+
+KASLR_BOOTS=5
+src="$top/.cache/kernels/vmlinuz-cloud"
+
+# kaslr_boot NAME MACHINE IMAGE [APPEND]: boot once; sets where="VIRT PHYS-RANGE" or "".
+kaslr_boot() {
+	log="$out/kaslr-$1.log"
+	qemu_boot "$log" 180 -M "$2" -cpu max -m 512 -icount shift=0,sleep=off -kernel "$3" \
+		-initrd "$out/initrd.cpio" -append "console=ttyS0 panic=-1 quiet${4:+ $4}"
+	where=$(sed -n 's/^PVHSTUB-KERNEL: \([0-9a-f]\{16\}\) \([0-9a-f]*-[0-9a-f]*\).*/\1 \2/p' "$log" | head -n 1)
+	if [ "$QEMU_RC" = 124 ] || ! grep -q '^PVHSTUB-INIT: reached init' "$log" || [ -z "$where" ]; then
+		fail "kaslr $1: init did not report where the kernel runs (QEMU exit $QEMU_RC)"
+		log_tail "$log"
+		where=
+	fi
+}
+
+# kaslr_five ID LABEL MACHINE IMAGE STUB-PATTERN PHYS: five boots; at least
+# four distinct virtual addresses, and physical ones too when PHYS is 1.
+kaslr_five() {
+	id=$1 label=$2 machine=$3 image=$4 pattern=$5 phys=$6
+	seen=''
+	i=0
+	while [ "$i" -lt "$KASLR_BOOTS" ]; do
+		kaslr_boot "$id-$machine-$i" "$machine" "$image"
+		[ -n "$where" ] || return
+		if [ -n "$pattern" ] && ! tr -d '\r' < "$log" | grep -Eq "$pattern"; then
+			fail "kaslr $label on $machine: the stub's line does not match '$pattern'"
+			log_tail "$log"
+			return
+		fi
+		seen="$seen$where
+"
+		i=$((i + 1))
+	done
+	virt=$(printf '%s' "$seen" | cut -d' ' -f1 | sort -u | grep -vc '^ffffffff81000000$')
+	pcount=$(printf '%s' "$seen" | cut -d' ' -f2 | sort -u | grep -vc '^01000000-')
+	shown=$(printf '%s' "$seen" | tr '\n' ',' | sed 's/,$//')
+	if [ "$virt" -lt 4 ]; then
+		fail "kaslr $label on $machine: $virt distinct randomized virtual addresses in 5 boots: $shown"
+	elif [ "$phys" = 1 ] && [ "$pcount" -lt 4 ]; then
+		fail "kaslr $label on $machine: $pcount distinct moved physical addresses in 5 boots: $shown"
+	else
+		pass "kaslr $label on $machine: 5 boots to init, $virt distinct virtual$([ "$phys" = 1 ] && echo " and $pcount physical") addresses: $shown"
+	fi
+}
+
+# kaslr_fixed ID LABEL IMAGE APPEND STUB-PATTERN: one boot at the link address.
+kaslr_fixed() {
+	kaslr_boot "$1" microvm "$3" "$4"
+	[ -n "$where" ] || return
+	if [ "${where%%-*}" = "ffffffff81000000 01000000" ] && tr -d '\r' < "$log" | grep -Eq "$5"; then
+		pass "kaslr $2: init reached, the kernel at its link address ($where)"
+	else
+		fail "kaslr $2: the kernel at its link address, and the stub says '$5': $where"
+		log_tail "$log"
+	fi
+}
+
+if [ ! -s "$src" ]; then
+	fail "kaslr: $src is missing (run scripts/fetch-kernels.sh)"
+else
+	"$obj/pvhstub" wrap --decompress "$src" -o "$out/kaslr-virt.pvh" &&
+	"$obj/pvhstub" wrap --decompress --kaslr full "$src" -o "$out/kaslr-full.pvh" &&
+	"$obj/pvhstub" wrap --decompress --no-kaslr "$src" -o "$out/kaslr-off.pvh" &&
+	"$obj/pvhstub" wrap "$src" -o "$out/kaslr-bz.pvh" || fail "kaslr: wrapping $src"
+	for machine in pc microvm; do
+		kaslr_five virt "--decompress" "$machine" "$out/kaslr-virt.pvh" \
+			'pvhstub: .*, KASLR RD(SEED|RAND)\+TSC, virtual \+0x[0-9a-f]+, physical 0x1000000$' 0
+		kaslr_five full "--decompress --kaslr full" "$machine" "$out/kaslr-full.pvh" \
+			'pvhstub: .*, KASLR RD(SEED|RAND)\+TSC, virtual \+0x[0-9a-f]+, physical 0x[0-9a-f]+$' 1
+	done
+	kaslr_five bz "bzImage (the kernel's own)" microvm "$out/kaslr-bz.pvh" '' 1
+	kaslr_fixed nokaslr "nokaslr on the command line" "$out/kaslr-virt.pvh" nokaslr \
+		'pvhstub: .*, KASLR off \(nokaslr\)$'
+	kaslr_fixed off "wrap --no-kaslr" "$out/kaslr-off.pvh" '' 'pvhstub: .*64-bit entry 0x1000000$'
+fi
+
+# A kernel without a relocation table (our tiny one: CONFIG_RANDOMIZE_BASE
+# off): one warning, at wrap and at boot, and init at the fixed address.
+tiny="$top/.cache/tiny/vmlinuz-tiny-x86_64-reloc"
+if [ ! -s "$tiny" ]; then
+	fail "kaslr: $tiny is missing (run tests/kernels/build-tiny.sh)"
+elif ! "$obj/pvhstub" wrap --decompress "$tiny" -o "$out/kaslr-tiny.pvh" 2> "$out/kaslr-tiny.err" ||
+     ! grep -q 'warning: the kernel has no relocation table' "$out/kaslr-tiny.err"; then
+	fail "kaslr: wrapping a kernel without relocations warns: $(cat "$out/kaslr-tiny.err")"
+else
+	log="$out/kaslr-tiny.log"
+	qemu_boot "$log" 120 -M pc -m 512 -icount shift=0,sleep=off -kernel "$out/kaslr-tiny.pvh" \
+		-initrd "$out/initrd.cpio" -append "console=ttyS0 panic=-1"
+	warnings=$(tr -d '\r' < "$log" | grep -c 'pvhstub: warning: no KASLR: the wrap kept no relocation table for this kernel; it runs at 0x1000000')
+	if [ "$warnings" = 1 ] && tr -d '\r' < "$log" | grep -q 'pvhstub: start_info .* 64-bit entry 0x1000000$' &&
+	   grep -q '^PVHSTUB-INIT: reached init' "$log"; then
+		pass "kaslr: a kernel without relocations warns once and boots to init at 0x1000000"
+	else
+		fail "kaslr: a kernel without relocations warns once ($warnings) and boots to init at 0x1000000"
+		log_tail "$log"
+	fi
+fi
