@@ -165,6 +165,8 @@ void stub_main(uint32_t start_info_paddr)
 	initrd.end = initrd.start + (bp->hdr.ramdisk_size | (uint64_t)bp->ext_ramdisk_size << 32);
 	kaslr_apply(bp, out.nokaslr, in.stub, initrd, &kaslr);
 	entry = (uint32_t)(pvhstub_info.entry + (kaslr.phys - pvhstub_info.window_start));
+	if (out.debug && kaslr.done)	/* Under QEMU -icount, TSC ticks count instructions. */
+		printk("KASLR cost: relocation %u TSC ticks, copy %u", kaslr.tsc_relocs, kaslr.tsc_move);
 
 	/* The one line a good boot prints. */
 	printk("start_info 0x%x v%u%s, e820 %u, cmdline %u, initrd 0x%x+0x%x, subarch %u, %s-bit entry 0x%x%s%s%s",

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* entry/kaslr.c: KASLR for a pre-decompressed kernel, done by the stub. */
+/* entry/randomize.c: KASLR for a pre-decompressed kernel, done by the stub. */
 #ifndef PVHSTUB_KASLR_H
 #define PVHSTUB_KASLR_H
 
@@ -12,6 +12,7 @@ struct kaslr_result {
 	uint64_t phys;			/* Where the kernel is now. */
 	const char *how;		/* The entropy used, "off (nokaslr)", or NULL: not ours to do. */
 	bool done;			/* virt and phys are random. */
+	uint32_t tsc_relocs, tsc_move;	/* TSC ticks spent relocating and copying (0: no TSC). */
 };
 
 /*

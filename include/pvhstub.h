@@ -42,8 +42,10 @@
  * pvhstub_info.relocs_addr): this header, then three lists, each of
  * count[i] sites.  A site is an offset from the kernel's start
  * (window_start), and the lists are sorted: each site is stored as its
- * distance from the one before (the first from 0), in LEB128, 7 bits a
- * byte, low bits first.  At a site the stub adds the virtual offset to a
+ * distance from the one before (the first from 0), as a little-endian
+ * 16-bit number; a distance of 0, or of 64 KiB or more, is a 16-bit 0 and
+ * then the distance in 32 bits.  (A fixed width keeps the stub's loop
+ * short: it runs once per site, 200,000 times for a distro kernel.)  At a site the stub adds the virtual offset to a
  * 64-bit value (RELOCS_64), adds it to a 32-bit one (RELOCS_32), or
  * subtracts it from a 32-bit one (RELOCS_32_INV), as Linux's decompressor
  * does with the table the kernel build appends to vmlinux.

@@ -369,7 +369,7 @@ kaslr_case "a kernel without a relocation table gets no KASLR, and inspect says 
 grep -q "warning: the kernel has no relocation table (CONFIG_RANDOMIZE_BASE is off): no KASLR; the kernel runs at 0x1000000" "$work/k.err" &&
 	pass "wrap warns that a kernel without a relocation table gets no KASLR" ||
 	fail "wrap warns that a kernel without a relocation table gets no KASLR: $(cat "$work/k.err")"
-# The table's bytes: header, then LEB128 steps between sorted offsets.
+# The table's bytes: header, then 16-bit steps between sorted offsets.
 "$tool" wrap --decompress "$work/bz.relocs" -o "$work/k.pvh" 2>/dev/null
 if python3 - "$work/k.pvh" <<'PY'
 import struct, sys
@@ -381,14 +381,14 @@ for i in range(phnum):
         magic, c64, c32, cinv, size, _ = struct.unpack_from("<6I", img, off)
         stream = img[off + 24:off + 24 + size]
         sys.exit(0 if (magic, c64, c32, cinv) == (0x72485650, 2, 2, 1) and
-                 stream == bytes([0x10, 0xe8, 0x7f, 0x20, 0xdf, 0x7f, 0x80, 0x02]) and fs == ms == 24 + size
+                 stream == bytes([0x10, 0, 0xe8, 0x3f, 0x20, 0, 0xdf, 0x3f, 0, 1]) and fs == ms == 24 + size
                  else 1)
 sys.exit(1)
 PY
 then
-	pass "the kept table holds the sites as sorted LEB128 steps from the kernel's start"
+	pass "the kept table holds the sites as sorted 16-bit steps from the kernel's start"
 else
-	fail "the kept table holds the sites as sorted LEB128 steps from the kernel's start"
+	fail "the kept table holds the sites as sorted 16-bit steps from the kernel's start"
 fi
 bad_table() { # kind "expected"
 	python3 "$top/tests/tool/mkpayload.py" gzip "$work/p.r$1" relocs="$1" && mk "bz.r$1" payload="$work/p.r$1"

@@ -16,7 +16,7 @@
 #define GUARD		64
 #define IMAGE		4096
 
-/* A table under construction: header, then the LEB128 stream. */
+/* A table under construction: header, then the 16-bit steps. */
 struct table {
 	uint8_t buf[4096];
 	size_t len;
@@ -27,14 +27,17 @@ static struct pvhstub_relocs *hdr(struct table *t)
 	return (struct pvhstub_relocs *)t->buf;
 }
 
-static void put_uleb(struct table *t, uint64_t v)
+/* A step: 16 bits, or a 16-bit 0 and then 32 bits. */
+static void put_step(struct table *t, uint32_t v)
 {
-	do {
-		uint8_t b = v & 0x7f;
+	uint16_t s = v < 0x10000 ? (uint16_t)v : 0;
 
-		v >>= 7;
-		t->buf[t->len++] = b | (v ? 0x80 : 0);
-	} while (v);
+	memcpy(t->buf + t->len, &s, 2);
+	t->len += 2;
+	if (!s) {
+		memcpy(t->buf + t->len, &v, 4);
+		t->len += 4;
+	}
 }
 
 /* Sites per list, ascending; n[i] of them. */
@@ -46,7 +49,7 @@ static void build(struct table *t, const uint32_t *sites[RELOCS_LISTS], const ui
 		uint32_t prev = 0;
 
 		for (uint32_t i = 0; i < n[l]; i++) {
-			put_uleb(t, sites[l][i] - prev);
+			put_step(t, sites[l][i] - prev);
 			prev = sites[l][i];
 		}
 		hdr(t)->count[l] = n[l];
@@ -165,21 +168,37 @@ static void test_relocs_hostile(void **state)
 	sites[0] = one, n[0] = 1, n[1] = n[2] = 0;
 	build(&t, sites, n);
 	t.len = sizeof(struct pvhstub_relocs);
-	put_uleb(&t, 8);
-	put_uleb(&t, 0xfffffff8u);
+	put_step(&t, 8);
+	put_step(&t, 0xfffffff8u);
 	hdr(&t)->count[0] = 2;
 	hdr(&t)->size = (uint32_t)(t.len - sizeof(struct pvhstub_relocs));
 	expect_refused(&t, t.len, "64-bit relocation 1 lies outside");
 
-	/* A number longer than 32 bits, and one that runs off the stream. */
+	/* Steps that run off the stream: half a short one, a cut long one. */
 	t.len = sizeof(struct pvhstub_relocs);
-	memcpy(t.buf + t.len, "\xff\xff\xff\xff\x7f", 5);
-	t.len += 5;
+	memcpy(t.buf + t.len, "\x08", 1);
 	hdr(&t)->count[0] = 1;
+	hdr(&t)->size = 1;
+	expect_refused(&t, t.len + 1, "corrupt (64-bit entry 0 of 1)");
+	memcpy(t.buf + t.len, "\0\0\x08\0\0", 5);
 	hdr(&t)->size = 5;
-	expect_refused(&t, t.len, "corrupt (64-bit entry 0 of 1)");
-	t.buf[t.len - 1] = 0x8f;
-	expect_refused(&t, t.len, "corrupt (64-bit entry 0 of 1)");
+	expect_refused(&t, t.len + 5, "corrupt (64-bit entry 0 of 1)");
+	/* A long step may be small, even 0 (a site written twice). */
+	memcpy(t.buf + t.len, "\0\0\x08\0\0\0\0\0\0\0\0\0", 12);
+	hdr(&t)->count[0] = 2;
+	hdr(&t)->size = 12;
+	{
+		uint8_t mem[GUARD + IMAGE + GUARD];
+		char msg[128];
+		uint8_t *img = image_new(mem);
+		uint64_t before, after;
+
+		memcpy(&before, img + 8, 8);
+		assert_int_equal(relocs_apply(t.buf, (uint32_t)t.len + 12, img, IMAGE, 3, msg, sizeof(msg)), 0);
+		memcpy(&after, img + 8, 8);
+		assert_int_equal(after, before + 6);
+		assert_guards(mem);
+	}
 
 	/* Counts that claim more than the stream holds. */
 	build(&t, sites, n);

@@ -40,6 +40,15 @@ static bool rdrand(uint32_t *v)
 	return ok;
 }
 
+static uint32_t tsc32(bool has_tsc)
+{
+	uint32_t lo = 0, hi;
+
+	if (has_tsc)
+		asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return lo;
+}
+
 static bool rdseed(uint32_t *v)
 {
 	bool ok;
@@ -49,7 +58,7 @@ static bool rdseed(uint32_t *v)
 }
 
 /* 64 random bits, and which sources gave them (for the boot line). */
-static uint64_t random_u64(const char **how)
+static uint64_t random_u64(const char **how, bool *tsc)
 {
 	uint32_t max, b, c, d, v, lo = 0, hi = 0;
 	bool has_rdrand, has_tsc, has_rdseed = false;
@@ -74,6 +83,7 @@ static uint64_t random_u64(const char **how)
 		asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
 		h = mix(mix(h, lo), hi);
 	}
+	*tsc = has_tsc;
 	*how = got ? (has_rdseed ? "RDSEED+TSC" : "RDRAND+TSC") : has_tsc ? "TSC only" : "none";
 	if (!got && !has_tsc)
 		panic("KASLR: the CPU has no RDRAND, RDSEED or TSC to randomize with; boot with nokaslr or wrap with --kaslr off");
@@ -110,8 +120,9 @@ void kaslr_apply(struct boot_params *bp, bool nokaslr, struct range stub, struct
 	const struct pvhstub_info *pi = &pvhstub_info;
 	uint64_t start = pi->window_start, size = pi->kernel_end - start;
 	uint64_t align = bp->hdr.kernel_alignment, rnd;
-	uint32_t slots;
+	uint32_t slots, t0;
 	char msg[128];
+	bool tsc;
 
 	res->phys = start;
 	res->virt = 0;
@@ -134,14 +145,20 @@ void kaslr_apply(struct boot_params *bp, bool nokaslr, struct range stub, struct
 		      (unsigned long long)start, (unsigned long long)pi->kernel_end,
 		      (unsigned long long)pi->virt_limit);
 
-	rnd = random_u64(&res->how);
+	rnd = random_u64(&res->how, &tsc);
 	slots = (uint32_t)((pi->virt_limit - start - size) >> log2_pow2(align)) + 1;
 	res->virt = (uint64_t)((uint32_t)rnd % slots) * align;
+	t0 = tsc32(tsc);
 	if (relocs_apply((const void *)(uintptr_t)pi->relocs_addr, pi->relocs_size,
 			 (uint8_t *)(uintptr_t)start, (uint32_t)size, res->virt, msg, sizeof(msg)))
 		panic("KASLR: %s", msg);
-	if (pi->flags & PI_KASLR_PHYS)
+	res->tsc_relocs = tsc32(tsc) - t0;
+	res->tsc_move = 0;
+	if (pi->flags & PI_KASLR_PHYS) {
+		t0 = tsc32(tsc);
 		res->phys = move_kernel(bp, stub, initrd, start, size, align, (uint32_t)(rnd >> 32));
+		res->tsc_move = tsc32(tsc) - t0;
+	}
 	bp->hdr.loadflags |= KASLR_FLAG;
 	res->done = true;
 }
