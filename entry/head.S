@@ -23,6 +23,7 @@
 #define X86_CR0_PE	(1 << 0)
 #define X86_CR0_PG	(1 << 31)
 #define X86_CR4_PAE	(1 << 5)
+#define X86_CR4_LA57	(1 << 12)
 #define MSR_EFER	0xc0000080
 #define EFER_LME	(1 << 8)
 
@@ -70,22 +71,28 @@ handoff32:
 	jmp	*%edx
 
 /*
- * handoff64(bp, entry, pml4): the Linux 64-bit boot protocol.  Long mode
- * with our identity map; CS is BOOT_CS, now a 64-bit code segment; DS, ES,
- * SS are BOOT_DS; RSI holds the zero page; interrupts stay off.
+ * handoff64(bp, entry, root, la57): the Linux 64-bit boot protocol.  Long
+ * mode with our identity map (root: a PML4, or with la57 a PML5, for
+ * 5-level paging, which can be turned on only before paging is); CS is
+ * BOOT_CS, now a 64-bit code segment; DS, ES, SS are BOOT_DS; RSI holds
+ * the zero page; interrupts stay off.
  */
 	.globl handoff64
 handoff64:
+	mov	4(%esp), %ebx		/* la57: the fourth argument, on the stack */
 	mov	%eax, %esi
 	mov	%edx, %edi
 	mov	%ecx, %eax
 
-	/* Our 64-bit GDT, then PAE, the page tables, EFER.LME and paging. */
+	/* Our 64-bit GDT, then PAE (and LA57), the page tables, EFER.LME and paging. */
 	lgdt	gdt64_desc
 	mov	%eax, %cr3
 	mov	%cr4, %eax
 	or	$X86_CR4_PAE, %eax
-	mov	%eax, %cr4
+	test	%ebx, %ebx
+	jz	2f
+	or	$X86_CR4_LA57, %eax
+2:	mov	%eax, %cr4
 	mov	$MSR_EFER, %ecx
 	rdmsr
 	or	$EFER_LME, %eax

@@ -133,6 +133,7 @@ void stub_main(uint32_t start_info_paddr)
 	struct range initrd;
 	uint64_t top;
 	uint32_t entry;
+	bool la57;
 	int err;
 
 	zero_page_dirty = true;
@@ -168,18 +169,26 @@ void stub_main(uint32_t start_info_paddr)
 	if (out.debug && kaslr.done)	/* Under QEMU -icount, TSC ticks count instructions. */
 		printk("KASLR cost: relocation %u TSC ticks, copy %u", kaslr.tsc_relocs, kaslr.tsc_move);
 
+	/*
+	 * 5-level paging for a pre-decompressed kernel that supports it, as its
+	 * decompressor would have turned on (a bzImage's decompressor does it
+	 * itself): the CPU has LA57 and no5lvl is not on the command line.
+	 */
+	la57 = (pvhstub_info.flags & PI_HANDOFF_64) && pvhstub_info.kernel_end &&
+	       (bp->hdr.xloadflags & XLF_5LEVEL) && !out.no5lvl && cpu_has_la57();
+
 	/* The one line a good boot prints. */
-	printk("start_info 0x%x v%u%s, e820 %u, cmdline %u, initrd 0x%x+0x%x, subarch %u, %s-bit entry 0x%x%s%s%s",
+	printk("start_info 0x%x v%u%s, e820 %u, cmdline %u, initrd 0x%x+0x%x, subarch %u, %s-bit entry 0x%x%s%s%s%s",
 	       start_info_paddr, out.version, in.xen ? " on Xen" : "", out.e820_entries,
 	       (unsigned int)__builtin_strlen(cmdline_buf), bp->hdr.ramdisk_image,
 	       bp->hdr.ramdisk_size, bp->hdr.hardware_subarch,
-	       pvhstub_info.flags & PI_HANDOFF_64 ? "64" : "32", entry,
+	       pvhstub_info.flags & PI_HANDOFF_64 ? "64" : "32", entry, la57 ? " (5-level paging)" : "",
 	       kaslr.how ? ", KASLR " : "", kaslr.how ? kaslr.how : "", kaslr_line(&kaslr));
 	if (pvhstub_info.flags & PI_HANDOFF_64) {
 		top = pvhstub_info.window_end > in.stub.end ? pvhstub_info.window_end : in.stub.end;
 		if (kaslr.phys + (pvhstub_info.kernel_end - pvhstub_info.window_start) > top)
 			top = kaslr.phys + (pvhstub_info.kernel_end - pvhstub_info.window_start);
-		handoff64(bp, entry, identity_map_build(top));
+		handoff64(bp, entry, identity_map_build(top, la57), la57);
 	}
 	handoff32(bp, entry);
 }

@@ -23,6 +23,7 @@
 /* xloadflags */
 #define XLF_KERNEL_64			(1 << 0)
 #define XLF_CAN_BE_LOADED_ABOVE_4G	(1 << 1)
+#define XLF_5LEVEL			(1 << 5)	/* May be entered with 5-level paging. */
 
 /* hardware_subarch */
 #define X86_SUBARCH_PC		0

@@ -98,7 +98,8 @@ struct translate_out {
 	uint32_t nr_modules;
 	uint32_t e820_entries;		/* Total, zero page plus setup_data. */
 	bool debug;			/* "pvhstub.debug" was on the cmdline. */
-	bool nokaslr;			/* So was "nokaslr". */
+	bool nokaslr;			/* So was "nokaslr", */
+	bool no5lvl;			/*   and "no5lvl". */
 	int subarch;			/* pvhstub.subarch=: a subarch_policy, or -1 */
 	struct {			/* The caller moves the initrd: */
 		uint64_t src, dst, size;	/* size 0: no move. */

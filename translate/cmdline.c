@@ -2,8 +2,9 @@
 /*
  * The command line: copied into the stub's own buffer (so the decompressor
  * cannot clobber it), with our own options (pvhstub.debug, pvhstub.subarch=)
- * taken out, and truncated to the kernel's cmdline_size.  "nokaslr" is
- * noted (the stub's KASLR heeds it) and kept.
+ * taken out, and truncated to the kernel's cmdline_size.  "nokaslr" and
+ * "no5lvl" are noted (the stub's KASLR and 5-level paging heed them) and
+ * kept.
  */
 #include "translate.h"
 
@@ -100,6 +101,8 @@ static uint32_t filter_cmdline(const char *src, uint32_t len, char *dst, uint32_
 		/* The kernel's own "no KASLR": the stub heeds it too (and keeps it). */
 		if (i - start == 7 && option(src + start, 7, "nokaslr") == 7)
 			res->nokaslr = true;
+		if (i - start == 6 && option(src + start, 6, "no5lvl") == 6)
+			res->no5lvl = true;
 		if (i > start && take_stub_option(src + start, i - start, res)) {
 			out = blank_start;	/* Drop the blank run before it, */
 			if (!out)		/* or at the start, the one after. */

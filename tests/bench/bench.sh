@@ -26,7 +26,9 @@ rm -rf "$out/root" && mkdir -p "$out/root/dev" && cp "$out/init" "$out/root/init
 "$tool" extract "$kernel" -o "$out/vmlinux"
 "$tool" wrap --handoff 32 "$kernel" -o "$out/stub32.pvh"
 "$tool" wrap --handoff 64 "$kernel" -o "$out/stub64.pvh"
-"$tool" wrap --decompress "$kernel" -o "$out/decompress.pvh"
+"$tool" wrap --decompress --no-kaslr "$kernel" -o "$out/decompress.pvh"
+"$tool" wrap --decompress --kaslr virtual "$kernel" -o "$out/kaslr-virt.pvh"
+"$tool" wrap --decompress --kaslr full "$kernel" -o "$out/kaslr-full.pvh"
 readelf -nW "$out/vmlinux" | grep -q 'Xen.*0x00000012' ||
 	{ echo "bench: the kernel has no PVH entry (CONFIG_PVH): no Linux-PVH baseline" >&2; exit 1; }
 
@@ -61,6 +63,24 @@ s32=$(boot stub32-pc pc "$out/stub32.pvh")
 s64=$(boot stub64-pc pc "$out/stub64.pvh")
 dec_pc=$(boot decompress-pc pc "$out/decompress.pvh")
 dec_mv=$(boot decompress-microvm microvm "$out/decompress.pvh")
+kv_pc=$(boot kaslr-virt-pc pc "$out/kaslr-virt.pvh")
+kv_mv=$(boot kaslr-virt-microvm microvm "$out/kaslr-virt.pvh")
+kf_pc=$(boot kaslr-full-pc pc "$out/kaslr-full.pvh")
+kf_mv=$(boot kaslr-full-microvm microvm "$out/kaslr-full.pvh")
+
+# What the stub's KASLR costs, as it reports under pvhstub.debug (TSC ticks
+# = instructions here): "relocation R TSC ticks, copy C".
+kaslr_cost() {
+	timeout 300 qemu-system-x86_64 -M microvm -m 512 -icount shift=0,sleep=off -display none \
+		-no-reboot -serial "file:$out/cost-$1.log" -kernel "$out/$1.pvh" -initrd "$out/initrd.cpio" \
+		-append "console=ttyS0 quiet pvhstub.debug" </dev/null >/dev/null 2>&1 || true
+	c=$(tr -d '\r' < "$out/cost-$1.log" | sed -n 's/^pvhstub: KASLR cost: relocation \([0-9]*\) TSC ticks, copy \([0-9]*\)$/\1 \2/p')
+	[ -n "$c" ] || { echo "bench: $1 did not report its KASLR cost" >&2; tail -n 20 "$out/cost-$1.log" >&2; exit 1; }
+	echo "$c"
+}
+cost_virt=$(kaslr_cost kaslr-virt)
+cost_full=$(kaslr_cost kaslr-full)
+relocs=$("$tool" inspect "$out/kaslr-virt.pvh" | sed -n 's/^relocations: *\([0-9]*\) .*/\1/p')
 
 # The stub's own work: PVH entry to kernel entry, for 3, 32 and 200 memmap
 # entries.  pvhload (tests/overlap) writes the map and reads the TSC just
@@ -104,16 +124,25 @@ row() {
 	row "Linux's own PVH, vmlinux (microvm)" "$pvh_mv"
 	row "stub + bzImage, 32-bit handoff (pc)" "$s32"
 	row "stub + bzImage, 64-bit handoff (pc)" "$s64"
-	row "stub + --decompress (pc)" "$dec_pc"
-	row "stub + --decompress (microvm)" "$dec_mv"
+	row "stub + --decompress --no-kaslr (pc)" "$dec_pc"
+	row "stub + --decompress --no-kaslr (microvm)" "$dec_mv"
+	row "stub + --decompress + KASLR, virtual (pc)" "$kv_pc"
+	row "stub + --decompress + KASLR, virtual (microvm)" "$kv_mv"
+	row "stub + --decompress + KASLR, virt+phys (pc)" "$kf_pc"
+	row "stub + --decompress + KASLR, virt+phys (microvm)" "$kf_mv"
 	echo "targets:"
-	echo "  --decompress / Linux's own PVH: pc $(ratio "$dec_pc" "$pvh_pc"), microvm $(ratio "$dec_mv" "$pvh_mv") (target <= 1.001)"
+	echo "  --decompress --no-kaslr / Linux's own PVH: pc $(ratio "$dec_pc" "$pvh_pc"), microvm $(ratio "$dec_mv" "$pvh_mv") (target <= 1.001)"
+	echo "  --decompress + KASLR, virtual / Linux's own PVH (no KASLR): pc $(ratio "$kv_pc" "$pvh_pc"), microvm $(ratio "$kv_mv" "$pvh_mv") (target <= 1.002)"
+	echo "  --decompress + KASLR, virt+phys / Linux's own PVH: pc $(ratio "$kf_pc" "$pvh_pc"), microvm $(ratio "$kf_mv" "$pvh_mv")"
+	echo "the stub's KASLR ($relocs relocations; instructions, microvm, pvhstub.debug):"
+	echo "  virtual: relocation $(echo "$cost_virt" | cut -d' ' -f1)"
+	echo "  virt+phys: relocation $(echo "$cost_full" | cut -d' ' -f1), copy $(echo "$cost_full" | cut -d' ' -f2) (the whole kernel, bss included, 4 bytes an instruction)"
 	echo "  stub + bzImage / native (pc): 32-bit $(ratio "$s32" "$native"), 64-bit $(ratio "$s64" "$native") (target <= 1)"
 	echo "the stub's own work, PVH entry to kernel entry (instructions, with its console line):"
 	echo "  3 memmap entries: $c3; 32: $c32; 200: $c200 (per entry from 32 to 200: $(( (c200 - c32) / 168 )); target < 10000 at 32)"
 	echo "sizes:"
 	echo "  stub code+rodata $code bytes, data+notes $data bytes, bss $bss bytes (target: code and data <= 8192)"
-	for f in stub32.pvh decompress.pvh; do
+	for f in stub32.pvh decompress.pvh kaslr-virt.pvh; do
 		echo "  $f: $(stat -c %s "$out/$f") bytes (bzImage $(stat -c %s "$kernel"), vmlinux $(stat -c %s "$out/vmlinux"))"
 	done
 } > "$obj/bench.txt"

@@ -7,7 +7,11 @@
 #     and physical), five boots each on pc and microvm;
 #   - the bzImage path (the kernel's own decompressor), five boots;
 #   - nokaslr on the command line, and wrap --no-kaslr: the fixed address;
-#   - a kernel without a relocation table: one warning, the fixed address.
+#   - a kernel without a relocation table: one warning, the fixed address;
+#   - 5-level paging: -cpu max has LA57, so every boot of the cloud kernel
+#     (XLF_5LEVEL) runs with 5 levels, as a native one does, and with
+#     no5lvl with 4 (init reads la57 in /proc/cpuinfo: PVHSTUB-PAGING).
+# Each boot's kernel must run where the stub's console line says it put it.
 # Five boots must show at least four distinct addresses: the virtual offset
 # has 482 slots (1 GiB less the 16 MiB start and the 46 MiB kernel, in
 # 2 MiB steps) and the physical slot about 220 in 512 MiB, so by the birthday
@@ -24,6 +28,7 @@ kaslr_boot() {
 	qemu_boot "$log" 180 -M "$2" -cpu max -m 512 -icount shift=0,sleep=off -kernel "$3" \
 		-initrd "$out/initrd.cpio" -append "console=ttyS0 panic=-1 quiet${4:+ $4}"
 	where=$(sed -n 's/^PVHSTUB-KERNEL: \([0-9a-f]\{16\}\) \([0-9a-f]*-[0-9a-f]*\).*/\1 \2/p' "$log" | head -n 1)
+	paging=$(tr -d '\r' < "$log" | sed -n 's/^PVHSTUB-PAGING: //p' | head -n 1)
 	if [ "$QEMU_RC" = 124 ] || ! grep -q '^PVHSTUB-INIT: reached init' "$log" || [ -z "$where" ]; then
 		fail "kaslr $1: init did not report where the kernel runs (QEMU exit $QEMU_RC)"
 		log_tail "$log"
@@ -45,6 +50,20 @@ kaslr_five() {
 			log_tail "$log"
 			return
 		fi
+		# The kernel runs where the stub says it put it.
+		stub=$(tr -d '\r' < "$log" | sed -n 's/^pvhstub: .*, virtual +0x\([0-9a-f]*\), physical 0x\([0-9a-f]*\)$/\1 \2/p')
+		if [ -n "$stub" ]; then
+			said=$(printf 'ffffffff%08x %08x' $((0x81000000 + 0x${stub% *})) $((0x${stub#* })))
+			if [ "$said" != "${where%%-*}" ]; then
+				fail "kaslr $label on $machine: the kernel runs at $where, the stub said $said"
+				return
+			fi
+		fi
+		if [ "$paging" != 5-level ]; then
+			fail "kaslr $label on $machine: the kernel runs with '$paging' paging, not 5-level as on this CPU natively"
+			log_tail "$log"
+			return
+		fi
 		seen="$seen$where
 "
 		i=$((i + 1))
@@ -57,18 +76,19 @@ kaslr_five() {
 	elif [ "$phys" = 1 ] && [ "$pcount" -lt 4 ]; then
 		fail "kaslr $label on $machine: $pcount distinct moved physical addresses in 5 boots: $shown"
 	else
-		pass "kaslr $label on $machine: 5 boots to init, $virt distinct virtual$([ "$phys" = 1 ] && echo " and $pcount physical") addresses: $shown"
+		pass "kaslr $label on $machine: 5 boots to init with 5-level paging, $virt distinct virtual$([ "$phys" = 1 ] && echo " and $pcount physical") addresses: $shown"
 	fi
 }
 
-# kaslr_fixed ID LABEL IMAGE APPEND STUB-PATTERN: one boot at the link address.
+# kaslr_fixed ID LABEL IMAGE APPEND STUB-PATTERN PAGING: one boot at the link address.
 kaslr_fixed() {
 	kaslr_boot "$1" microvm "$3" "$4"
 	[ -n "$where" ] || return
-	if [ "${where%%-*}" = "ffffffff81000000 01000000" ] && tr -d '\r' < "$log" | grep -Eq "$5"; then
-		pass "kaslr $2: init reached, the kernel at its link address ($where)"
+	if [ "${where%%-*}" = "ffffffff81000000 01000000" ] && tr -d '\r' < "$log" | grep -Eq "$5" &&
+	   [ "$paging" = "$6" ]; then
+		pass "kaslr $2: init reached, the kernel at its link address ($where), $paging paging"
 	else
-		fail "kaslr $2: the kernel at its link address, and the stub says '$5': $where"
+		fail "kaslr $2: the kernel at its link address with $6 paging, and the stub says '$5': $where, $paging"
 		log_tail "$log"
 	fi
 }
@@ -87,9 +107,10 @@ else
 			'pvhstub: .*, KASLR RD(SEED|RAND)\+TSC, virtual \+0x[0-9a-f]+, physical 0x[0-9a-f]+$' 1
 	done
 	kaslr_five bz "bzImage (the kernel's own)" microvm "$out/kaslr-bz.pvh" '' 1
-	kaslr_fixed nokaslr "nokaslr on the command line" "$out/kaslr-virt.pvh" nokaslr \
-		'pvhstub: .*, KASLR off \(nokaslr\)$'
-	kaslr_fixed off "wrap --no-kaslr" "$out/kaslr-off.pvh" '' 'pvhstub: .*64-bit entry 0x1000000$'
+	kaslr_fixed nokaslr "nokaslr no5lvl on the command line" "$out/kaslr-virt.pvh" "nokaslr no5lvl" \
+		'pvhstub: .*64-bit entry 0x1000000, KASLR off \(nokaslr\)$' 4-level
+	kaslr_fixed off "wrap --no-kaslr" "$out/kaslr-off.pvh" '' \
+		'pvhstub: .*64-bit entry 0x1000000 \(5-level paging\)$' 5-level
 fi
 
 # A kernel without a relocation table (our tiny one: CONFIG_RANDOMIZE_BASE

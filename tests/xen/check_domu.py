@@ -9,6 +9,9 @@ the memmap Xen's toolstack built (printed by the stub), "Booting
 paravirtualized kernel on Xen PVH", subarch Xen, and the 64 MiB initrd
 payload's md5 (placement: Xen loads modules right after the image).
 Probe domU: its zero page's e820 against the memmap, its cmdline and initrd.
+KASLR domU (--decompress --kaslr full): init reached, and the kernel runs
+where the stub says it put it: startup_64 at 0xffffffff81000000 plus the
+stub's virtual offset, "Kernel code" at its physical slot.
 """
 import os
 import re
@@ -24,7 +27,7 @@ def main():
     verdict = Verdicts()
 
     created = re.findall(r"^DOM0-CREATE: (\S+)", text, re.M)
-    verdict(created == ["linux", "probe"], "dom0 created both domUs: %s" % created)
+    verdict(created == ["linux", "probe", "kaslr"], "dom0 created the three domUs: %s" % created)
     for line in re.findall(r"^DOM0-(?:ERROR|XL|STOPPED): .*$", text, re.M):
         print("  note: " + line)
 
@@ -69,6 +72,20 @@ def main():
     verdict(fields.get("cmdline") == '"%s"' % probe_cmdline, "probe: cmdline %s" % fields.get("cmdline"))
     verdict(fields.get("initrd_size", "0x0") != "0x0" and "initrd_fnv1a" in fields,
             "probe: got its initrd (%s bytes)" % fields.get("initrd_size"))
+    # The KASLR domU.
+    console = "\n".join(re.findall(r"^DOMU-CONSOLE kaslr: (.*)$", text, re.M))
+    m = re.search(r"pvhstub: start_info 0x[0-9a-f]+ v1 on Xen, .* 64-bit entry 0x[0-9a-f]+, "
+                  r"KASLR (\S+), virtual \+0x([0-9a-f]+), physical 0x([0-9a-f]+)$", xen_lines("kaslr"), re.M)
+    verdict(m is not None, "kaslr: the stub randomized the kernel on Xen (%s)" % (m.group(0)[-60:] if m else None))
+    verdict("PVHSTUB-INIT: reached init" in console, "kaslr: reached init, its output came over hvc0")
+    k = re.search(r"^PVHSTUB-KERNEL: ([0-9a-f]{16}) ([0-9a-f]+)-", console, re.M)
+    if m and k:
+        virt, phys = 0xffffffff81000000 + int(m.group(2), 16), int(m.group(3), 16)
+        verdict(int(k.group(1), 16) == virt and int(k.group(2), 16) == phys,
+                "kaslr: startup_64 at 0x%s, Kernel code at 0x%s: where the stub put them (0x%x, 0x%x)"
+                % (k.group(1), k.group(2), virt, phys))
+    else:
+        verdict(False, "kaslr: the kernel reported where it runs (PVHSTUB-KERNEL)")
     return verdict.status()
 
 

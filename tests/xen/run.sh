@@ -4,7 +4,8 @@
 #      and the unwrapped stub, whose panic must crash the domain.
 #   2. xl PVH domU: a Linux PV dom0 runs xl; configs from 'pvhstub xlconfig'
 #      boot the stub-wrapped Debian cloud kernel (with a 64 MiB payload in
-#      its initrd, to prove placement) and the stub-wrapped probe.
+#      its initrd, to prove placement), the stub-wrapped probe, and the
+#      cloud kernel wrapped with --decompress --kaslr full (the stub's KASLR).
 #   tests/xen/run.sh BUILD_DIR
 set -u
 obj=$1
@@ -71,6 +72,10 @@ elif ! "$obj/pvhstub" wrap "$cloud" -o "$guests/cloud.pvh" ||
      ! "$obj/pvhstub" xlconfig "$guests/probe.pvh" --name probe --dir /guests \
 	--ramdisk "$out/dom0-initrd.bin" --cmdline "$probe_cmdline pvhstub.debug" -o "$guests/2-probe.cfg" ||
      ! cp "$out/dom0-initrd.bin" "$guests/" || ! echo 15 > "$guests/2-probe.wait" ||
+     ! "$obj/pvhstub" wrap --decompress --kaslr full "$cloud" -o "$guests/kaslr.pvh" ||
+     ! "$top/scripts/mkinitrd.sh" "$guests/small-initrd.cpio" ||
+     ! "$obj/pvhstub" xlconfig "$guests/kaslr.pvh" --name kaslr --dir /guests \
+	--ramdisk "$guests/small-initrd.cpio" --cmdline "$linux_cmdline" -o "$guests/3-kaslr.cfg" ||
      ! "$top/tests/xen/mkdom0.sh" "$out/dom0.cpio" "$guests"; then
 	fail "xen domU: preparing the guests and the dom0 initramfs"
 else
@@ -89,7 +94,7 @@ else
 		log_tail "$log"
 	elif python3 "$top/tests/xen/check_domu.py" "$log" "$linux_cmdline" "$probe_cmdline" > "$log.check"; then
 		sed 's/^/    /' "$log.check"
-		pass "xen domU: xl boots the wrapped Debian kernel and the probe as PVH domUs (${secs}s in all)"
+		pass "xen domU: xl boots the wrapped Debian kernel, the probe, and the kernel randomized by the stub as PVH domUs (${secs}s in all)"
 	else
 		sed 's/^/    /' "$log.check"
 		fail "xen domU: see the checks above"
