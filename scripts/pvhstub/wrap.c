@@ -21,16 +21,16 @@ static void err_prefix(char *err, size_t errsz, const char *what)
 /*
  * Keep the relocation table that follows the decompressed vmlinux, as one
  * more segment right after the kernel's footprint, where the stub reads it
- * before it moves the kernel.  An i386 kernel's table is not kept: the
- * stub randomizes only x86-64 kernels.
+ * before it moves the kernel.  Not with --kaslr off, and not an i386
+ * kernel's: the stub randomizes only x86-64 kernels.
  */
-static int keep_relocs(struct blob elf, struct kernel_image *k, char *err, size_t errsz)
+static int keep_relocs(struct blob elf, int keep, struct kernel_image *k, char *err, size_t errsz)
 {
 	uint64_t start, end;
 
 	segments_footprint(k, &start, &end);
 	k->kernel_end = end;
-	if (k->vmlinux32 || k->elf_size >= elf.size)
+	if (!keep || k->vmlinux32 || k->elf_size >= elf.size)
 		return 0;
 	if (relocs_read((struct blob){ elf.data + k->elf_size, elf.size - k->elf_size }, k,
 			&k->relocs, &k->relocs_size, err, errsz))
@@ -54,9 +54,11 @@ static int keep_relocs(struct blob elf, struct kernel_image *k, char *err, size_
  * as it is.  *owned is what the caller frees once the image is built: the
  * decompressed vmlinux.
  */
-static int kernel_parse(struct blob f, int decompress, struct kernel_image *k, uint8_t **owned,
-			char *err, size_t errsz)
+static int kernel_parse(struct blob f, const struct wrap_opts *o, struct kernel_image *k,
+			uint8_t **owned, char *err, size_t errsz)
 {
+	int decompress = o->decompress;
+
 	struct kernel_image bz;
 	size_t elfsz;
 
@@ -75,7 +77,7 @@ static int kernel_parse(struct blob f, int decompress, struct kernel_image *k, u
 	if (decompress_payload(bz.payload, owned, &elfsz, err, errsz))
 		return -1;
 	if (vmlinux_parse((struct blob){ *owned, elfsz }, k, &bz, err, errsz) ||
-	    keep_relocs((struct blob){ *owned, elfsz }, k, err, errsz)) {
+	    keep_relocs((struct blob){ *owned, elfsz }, o->kaslr != WRAP_KASLR_OFF, k, err, errsz)) {
 		err_prefix(err, errsz, "the decompressed payload");
 		return -1;
 	}
@@ -137,7 +139,7 @@ int wrap_image(struct blob stub, struct blob kernel, const struct wrap_opts *o,
 		return -1;
 	}
 	/* ELF64 for a 64-bit kernel (rust-vmm takes no other); qemu-system-i386 takes only ELF32. */
-	rc = kernel_parse(kernel, o->decompress, &k, &owned, err, errsz) ||
+	rc = kernel_parse(kernel, o, &k, &owned, err, errsz) ||
 	     wrap_plan(&s, &k, o->handoff, &plan, err, errsz) ||
 	     plan_kaslr(&k, o, &plan, out, err, errsz) ||
 	     elf_build(&s, &k, &plan, o->elf32 || !(k.xloadflags & XLF_KERNEL_64), &out->img,

@@ -112,13 +112,13 @@ mean() { echo "$1" | cut -d' ' -f1; }
 ratio() { awk "BEGIN { printf \"%.4f\", $(mean "$1") / $(mean "$2") }"; }
 # row LABEL "MEAN MIN MAX": the mean, the spread (max - min, as % of the mean), vs native.
 row() {
-	printf '  %-44s %14s %8s %10s\n' "$1" "$(mean "$2")" \
+	printf '  %-50s %14s %8s %10s\n' "$1" "$(mean "$2")" \
 		"$(echo "$2" | awk '{ printf "%.3f%%", ($3 - $2) * 100 / $1 }')" "$(ratio "$2" "$native")"
 }
 {
 	echo "pvhstub benchmark: $(cat "$top/.cache/kernels/vmlinuz-cloud.package"), QEMU TCG -icount shift=0,sleep=off, 512 MiB"
 	echo "guest TSC (= instructions) when the initrd's first program runs, mean of $runs boots:"
-	printf '  %-44s %14s %8s %10s\n' path "TSC" "spread" "vs native"
+	printf '  %-50s %14s %8s %10s\n' path "TSC" "spread" "vs native"
 	row "native bzImage (pc, SeaBIOS + linuxboot)" "$native"
 	row "Linux's own PVH, vmlinux (pc)" "$pvh_pc"
 	row "Linux's own PVH, vmlinux (microvm)" "$pvh_mv"
@@ -134,10 +134,10 @@ row() {
 	echo "  --decompress --no-kaslr / Linux's own PVH: pc $(ratio "$dec_pc" "$pvh_pc"), microvm $(ratio "$dec_mv" "$pvh_mv") (target <= 1.001)"
 	echo "  --decompress + KASLR, virtual / Linux's own PVH (no KASLR): pc $(ratio "$kv_pc" "$pvh_pc"), microvm $(ratio "$kv_mv" "$pvh_mv") (target <= 1.002)"
 	echo "  --decompress + KASLR, virt+phys / Linux's own PVH: pc $(ratio "$kf_pc" "$pvh_pc"), microvm $(ratio "$kf_mv" "$pvh_mv")"
+	echo "  stub + bzImage / native (pc): 32-bit $(ratio "$s32" "$native"), 64-bit $(ratio "$s64" "$native") (target <= 1)"
 	echo "the stub's KASLR ($relocs relocations; instructions, microvm, pvhstub.debug):"
 	echo "  virtual: relocation $(echo "$cost_virt" | cut -d' ' -f1)"
 	echo "  virt+phys: relocation $(echo "$cost_full" | cut -d' ' -f1), copy $(echo "$cost_full" | cut -d' ' -f2) (the whole kernel, bss included, 4 bytes an instruction)"
-	echo "  stub + bzImage / native (pc): 32-bit $(ratio "$s32" "$native"), 64-bit $(ratio "$s64" "$native") (target <= 1)"
 	echo "the stub's own work, PVH entry to kernel entry (instructions, with its console line):"
 	echo "  3 memmap entries: $c3; 32: $c32; 200: $c200 (per entry from 32 to 200: $(( (c200 - c32) / 168 )); target < 10000 at 32)"
 	echo "sizes:"
