@@ -5,7 +5,7 @@
 # from /proc/iomem (PVHSTUB-KERNEL).
 #   - wrap --decompress (the stub's virtual KASLR) and --kaslr full (virtual
 #     and physical), five boots each on pc and microvm;
-#   - the bzImage path (the kernel's own decompressor), five boots;
+#   - the bzImage path (the kernel's own decompressor), five boots each;
 #   - nokaslr on the command line, and wrap --no-kaslr: the fixed address;
 #   - a kernel without a relocation table: one warning, the fixed address;
 #   - 5-level paging: -cpu max has LA57, so every boot of the cloud kernel
@@ -106,7 +106,9 @@ else
 		kaslr_five full "--decompress --kaslr full" "$machine" "$out/kaslr-full.pvh" \
 			'pvhstub: .*, KASLR RD(SEED|RAND)\+TSC, virtual \+0x[0-9a-f]+, physical 0x[0-9a-f]+$' 1
 	done
-	kaslr_five bz "bzImage (the kernel's own)" microvm "$out/kaslr-bz.pvh" '' 1
+	for machine in pc microvm; do
+		kaslr_five bz "bzImage (the kernel's own)" "$machine" "$out/kaslr-bz.pvh" '' 1
+	done
 	kaslr_fixed nokaslr "nokaslr no5lvl on the command line" "$out/kaslr-virt.pvh" "nokaslr no5lvl" \
 		'pvhstub: .*64-bit entry 0x1000000, KASLR off \(nokaslr\)$' 4-level
 	kaslr_fixed off "wrap --no-kaslr" "$out/kaslr-off.pvh" '' \
