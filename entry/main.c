@@ -57,8 +57,8 @@ static struct stub_buf buf(void *p, uint32_t size)
 static void report_warnings(const struct translate_out *out, const struct boot_params *bp)
 {
 	if (out->warnings & TW_CMDLINE_TRUNCATED)
-		printk("warning: cmdline of %u bytes truncated to the kernel's cmdline_size %u",
-		       out->cmdline_len, bp->hdr.cmdline_size);
+		printk("warning: cmdline of %u bytes truncated to the kernel's limit of %u",
+		       out->cmdline_len, cmdline_max(&bp->hdr));
 	if (out->warnings & TW_EXTRA_MODULES)
 		printk("warning: %u modules given; only module 0 (the initrd) is passed on",
 		       out->nr_modules);
@@ -69,6 +69,9 @@ static void report_warnings(const struct translate_out *out, const struct boot_p
 		       bp->hdr.version >> 8, bp->hdr.version & 0xff);
 	if (out->warnings & TW_BAD_OPTION)
 		printk("warning: pvhstub.subarch= takes xen, pc or auto; ignored");
+	if (out->warnings & TW_E820_TRUNCATED)
+		printk("warning: boot protocol %u.%02u has no setup_data: e820 cut to its first %u entries",
+		       bp->hdr.version >> 8, bp->hdr.version & 0xff, E820_MAX_ENTRIES_ZEROPAGE);
 	if (out->warnings & TW_FUTURE_VERSION)
 		printk("note: start_info v%u; using the v1 fields", out->version);
 }

@@ -90,6 +90,7 @@ struct translate_in {
 #define TW_RSDP_UNSUPPORTED	(1 << 3)	/* Protocol < 2.14 drops it. */
 #define TW_FUTURE_VERSION	(1 << 4)
 #define TW_BAD_OPTION		(1 << 5)	/* pvhstub.subarch= with a bad value */
+#define TW_E820_TRUNCATED	(1 << 6)	/* Protocol < 2.09 has no setup_data for entries past 128. */
 
 struct translate_out {
 	uint32_t warnings;		/* TW_* */
@@ -144,6 +145,12 @@ static inline bool range_make(uint64_t start, uint64_t size, struct range *r)
 	r->start = start;
 	r->end = start + size;
 	return r->end >= start;
+}
+
+/* The kernel's cmdline limit: cmdline_size came with boot protocol 2.06; before, 255 bytes. */
+static inline uint32_t cmdline_max(const struct setup_header *h)
+{
+	return h->version >= 0x0206 ? h->cmdline_size : 255;
 }
 
 /* log2 of a power of two a != 0, without libgcc (the stub is 32-bit). */

@@ -7,6 +7,7 @@
 #   modules-generic/   the generic kernel's Xen drivers
 #   busybox-i386       a static i386 busybox, for the 686-pae kernel's initrd
 #   memtest86+x64.bin  memtest86+ (Debian's memtest86+ package)
+#   ipxe.lkrn          iPXE as a Linux kernel (Debian's ipxe package)
 # The versioned package names come from the linux-image-* metapackages.  The
 # i386 packages come without adding i386 to dpkg: apt is told so for these
 # calls only (APT::Architectures).  The backports come through an apt state
@@ -91,6 +92,16 @@ if [ ! -s memtest86+x64.bin ]; then
 	dpkg-deb --fsys-tarfile "$deb" | tar -x -C x ./boot/memtest86+x64.bin
 	mv x/boot/memtest86+x64.bin memtest86+x64.bin
 	dpkg-deb -f "$deb" Package Version | tr '\n' ' ' > memtest86+x64.bin.package
+	rm -rf x "$deb"
+fi
+# iPXE's .lkrn: a boot-protocol payload with no 32-bit entry (real mode only).
+if [ ! -s ipxe.lkrn ]; then
+	rm -rf x
+	deb=$(download ipxe)
+	mkdir x
+	dpkg-deb --fsys-tarfile "$deb" | tar -x -C x ./boot/ipxe.lkrn
+	mv x/boot/ipxe.lkrn ipxe.lkrn
+	dpkg-deb -f "$deb" Package Version | tr '\n' ' ' > ipxe.lkrn.package
 	rm -rf x "$deb"
 fi
 APT_OPTS=$I386_OPTS

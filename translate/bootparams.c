@@ -99,10 +99,13 @@ int translate_start_info(const struct translate_in *in, struct boot_params *bp,
 	if (want_xen_subarch(in, bp, out)) {
 		bp->hdr.hardware_subarch = X86_SUBARCH_XEN;
 		bp->hdr.hardware_subarch_data = in->start_info.paddr + offsetof(struct start_info_node, si);
-		node->next = bp->hdr.setup_data;
-		node->type = SETUP_PVHSTUB_START_INFO;
-		node->len = sizeof(node->si);
-		bp->hdr.setup_data = in->start_info.paddr;
+		/* A kernel before boot protocol 2.09 knows no setup_data: the copy is then not reserved. */
+		if (bp->hdr.version >= 0x0209) {
+			node->next = bp->hdr.setup_data;
+			node->type = SETUP_PVHSTUB_START_INFO;
+			node->len = sizeof(node->si);
+			bp->hdr.setup_data = in->start_info.paddr;
+		}
 	} else {
 		bp->hdr.hardware_subarch = X86_SUBARCH_PC;
 	}

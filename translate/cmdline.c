@@ -122,7 +122,7 @@ int cmdline_build(const struct translate_in *in, const struct hvm_start_info *si
 		  struct boot_params *bp, struct translate_out *out)
 {
 	char *buf = in->cmdline.ptr;
-	uint32_t max = bp->hdr.cmdline_size, full = 0;
+	uint32_t max = cmdline_max(&bp->hdr), full = 0;
 
 	if (max > in->cmdline.size - 1)
 		max = in->cmdline.size - 1;

@@ -162,7 +162,11 @@ int e820_build(const struct translate_in *in, const struct hvm_start_info *si,
 	__builtin_memcpy(bp->e820_table, w.e, bp->e820_entries * sizeof(w.e[0]));
 
 	ext_n = w.n - bp->e820_entries;
-	if (ext_n) {
+	if (ext_n && bp->hdr.version < 0x0209) {
+		/* No setup_data before boot protocol 2.09: the first 128 entries are all it gets. */
+		out->warnings |= TW_E820_TRUNCATED;
+		w.n = bp->e820_entries;
+	} else if (ext_n) {
 		struct setup_data *sd = in->e820_ext.ptr;
 		uint32_t len = ext_n * sizeof(struct boot_e820_entry);
 

@@ -9,7 +9,19 @@
 #include <string.h>
 #include "tool.h"
 
-#define MIN_PROTOCOL	0x020a	/* 2.10: init_size and pref_address. */
+#define FULL_PROTOCOL	0x020a	/* 2.10: init_size and pref_address. */
+#define MIN_PROTOCOL	0x0205	/* 2.05: relocatable_kernel and kernel_alignment. */
+/*
+ * Before 2.10 a relocatable kernel is loaded at 1 MiB, as every loader of
+ * the time did, and decompresses at align_up(1 MiB, kernel_alignment).  How
+ * much room it takes from there is not in the header (init_size came with
+ * 2.10): we reserve OLD_WINDOW_FACTOR times its protected-mode code plus
+ * OLD_WINDOW_EXTRA, a margin that covers gzip, bzip2 and lzma kernels of
+ * that era with their bss, and say so at wrap time.
+ */
+#define OLD_LOAD_ADDR		0x100000
+#define OLD_WINDOW_FACTOR	8
+#define OLD_WINDOW_EXTRA	(16u << 20)
 
 static uint16_t get16(const uint8_t *p) { return p[0] | p[1] << 8; }
 static uint32_t get32(const uint8_t *p) { return get16(p) | (uint32_t)get16(p + 2) << 16; }
@@ -159,8 +171,22 @@ static int read_placement(struct kernel_image *k, char *err, size_t errsz)
 	k->pref_address = h->pref_address;
 	k->xloadflags = h->xloadflags;
 	k->relocatable = h->relocatable_kernel != 0;
-	if (k->protocol < 0x020a)
+	if (k->protocol < FULL_PROTOCOL) {
+		uint64_t out, size;
+
+		/* The window, derived (above); bzimage_check_wrap refuses what it cannot cover. */
+		if (k->protocol < MIN_PROTOCOL || !k->relocatable || k->kernel_alignment < 4096 ||
+		    (k->kernel_alignment & (k->kernel_alignment - 1)))
+			return 0;
+		out = align_up(OLD_LOAD_ADDR, k->kernel_alignment);
+		size = out - OLD_LOAD_ADDR + (uint64_t)OLD_WINDOW_FACTOR * k->pm.size + OLD_WINDOW_EXTRA;
+		if (size > UINT32_MAX)
+			return 0;
+		k->derived_window = 1;
+		k->pref_address = OLD_LOAD_ADDR;
+		k->init_size = (uint32_t)size;
 		return 0;
+	}
 	if (k->kernel_alignment < 4096 || (k->kernel_alignment & (k->kernel_alignment - 1))) {
 		snprintf(err, errsz, "kernel_alignment 0x%x is not a power of two of at least 4 KiB",
 			 k->kernel_alignment);
@@ -187,16 +213,27 @@ int bzimage_parse(struct blob f, struct kernel_image *k, char *err, size_t errsz
 int bzimage_check_wrap(const struct kernel_image *k, char *err, size_t errsz)
 {
 	const struct setup_header *h = (const void *)k->hdr_buf;
+	unsigned int major = k->protocol >> 8, minor = k->protocol & 0xff;
 
+	if (!h->code32_start) {
+		snprintf(err, errsz, "code32_start is 0: the image has no 32-bit entry. It is a real-mode program (iPXE's .lkrn is one) that needs the 16-bit boot protocol and a BIOS (GRUB's linux16, or QEMU -kernel without the stub); a PVH loader enters in 32-bit protected mode");
+		return -1;
+	}
 	if (k->protocol < MIN_PROTOCOL) {
 		snprintf(err, errsz,
-			 "boot protocol %u.%02u is too old: pvhstub needs 2.10 or later (init_size, pref_address)%s",
-			 k->protocol >> 8, k->protocol & 0xff,
-			 k->protocol < 0x0206 ? "; before 2.06 there is no cmdline_size either" : "");
+			 "boot protocol %u.%02u is too old: pvhstub needs 2.05 or later (a relocatable kernel), or 2.10 for init_size and pref_address",
+			 major, minor);
 		return -1;
 	}
 	if (!(h->loadflags & LOADED_HIGH)) {
 		snprintf(err, errsz, "a zImage (loadflags.LOADED_HIGH clear): only bzImage kernels are supported");
+		return -1;
+	}
+	if (k->protocol < FULL_PROTOCOL && !k->derived_window) {
+		snprintf(err, errsz,
+			 "boot protocol %u.%02u has no pref_address or init_size, and this kernel is %s: where it decompresses is not in its header",
+			 major, minor, k->relocatable ? "relocatable but its kernel_alignment is bad" :
+			 "not relocatable (it decompresses to its CONFIG_PHYSICAL_START)");
 		return -1;
 	}
 	return 0;

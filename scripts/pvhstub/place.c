@@ -105,7 +105,8 @@ static int plan_bzimage(const struct stub_image *s, const struct kernel_image *k
 	uint64_t low = k->pref_address > stub_end ? k->pref_address : stub_end;
 	uint64_t size = k->init_size > k->pm.size ? k->init_size : k->pm.size;
 
-	if (!k->relocatable)	/* It runs at pref_address (LOAD_PHYSICAL_ADDR) or nowhere. */
+	/* It runs at pref_address (LOAD_PHYSICAL_ADDR) or nowhere; before 2.10, loaded at 1 MiB. */
+	if (!k->relocatable || k->derived_window)
 		return plan_fixed(s, k, size, p, err, errsz);
 	p->payload_addr = low < FOUR_GIB ? align_up(low, k->kernel_alignment) : low;
 	if (p->payload_addr >= FOUR_GIB || size > FOUR_GIB - p->payload_addr) {

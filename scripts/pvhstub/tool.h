@@ -42,6 +42,7 @@ struct kernel_image {
 	int vmlinux;			/* An ELF vmlinux, entered at its entry: */
 	int vmlinux32;			/*   an i386 one at its 32-bit entry. */
 	int relocatable;		/* bzImage: relocatable_kernel */
+	int derived_window;		/* Before 2.10: load address and window derived (bzimage.c). */
 	uint16_t protocol;
 	uint16_t xloadflags;
 	uint32_t kernel_alignment;

@@ -144,6 +144,11 @@ int wrap_image(struct blob stub, struct blob kernel, const struct wrap_opts *o,
 	     plan_kaslr(&k, o, &plan, out, err, errsz) ||
 	     elf_build(&s, &k, &plan, o->elf32 || !(k.xloadflags & XLF_KERNEL_64), &out->img,
 		       &out->size, err, errsz);
+	if (!rc && k.derived_window)
+		snprintf(out->note, sizeof(out->note),
+			 "boot protocol %u.%02u has no init_size: the image reserves [0x%llx, 0x%llx) for the kernel's decompression, a margin of 8 times its code plus 16 MiB (bzimage.c), not a figure from the kernel",
+			 k.protocol >> 8, k.protocol & 0xff, (unsigned long long)plan.payload_addr,
+			 (unsigned long long)plan.window_end);
 	free(owned);
 	free(k.relocs);
 	return rc ? -1 : 0;

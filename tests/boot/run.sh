@@ -141,6 +141,21 @@ else
 	fi
 fi
 
+# iPXE's ipxe.lkrn, from Debian's package: boot protocol 2.07, and no
+# 32-bit entry at all (code32_start 0): its protected-mode part is data for
+# its real-mode setup, which needs a BIOS.  No PVH loader can run it, so the
+# wrap refuses it, saying why, and inspect says the same.
+ipxe="$top/.cache/kernels/ipxe.lkrn"
+if [ ! -s "$ipxe" ]; then
+	fail "ipxe: $ipxe is missing (run scripts/fetch-kernels.sh)"
+elif "$obj/pvhstub" wrap "$ipxe" -o "$out/ipxe.pvh" 2> "$out/ipxe.err" || [ -e "$out/ipxe.pvh" ] ||
+     ! grep -q "code32_start is 0: the image has no 32-bit entry. It is a real-mode program (iPXE's .lkrn is one)" "$out/ipxe.err" ||
+     ! "$obj/pvhstub" inspect "$ipxe" | grep -q '^pvhstub wrap: *no: code32_start is 0'; then
+	fail "ipxe: the wrap refuses Debian's ipxe.lkrn and says why: $(cat "$out/ipxe.err")"
+else
+	pass "ipxe: the wrap refuses Debian's ipxe.lkrn (no 32-bit entry, a real-mode program), and so does inspect"
+fi
+
 # A bare vmlinux (no bzImage header: the stub uses its template), taken out
 # of the generic kernel, whose payload is xz, by Python's own lzma module.
 if python3 - "$top/.cache/kernels/vmlinuz-generic" "$out/vmlinux-generic" <<'PY'

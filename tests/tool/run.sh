@@ -42,8 +42,10 @@ bad no-hdrs "not a bzImage: no 'HdrS'" header=0
 bad gzip "gzip data, not a bzImage" 'magic=\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03xxxxxx' header=0
 bad elf "an ELF file, but not an x86-64 (ELF64) or i386 (ELF32) vmlinux" 'magic=\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00' header=0
 bad zstd "zstd data" 'magic=\x28\xb5\x2f\xfdxxxxxxxxxxxx' header=0
-bad protocol-2.05 "boot protocol 2.05 is too old: pvhstub needs 2.10 or later (init_size, pref_address); before 2.06" version=0x205
-bad protocol-2.09 "boot protocol 2.09 is too old" version=0x209
+bad protocol-2.04 "boot protocol 2.04 is too old: pvhstub needs 2.05 or later (a relocatable kernel), or 2.10 for init_size and pref_address" version=0x204
+bad protocol-2.09-fixed "boot protocol 2.09 has no pref_address or init_size, and this kernel is not relocatable (it decompresses to its CONFIG_PHYSICAL_START)" version=0x209 relocatable_kernel=0
+bad protocol-2.07-align "boot protocol 2.07 has no pref_address or init_size, and this kernel is relocatable but its kernel_alignment is bad" version=0x207 kernel_alignment=0x300000
+bad no-32bit-entry "code32_start is 0: the image has no 32-bit entry. It is a real-mode program (iPXE's .lkrn is one)" code32_start=0
 bad zimage "a zImage" loadflags=0
 bad setup-sects "setup_sects 200 puts the protected-mode code at 0x19200, past the end" setup_sects=200 truncate=0x1000
 bad setup-sects-past-end "past the end of the" setup_sects=4 truncate=0xa00
@@ -86,6 +88,21 @@ good() { # label "readelf -lW pattern" wrap-args...
 mk norel.in relocatable_kernel=0
 good "a non-relocatable kernel is placed at its pref_address" 'LOAD +0x[0-9a-f]+ 0x0+1000000 0x0+1000000 0x010000 0x800000 ' \
 	"$work/norel.in" -o "$work/g.out"
+# Boot protocols 2.05 to 2.09, relocatable: loaded at 1 MiB, the window
+# derived (1 MiB up to the 2 MiB alignment, 8 times the 64 KiB of code,
+# 16 MiB), the stub moved above it, and the wrap says it is a margin.
+for v in 205 209; do
+	mk "old$v.in" version=0x$v
+	good "boot protocol 2.${v#2} (relocatable) is loaded at 1 MiB with a derived window" \
+		'LOAD +0x[0-9a-f]+ 0x0+100000 0x0+100000 0x0?10000 0x1180000 ' "$work/old$v.in" -o "$work/g.out"
+	if grep -q "warning: boot protocol 2.${v#2} has no init_size: the image reserves \[0x100000, 0x1280000) for the kernel's decompression, a margin of 8 times its code plus 16 MiB" "$work/good.err" &&
+	   readelf -lW "$work/g.out" | grep -Eq 'LOAD +0x[0-9a-f]+ 0x0+1280000 0x0+1280000 '; then
+		pass "boot protocol 2.${v#2}: the wrap names the derived window, and the stub sits above it"
+	else
+		fail "boot protocol 2.${v#2}: the wrap names the derived window, and the stub sits above it: $(cat "$work/good.err")"
+	fi
+done
+
 mk round8.in truncate=68088
 good "a syssize that rounds 8 bytes past the end of the file is accepted; the file's bytes are loaded" \
 	'LOAD +0x[0-9a-f]+ 0x0+1000000 0x0+1000000 0x00fff8 0x800000 ' "$work/round8.in" -o "$work/g.out"
@@ -159,9 +176,11 @@ else
 fi
 
 # inspect describes what wrap refuses, and says why.
-mk old.in version=0x207
-# iPXE's 2.07 header runs on into text where payload_offset would be.
-mk ipxe-like.in version=0x207 payload_offset=0x2e302e31 payload_length=0x69672b30
+mk old.in version=0x207 relocatable_kernel=0
+# iPXE's 2.07 header runs on into text where payload_offset would be, and
+# has no 32-bit entry (code32_start 0).
+mk ipxe-like.in version=0x207 payload_offset=0x2e302e31 payload_length=0x69672b30 code32_start=0 \
+	relocatable_kernel=0
 mk memtest-like.in relocatable_kernel=0 pref_address=0x100000 init_size=0xfff00000
 for k in old ipxe-like memtest-like; do
 	if "$tool" inspect "$work/$k.in" > "$work/$k.inspect" 2>&1 && grep -q '^kind: *bzImage' "$work/$k.inspect" &&
@@ -308,10 +327,10 @@ fi
 rm -f "$obj/good.bz.pvh"
 
 # A bad PAYLOAD= is a clear make error, and leaves nothing.
-mk bad.bz version=0x205
+mk bad.bz version=0x204
 if make -C "$top" --no-print-directory O="$obj" PAYLOAD="$work/bad.bz" >"$work/make-bad.log" 2>&1; then
 	fail "make PAYLOAD=<bad image> fails"
-elif ! grep -q 'boot protocol 2.05 is too old' "$work/make-bad.log" || [ -e "$obj/bad.bz.pvh" ]; then
+elif ! grep -q 'boot protocol 2.04 is too old' "$work/make-bad.log" || [ -e "$obj/bad.bz.pvh" ]; then
 	fail "make PAYLOAD=<bad image> fails with the tool's message and no output"
 	cat "$work/make-bad.log"
 else

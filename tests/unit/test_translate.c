@@ -375,6 +375,64 @@ static void test_cmdline_without_nul(void **state)
 	expect_error(f, TE_BAD_CMDLINE, "cmdline at 0x20000: no NUL");
 }
 
+/* nokaslr and no5lvl are noted for the stub, and kept for the kernel. */
+static void test_cmdline_kernel_options(void **state)
+{
+	struct fx *f = *state;
+
+	set_cmdline(f, "a nokaslr no5lvl b");
+	assert_int_equal(run(f), TE_OK);
+	assert_string_equal(f->cmdline, "a nokaslr no5lvl b");
+	assert_true(f->out.nokaslr);
+	assert_true(f->out.no5lvl);
+	set_cmdline(f, "nokaslr=1 xnokaslr no5lvlx \"nokaslr\"");
+	assert_int_equal(run(f), TE_OK);
+	assert_false(f->out.nokaslr);
+	assert_false(f->out.no5lvl);
+}
+
+/*
+ * Boot protocols before 2.10 (the wrap derives their window): before 2.06
+ * the cmdline limit is 255 bytes, not cmdline_size; before 2.09 there is no
+ * setup_data, so the e820 stops at 128 entries and the start_info copy is
+ * not chained.
+ */
+static void test_old_protocols(void **state)
+{
+	struct fx *f = *state;
+	char longer[400];
+
+	memset(longer, 'c', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	f->hdr.version = 0x0205;
+	f->hdr.cmdline_size = 2047;	/* A stray byte of setup code, in a 2.05 kernel. */
+	set_cmdline(f, longer);
+	assert_int_equal(run(f), TE_OK);
+	assert_int_equal(strlen(f->cmdline), 255);
+	assert_true(f->out.warnings & TW_CMDLINE_TRUNCATED);
+
+	f->hdr.version = 0x0206;
+	assert_int_equal(run(f), TE_OK);
+	assert_int_equal(strlen(f->cmdline), 399);
+
+	f->hdr.version = 0x0208;
+	for (uint32_t i = 3; i < 300; i++)
+		set_memmap(f, i, 0x100000000ULL + (i - 3) * 0x100000ULL, 0x100000, i % 2 ? 1 : 2);
+	f->in.subarch = SUBARCH_FORCE_XEN;
+	assert_int_equal(run(f), TE_OK);
+	assert_int_equal(f->bp.e820_entries, 128);
+	assert_int_equal(f->out.e820_entries, 128);
+	assert_true(f->out.warnings & TW_E820_TRUNCATED);
+	assert_int_equal(f->bp.hdr.setup_data, 0);
+	assert_int_equal(f->bp.hdr.hardware_subarch, X86_SUBARCH_XEN);
+
+	f->hdr.version = 0x0209;
+	assert_int_equal(run(f), TE_OK);
+	assert_false(f->out.warnings & TW_E820_TRUNCATED);
+	assert_int_equal(f->bp.hdr.setup_data, SICOPY_PADDR);
+	assert_int_equal(f->si_node.next, EXT_PADDR);
+}
+
 static void check_filter(struct fx *f, const char *in, const char *want, bool debug)
 {
 	set_cmdline(f, in);
@@ -681,6 +739,8 @@ int main(void)
 		T(test_rsdp_absent),
 		T(test_rsdp_old_protocol),
 		T(test_subarch_policy),
+		T(test_cmdline_kernel_options),
+		T(test_old_protocols),
 	};
 
 	return cmocka_run_group_tests_name("translate", tests, NULL, NULL);
