@@ -69,6 +69,8 @@ static void report_warnings(const struct translate_out *out, const struct boot_p
 		       bp->hdr.version >> 8, bp->hdr.version & 0xff);
 	if (out->warnings & TW_BAD_OPTION)
 		printk("warning: pvhstub.subarch= takes xen, pc or auto; ignored");
+	if (out->warnings & TW_DOM0_LINUX)
+		printk("warning: this domain is dom0 (SIF_INITDOMAIN), but Linux entered at its native entry never learns it and runs as an unprivileged domain; boot dom0 through a CONFIG_PVH kernel's own PVH entry (its vmlinux) instead");
 	if (out->warnings & TW_E820_TRUNCATED)
 		printk("warning: boot protocol %u.%02u has no setup_data: e820 cut to its first %u entries",
 		       bp->hdr.version >> 8, bp->hdr.version & 0xff, E820_MAX_ENTRIES_ZEROPAGE);

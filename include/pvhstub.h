@@ -36,6 +36,8 @@
 #define PI_KASLR_VIRT		(1 << 2)	/* Randomize the virtual offset. */
 #define PI_KASLR_PHYS		(1 << 3)	/* Also move the kernel to a random slot. */
 #define PI_KASLR_NONE		(1 << 4)	/* Could not keep it: warn at boot. */
+/* The payload is Linux (its version string, or "Linux version" in a vmlinux). */
+#define PI_LINUX		(1 << 5)
 
 /*
  * The kernel's relocation table, as the wrap tool keeps it (at

@@ -91,6 +91,7 @@ struct translate_in {
 #define TW_FUTURE_VERSION	(1 << 4)
 #define TW_BAD_OPTION		(1 << 5)	/* pvhstub.subarch= with a bad value */
 #define TW_E820_TRUNCATED	(1 << 6)	/* Protocol < 2.09 has no setup_data for entries past 128. */
+#define TW_DOM0_LINUX		(1 << 7)	/* SIF_INITDOMAIN, and the payload is Linux. */
 
 struct translate_out {
 	uint32_t warnings;		/* TW_* */

@@ -6,6 +6,7 @@
  * address and count (each part's own file does its checks).
  */
 #include "translate.h"
+#include "xenpub.h"	/* SIF_INITDOMAIN */
 
 #define copy_bytes __builtin_memcpy
 #define zero_bytes(p, n) __builtin_memset(p, 0, n)
@@ -38,6 +39,12 @@ static int read_start_info(const struct translate_in *in, struct hvm_start_info 
 		copy_bytes(si, src, START_INFO_V1_SIZE);
 	}
 	out->version = si->version;
+	/*
+	 * Linux learns that it is dom0 only in its own PVH entry (it sets
+	 * xen_start_flags there); entered natively, it runs as a domU would.
+	 */
+	if ((si->flags & SIF_INITDOMAIN) && (in->payload->flags & PI_LINUX))
+		out->warnings |= TW_DOM0_LINUX;
 	/* Versions after 1 only add fields: we use what we know. */
 	if (si->version > 1)
 		out->warnings |= TW_FUTURE_VERSION;

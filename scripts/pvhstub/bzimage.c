@@ -45,6 +45,17 @@ static const char *guess_format(struct blob f)
 	return "not a bzImage";
 }
 
+int linux_version(const char *v)
+{
+	const char *open_paren = strstr(v, " ("), *at, *close;
+
+	if (!(v[0] >= '0' && v[0] <= '9') || !strchr(v, '.') || !open_paren)
+		return 0;
+	at = strchr(open_paren, '@');
+	close = at ? strstr(at, ") #") : NULL;
+	return close != NULL;
+}
+
 static void read_version(struct blob f, struct kernel_image *k)
 {
 	uint16_t off = ((const struct setup_header *)k->hdr_buf)->kernel_version;
@@ -58,6 +69,7 @@ static void read_version(struct blob f, struct kernel_image *k)
 		n++;
 	memcpy(k->version, f.data + at, n);
 	k->version[n] = '\0';
+	k->is_linux = linux_version(k->version);
 }
 
 /*

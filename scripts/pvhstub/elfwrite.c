@@ -167,7 +167,7 @@ static void write_info(uint8_t *img, const struct kernel_image *k, const struct 
 
 	info->magic = PVHSTUB_INFO_MAGIC;
 	info->version = PVHSTUB_INFO_VERSION;
-	info->flags = p->handoff | p->kaslr;
+	info->flags = p->handoff | p->kaslr | (k->is_linux ? PI_LINUX : 0);
 	info->setup_hdr_len = k->setup_hdr_len;
 	info->payload_addr = p->payload_addr;
 	info->payload_size = l->payload_size;

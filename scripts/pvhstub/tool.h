@@ -63,6 +63,7 @@ struct kernel_image {
 	uint64_t kernel_end;		/* The kernel without the table: its footprint end. */
 	uint8_t hdr_buf[SETUP_HDR_MAX];	/* vmlinux: the setup header we use. */
 	char version[128];		/* The kernel version string, if any. */
+	int is_linux;			/* It is Linux: see linux_version(). */
 };
 
 #define STUB_MAX_RELOCS	1024
@@ -152,6 +153,9 @@ int elf_file_relocs(const struct elf_file *e, elf_reloc_fn fn, void *arg);
 int stub_parse(struct blob file, struct stub_image *s, char *err, size_t errsz);
 /* The info block of an image made by 'pvhstub wrap'. */
 int wrapped_info(struct blob img, struct pvhstub_info *info, char *err, size_t errsz);
+
+/* bzimage.c: "6.1.0-9 (user@host) #1 ...": Linux's kernel_version string (arch/x86/boot/version.c). */
+int linux_version(const char *v);
 
 /* bzimage.c, vmlinux.c */
 int bzimage_parse(struct blob file, struct kernel_image *k, char *err, size_t errsz);

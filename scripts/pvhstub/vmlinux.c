@@ -6,6 +6,7 @@
  * bzImage's when we decompressed one, else a template of the documented
  * defaults (boot.rst).
  */
+#define _GNU_SOURCE		/* memmem */
 #include <elf.h>
 #include <stdio.h>
 #include <string.h>
@@ -116,6 +117,7 @@ static int take_bzimage_header(struct kernel_image *k, const struct kernel_image
 	k->protocol = bz->protocol;
 	k->xloadflags = bz->xloadflags;
 	memcpy(k->version, bz->version, sizeof(k->version));
+	k->is_linux = bz->is_linux;
 	if (!k->vmlinux32 && !(k->xloadflags & XLF_KERNEL_64)) {
 		snprintf(err, errsz, "the bzImage has no 64-bit entry (XLF_KERNEL_64), but its vmlinux is x86-64");
 		return -1;
@@ -154,5 +156,7 @@ int vmlinux_parse(struct blob f, struct kernel_image *k, const struct kernel_ima
 	segments_footprint(k, &start, &end);
 	template_header(k, start, end);
 	k->setup_hdr = k->hdr_buf;
+	/* A bare vmlinux has no version field; Linux's banner says what it is. */
+	k->is_linux = memmem(f.data, f.size, "Linux version ", 14) != NULL;
 	return bz ? take_bzimage_header(k, bz, err, errsz) : 0;
 }

@@ -3,14 +3,15 @@
  * pvhload's C part.  Its own command line says what to do:
  *
  *   pvhload.entry=ADDR [pvhload.initrd=ADDR,SIZE] [pvhload.tables=ADDR]
- *           [pvhload.entries=0xN] -- KERNEL CMDLINE
+ *           [pvhload.entries=0xN] [pvhload.flags=0xN] -- KERNEL CMDLINE
  *
  * It passes on QEMU's memory map and RSDP, makes module 0 the initrd at
  * ADDR (loaded there by -device loader), and, with pvhload.tables, puts the
  * start_info, memmap, modlist and cmdline at that address instead of in
  * its own bss.  With pvhload.entries, the memmap is N entries of RAM: low
  * memory, then the RAM above 1 MiB cut in N - 1 pieces (for measuring the
- * stub's cost against the map's size).  Just before it enters the next
+ * stub's cost against the map's size).  pvhload.flags sets the start_info's
+ * flags (SIF_INITDOMAIN is 2), as Xen does for dom0.  Just before it enters the next
  * image it prints "pvhload: tsc N" on port 0xe9.
  * Errors go to port 0xe9, then QEMU's isa-debug-exit.
  */
@@ -85,7 +86,7 @@ static uint64_t number(const char **s)
 void __attribute__((regparm(0))) pvhload_main(const struct hvm_start_info *qemu)
 {
 	const char *p = (const char *)(uintptr_t)qemu->cmdline_paddr, *q;
-	uint64_t entry = 0, rd_addr = 0, rd_size = 0, tables = 0, entries = 0;
+	uint64_t entry = 0, rd_addr = 0, rd_size = 0, tables = 0, entries = 0, flags = 0;
 	const struct hvm_memmap_table_entry *mm = (const void *)(uintptr_t)qemu->memmap_paddr;
 	struct tables *t = &own_tables;
 	uint32_t i;
@@ -106,6 +107,8 @@ void __attribute__((regparm(0))) pvhload_main(const struct hvm_start_info *qemu)
 			tables = number(&q), p = q;
 		} else if ((q = skip(p, "pvhload.entries="))) {
 			entries = number(&q), p = q;
+		} else if ((q = skip(p, "pvhload.flags="))) {
+			flags = number(&q), p = q;
 		} else if ((q = skip(p, "-- "))) {
 			p = q;
 			break;
@@ -139,7 +142,7 @@ void __attribute__((regparm(0))) pvhload_main(const struct hvm_start_info *qemu)
 	}
 	t->mod = (struct hvm_modlist_entry){ .paddr = rd_addr, .size = rd_size };
 	t->si = (struct hvm_start_info){
-		.magic = XEN_HVM_START_MAGIC_VALUE, .version = 1,
+		.magic = XEN_HVM_START_MAGIC_VALUE, .version = 1, .flags = (uint32_t)flags,
 		.nr_modules = rd_addr ? 1 : 0, .modlist_paddr = (uintptr_t)&t->mod,
 		.cmdline_paddr = (uintptr_t)t->cmdline, .rsdp_paddr = qemu->rsdp_paddr,
 		.memmap_paddr = (uintptr_t)t->mm,

@@ -87,4 +87,21 @@ else
 	fail "overlap: with no room, want a panic naming the overlap and exit status 3 (got $QEMU_RC)"
 	log_tail "$log"
 fi
+
+# 3. dom0, honestly: a start_info with SIF_INITDOMAIN (as Xen gives dom0)
+# and a Linux payload: the stub warns once that Linux entered natively runs
+# as an unprivileged domain, and boots on.
+log="$out/dom0.log"
+qemu_boot "$log" 180 -M pc -m 512 -icount shift=0,sleep=off \
+	-kernel "$obj/tests/pvhload.elf" -append "$loader_args pvhload.flags=0x3 -- $cmdline" \
+	$segments \
+	-device "loader,file=$out/initrd.cpio,addr=$rd,force-raw=on"
+warned=$(tr -d '\r' < "$log" | grep -c "^pvhstub: warning: this domain is dom0 (SIF_INITDOMAIN), but Linux entered at its native entry never learns it and runs as an unprivileged domain; boot dom0 through a CONFIG_PVH kernel's own PVH entry")
+if [ "$QEMU_RC" != 124 ] && [ "$warned" = 1 ] && python3 "$top/tests/boot/check.py" "$log" "$cmdline" --payload > "$log.check"; then
+	pass "overlap: SIF_INITDOMAIN with a Linux payload: one warning that it will not run as dom0, then init"
+else
+	sed 's/^/    /' "$log.check" 2>/dev/null
+	fail "overlap: SIF_INITDOMAIN with a Linux payload: want one warning ($warned) and init (QEMU $QEMU_RC)"
+	log_tail "$log"
+fi
 suite_end

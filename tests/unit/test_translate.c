@@ -13,6 +13,7 @@
 #include "sim.h"
 
 #include "fixture.h"
+#include "xenpub.h"
 
 /* --- start_info versions and validity ------------------------------------ */
 
@@ -373,6 +374,26 @@ static void test_cmdline_without_nul(void **state)
 
 	memset(f->cl, 'z', LOW_END - CL_PADDR);
 	expect_error(f, TE_BAD_CMDLINE, "cmdline at 0x20000: no NUL");
+}
+
+/* dom0 with a Linux payload gets a warning; dom0 with another payload, or a Linux domU, none. */
+static void test_dom0_linux_warning(void **state)
+{
+	struct fx *f = *state;
+	static const struct { uint32_t si_flags, pi_flags; bool warn; } cases[] = {
+		{ SIF_INITDOMAIN | SIF_PRIVILEGED, PI_LINUX, true },
+		{ SIF_INITDOMAIN, PI_LINUX, true },
+		{ SIF_PRIVILEGED, PI_LINUX, false },
+		{ 0, PI_LINUX, false },
+		{ SIF_INITDOMAIN | SIF_PRIVILEGED, 0, false },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		f->si->flags = cases[i].si_flags;
+		f->info.flags = PI_HANDOFF_32 | cases[i].pi_flags;
+		assert_int_equal(run(f), TE_OK);
+		assert_int_equal(!!(f->out.warnings & TW_DOM0_LINUX), cases[i].warn);
+	}
 }
 
 /* nokaslr and no5lvl are noted for the stub, and kept for the kernel. */
@@ -740,6 +761,7 @@ int main(void)
 		T(test_rsdp_old_protocol),
 		T(test_subarch_policy),
 		T(test_cmdline_kernel_options),
+		T(test_dom0_linux_warning),
 		T(test_old_protocols),
 	};
 

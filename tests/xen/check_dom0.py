@@ -40,6 +40,8 @@ def main():
     verdict = Verdicts()
 
     verdict("(d0) probe: end" in text, "the probe ran to its end as dom0")
+    verdict("warning: this domain is dom0" not in text,
+            "no dom0 warning: the payload is not Linux (it would be for a wrapped Linux kernel)")
     m = re.search(r"pvhstub: start_info v(\d+): flags 0x([0-9a-f]+)", text)
     verdict(bool(m) and m.group(1) == "0" and int(m.group(2), 16) & 3 == 3,
             "start_info v0 with SIF_PRIVILEGED|SIF_INITDOMAIN (%s)" % (m.group(0) if m else "none"))
