@@ -78,7 +78,8 @@ TOOL_LIBS := -lelf -lz -llzma -lbz2 -llz4 -lzstd -llzo2
 PAYLOAD_IMAGE := $(if $(PAYLOAD),$(obj)/$(notdir $(PAYLOAD)).pvh)
 
 .PHONY: all defconfig olddefconfig oldconfig menuconfig savedefconfig clean distclean \
-	check check-unit check-tool check-boot check-overlap check-probe check-xen check-fuzz check-deb \
+	check check-unit check-tool check-boot check-overlap check-zoo check-image check-probe check-xen \
+	check-fuzz check-deb \
 	fuzz fuzz-build bench run deps kernels help install uninstall deb
 .DEFAULT_GOAL := all
 
@@ -293,7 +294,7 @@ check: deps ## every test suite; the summary decides
 	suite unit; \
 	scripts/fetch-kernels.sh || { echo "fail fetching Debian's kernels" >> $(obj)/tests/results/kernels; status=1; }; \
 	tests/kernels/build-tiny.sh || { echo "fail building the tiny kernels" >> $(obj)/tests/results/kernels; status=1; }; \
-	suite tool; suite boot; suite overlap; suite probe; suite xen; suite fuzz; suite deb; \
+	suite tool; suite boot; suite overlap; suite zoo; suite probe; suite xen; suite fuzz; suite deb; \
 	tests/summary.sh $(obj) || status=1; \
 	exit $$status
 
@@ -325,6 +326,14 @@ check-deb: ## the Debian package: build, lintian, install, hooks, boot, purge (r
 
 check-overlap: all $(obj)/tests/pvhload.elf ## initrd and window placement with a test PVH loader
 	$(Q)tests/overlap/run.sh $(obj)
+
+check-zoo: all $(obj)/tests/pvhload.elf ## Firecracker's and Cloud Hypervisor's loading rules and layouts, emulated
+	$(Q)tests/zoo/run.sh $(obj)
+
+# make check-image IMAGE=FILE: would rust-vmm (Firecracker, Cloud Hypervisor) load it?
+check-image: ## check IMAGE= against rust-vmm linux-loader's rules
+	$(Q)test -n "$(IMAGE)" || { echo "make check-image IMAGE=FILE" >&2; exit 2; }
+	$(Q)python3 tests/zoo/rustvmm_load.py $(IMAGE)
 
 # The boot-cost benchmark: figures, not pass/fail (see tests/bench/bench.sh).
 bench: deps all $(obj)/tests/pvhload.elf $(obj)/tests/probe.bzImage ## the boot-cost table (figures, not pass/fail)

@@ -75,7 +75,7 @@ matrix_boot() { # kernel variant qemu initrd
 	esac
 	image="$out/$kernel-$variant.pvh"
 	# shellcheck disable=SC2086
-	[ -s "$image" ] || "$obj/pvhstub" wrap $args "$src" -o "$image" || { fail "$name: wrap $args"; return; }
+	"$obj/pvhstub" wrap $args "$src" -o "$image" || { fail "$name: wrap $args"; return; }
 	class=$(readelf -hW "$image" | sed -n 's/^ *Class: *//p')
 	log="$out/$name.log"
 	QEMU=qemu-system-$qemu qemu_boot "$log" 240 -M pc -m 512 -icount shift=0,sleep=off -kernel "$image" \

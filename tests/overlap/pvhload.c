@@ -3,7 +3,8 @@
  * pvhload's C part.  Its own command line says what to do:
  *
  *   pvhload.entry=ADDR [pvhload.initrd=ADDR,SIZE] [pvhload.tables=ADDR]
- *           [pvhload.entries=0xN] [pvhload.flags=0xN] -- KERNEL CMDLINE
+ *           [pvhload.entries=0xN] [pvhload.flags=0xN]
+ *           [pvhload.layout=firecracker|cloud-hypervisor] -- KERNEL CMDLINE
  *
  * It passes on QEMU's memory map and RSDP, makes module 0 the initrd at
  * ADDR (loaded there by -device loader), and, with pvhload.tables, puts the
@@ -11,7 +12,9 @@
  * its own bss.  With pvhload.entries, the memmap is N entries of RAM: low
  * memory, then the RAM above 1 MiB cut in N - 1 pieces (for measuring the
  * stub's cost against the map's size).  pvhload.flags sets the start_info's
- * flags (SIF_INITDOMAIN is 2), as Xen does for dom0.  Just before it enters the next
+ * flags (SIF_INITDOMAIN is 2), as Xen does for dom0.  pvhload.layout lays
+ * the tables out as Firecracker or Cloud Hypervisor does (emulate_layout).
+ * Just before it enters the next
  * image it prints "pvhload: tsc N" on port 0xe9.
  * Errors go to port 0xe9, then QEMU's isa-debug-exit.
  */
@@ -26,6 +29,23 @@ struct tables {
 };
 
 static struct tables own_tables;
+
+void *memmove(void *dst, const void *src, unsigned int n);
+
+enum layout { LAYOUT_OWN, LAYOUT_FIRECRACKER, LAYOUT_CLOUD_HV };
+
+/* Firecracker's and Cloud Hypervisor's fixed addresses (DESIGN.md, from their sources). */
+#define RV_START_INFO	0x6000
+#define RV_MODLIST	0x6040
+#define RV_MEMMAP	0x7000
+#define RV_CMDLINE	0x20000
+#define RV_MMCONFIG	0xe0000000ULL	/* PCI MMCONFIG, reserved in their maps */
+#define CH_GDT		0x500
+#define CH_IDT		0x520
+#define CH_PML4		0x9000
+#define CH_RSDP		0xa0000
+#define RAM		1
+#define RESERVED	2
 
 void chain(struct hvm_start_info *si, uint32_t entry) __attribute__((noreturn, regparm(0)));
 void pvhload_main(const struct hvm_start_info *qemu) __attribute__((noreturn, regparm(0)));
@@ -83,10 +103,78 @@ static uint64_t number(const char **s)
 	}
 }
 
+/*
+ * The tables where Firecracker (FC) or Cloud Hypervisor (CH) put them:
+ * start_info v1 at 0x6000, the modlist at 0x6040, an unsorted memmap at
+ * 0x7000 (low RAM, FC's reserved [0x9fc00, 0xe0000), the PCI MMCONFIG
+ * window, then the RAM from 1 MiB), the cmdline at 0x20000, the initrd
+ * page-aligned at the top of the RAM from 1 MiB, rsdp_paddr 0 (FC; the
+ * kernel scans for it) or 0xa0000 (CH, where we copy QEMU's RSDP).  CH's
+ * GDT, IDT and page tables are written where CH keeps them; FC's MP table
+ * is not (a made-up one could mislead the kernel).  Returns the start_info.
+ */
+static struct hvm_start_info *emulate_layout(enum layout layout, const struct tables *t,
+					     const struct hvm_start_info *qemu, uint64_t rd_addr,
+					     uint64_t rd_size)
+{
+	const struct hvm_memmap_table_entry *mm = (const void *)(uintptr_t)qemu->memmap_paddr;
+	struct hvm_memmap_table_entry *out = (void *)RV_MEMMAP;
+	struct hvm_start_info *si = (void *)RV_START_INFO;
+	struct hvm_modlist_entry *mod = (void *)RV_MODLIST;
+	uint64_t top = 0, rd_dst = 0;
+	uint32_t n = 0, i;
+
+	for (i = 0; i < qemu->memmap_entries; i++)
+		if (mm[i].type == RAM && mm[i].addr == 0x100000)
+			top = mm[i].addr + mm[i].size;
+	if (!top)
+		die("pvhload: no RAM at 1 MiB in QEMU's map\n");
+	out[n++] = (struct hvm_memmap_table_entry){ 0, layout == LAYOUT_FIRECRACKER ? 0x9fc00 : 0xa0000, RAM, 0 };
+	if (layout == LAYOUT_FIRECRACKER)
+		out[n++] = (struct hvm_memmap_table_entry){ 0x9fc00, 0xe0000 - 0x9fc00, RESERVED, 0 };
+	out[n++] = (struct hvm_memmap_table_entry){ RV_MMCONFIG, 0x10000000, RESERVED, 0 };
+	out[n++] = (struct hvm_memmap_table_entry){ 0x100000, top - 0x100000, RAM, 0 };
+
+	if (rd_size) {
+		rd_dst = (top - rd_size) & ~0xfffULL;
+		memmove((void *)(uintptr_t)rd_dst, (const void *)(uintptr_t)rd_addr, (uint32_t)rd_size);
+	}
+	*mod = (struct hvm_modlist_entry){ .paddr = rd_dst, .size = rd_size };
+	for (i = 0; t->cmdline[i]; i++)
+		((char *)RV_CMDLINE)[i] = t->cmdline[i];
+	((char *)RV_CMDLINE)[i] = '\0';
+
+	if (layout == LAYOUT_CLOUD_HV) {
+		static const uint64_t gdt[] = { 0, 0x00af9b000000ffffULL, 0x00cf93000000ffffULL,
+						0x008f8b000000ffffULL };
+		uint64_t *pml4 = (void *)CH_PML4, *pdpt = pml4 + 512, *pd = pdpt + 512;
+
+		memmove((void *)CH_GDT, gdt, sizeof(gdt));
+		for (i = 0; i < 8; i++)
+			((uint8_t *)CH_IDT)[i] = 0;
+		for (i = 0; i < 512; i++)
+			pml4[i] = pdpt[i] = 0;
+		pml4[0] = (uintptr_t)pdpt | 3;
+		pdpt[0] = (uintptr_t)pd | 3;
+		for (i = 0; i < 512; i++)
+			pd[i] = (uint64_t)i << 21 | 0x83;
+		if (qemu->rsdp_paddr)
+			memmove((void *)CH_RSDP, (const void *)(uintptr_t)qemu->rsdp_paddr, 36);
+	}
+	*si = (struct hvm_start_info){
+		.magic = XEN_HVM_START_MAGIC_VALUE, .version = 1, .flags = t->si.flags,
+		.nr_modules = rd_size ? 1 : 0, .modlist_paddr = RV_MODLIST, .cmdline_paddr = RV_CMDLINE,
+		.rsdp_paddr = layout == LAYOUT_CLOUD_HV && qemu->rsdp_paddr ? CH_RSDP : 0,
+		.memmap_paddr = RV_MEMMAP, .memmap_entries = n,
+	};
+	return si;
+}
+
 void __attribute__((regparm(0))) pvhload_main(const struct hvm_start_info *qemu)
 {
 	const char *p = (const char *)(uintptr_t)qemu->cmdline_paddr, *q;
 	uint64_t entry = 0, rd_addr = 0, rd_size = 0, tables = 0, entries = 0, flags = 0;
+	enum layout layout = LAYOUT_OWN;
 	const struct hvm_memmap_table_entry *mm = (const void *)(uintptr_t)qemu->memmap_paddr;
 	struct tables *t = &own_tables;
 	uint32_t i;
@@ -109,6 +197,10 @@ void __attribute__((regparm(0))) pvhload_main(const struct hvm_start_info *qemu)
 			entries = number(&q), p = q;
 		} else if ((q = skip(p, "pvhload.flags="))) {
 			flags = number(&q), p = q;
+		} else if ((q = skip(p, "pvhload.layout=firecracker"))) {
+			layout = LAYOUT_FIRECRACKER, p = q;
+		} else if ((q = skip(p, "pvhload.layout=cloud-hypervisor"))) {
+			layout = LAYOUT_CLOUD_HV, p = q;
 		} else if ((q = skip(p, "-- "))) {
 			p = q;
 			break;
@@ -149,5 +241,7 @@ void __attribute__((regparm(0))) pvhload_main(const struct hvm_start_info *qemu)
 		.memmap_entries = entries >= 2 ? (uint32_t)entries : qemu->memmap_entries,
 	};
 	report_tsc();
+	if (layout != LAYOUT_OWN)
+		chain(emulate_layout(layout, t, qemu, rd_addr, rd_size), (uint32_t)entry);
 	chain(&t->si, (uint32_t)entry);
 }

@@ -1,0 +1,139 @@
+#!/bin/sh
+# The loader zoo: Firecracker and Cloud Hypervisor need KVM, which these
+# machines lack, so their PVH boot is emulated under QEMU TCG:
+#   - the image is loaded by rust-vmm linux-loader's rules
+#     (tests/zoo/rustvmm_load.py: ELF64 only, e_entry and every PT_LOAD at
+#     1 MiB or above, p_filesz bytes copied, the 4-byte PVH note), each
+#     segment put in place by QEMU's generic loader;
+#   - the test loader (tests/overlap/pvhload) lays out the start_info,
+#     modlist, memmap, cmdline, initrd and RSDP as Firecracker (on QEMU pc)
+#     or Cloud Hypervisor (on microvm) does (pvhload.layout=).
+# Debian's cloud and generic kernels, every wrap, reach init under both, with
+# the cmdline, the initrd (md5) and an e820 equal to the loader's map after
+# the documented rules; under Cloud Hypervisor's layout the kernel must take
+# the RSDP from 0xa0000.  check-image: every image the zoo boots passes the
+# rules, and images that break one are refused.
+#   tests/zoo/run.sh BUILD_DIR
+set -u
+obj=$1
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/lib.sh"
+suite zoo
+need qemu-system-x86_64 python3 timeout || exit 1
+load="$top/tests/zoo/rustvmm_load.py"
+"$top/scripts/mkinitrd.sh" "$out/initrd.cpio" 4 || { fail "zoo: building the initrd"; exit 1; }
+rd=0x8000000	# where QEMU puts the initrd; the loader then moves it to the top of RAM
+rd_size=$(printf 0x%x "$(stat -c %s "$out/initrd.cpio")")
+cmdline='console=ttyS0 panic=-1 zoo="rust vmm"'
+
+# zoo_boot NAME LAYOUT MACHINE IMAGE: load IMAGE by rust-vmm's rules, lay the
+# tables out as LAYOUT does, boot, check.
+zoo_boot() {
+	name=$1 layout=$2 machine=$3 image=$4
+	segs="$out/$name.segs"
+	mkdir -p "$segs"
+	if ! python3 "$load" "$image" "$segs" > "$segs/list" 2> "$segs/err"; then
+		fail "zoo $name: $(cat "$segs/err")"
+		return
+	fi
+	entry=$(sed -n 's/^entry //p' "$segs/list")
+	devices=$(awk '$1 == "segment" { printf " -device loader,file=%s,addr=%s,force-raw=on", $2, $3 }' "$segs/list")
+	log="$out/$name.log"
+	# shellcheck disable=SC2086
+	qemu_boot "$log" 180 -M "$machine" -m 512 -icount shift=0,sleep=off \
+		-kernel "$obj/tests/pvhload.elf" \
+		-append "pvhload.entry=$entry pvhload.initrd=$rd,$rd_size pvhload.layout=$layout -- $cmdline pvhstub.debug" \
+		$devices -device "loader,file=$out/initrd.cpio,addr=$rd,force-raw=on"
+	rsdp_ok=yes
+	if [ "$layout" = cloud-hypervisor ] && ! tr -d '\r' < "$log" | grep -q '^PVHSTUB-DMESG: ACPI: RSDP 0x00000000000A0000 '; then
+		rsdp_ok=no
+	fi
+	if [ "$QEMU_RC" = 124 ]; then
+		fail "zoo $name: QEMU did not finish within 180 s"
+		log_tail "$log"
+	elif ! tr -d '\r' < "$log" | grep -q '^pvhstub: start_info 0x6000 v1, '; then
+		fail "zoo $name: the stub did not take the start_info at 0x6000"
+		log_tail "$log"
+	elif [ "$rsdp_ok" = no ]; then
+		fail "zoo $name: the kernel did not take the RSDP at 0xa0000"
+		log_tail "$log"
+	elif python3 "$top/tests/boot/check.py" "$log" "$cmdline" --payload > "$log.check"; then
+		pass "zoo $name: loaded by rust-vmm's rules, tables as $layout lays them out: init, cmdline, initrd and e820 right"
+	else
+		sed 's/^/    /' "$log.check"
+		fail "zoo $name: see the checks above"
+		log_tail "$log"
+	fi
+}
+
+for kernel in cloud generic; do
+	src="$top/.cache/kernels/vmlinuz-$kernel"
+	[ -s "$src" ] || { fail "zoo: $src is missing (run scripts/fetch-kernels.sh)"; continue; }
+	for variant in 32 64 decompress; do
+		case $variant in
+		decompress) args=--decompress ;;
+		*) args="--handoff $variant" ;;
+		esac
+		image="$out/$kernel-$variant.pvh"
+		# shellcheck disable=SC2086
+		"$obj/pvhstub" wrap $args "$src" -o "$image" 2>/dev/null || { fail "zoo: wrap $args $src"; continue; }
+		if python3 "$load" "$image" > "$out/check.txt" 2>&1; then
+			pass "check-image $kernel-$variant: $(cat "$out/check.txt")"
+		else
+			fail "check-image $kernel-$variant: $(cat "$out/check.txt")"
+		fi
+		zoo_boot "$kernel-$variant-firecracker" firecracker pc "$image"
+		zoo_boot "$kernel-$variant-cloud-hypervisor" cloud-hypervisor microvm "$image"
+	done
+done
+
+# check-image refuses what rust-vmm refuses: an ELF32 image, a segment below
+# 1 MiB, and a second PT_NOTE without the PVH note.
+bad_image() { # name "expected" python-patch
+	cp "$out/cloud-32.pvh" "$out/bad-$1.pvh"
+	python3 - "$out/bad-$1.pvh" "$3" <<'PY'
+import struct, sys
+path, what = sys.argv[1], sys.argv[2]
+img = bytearray(open(path, "rb").read())
+phoff, = struct.unpack_from("<Q", img, 0x20)
+phnum, = struct.unpack_from("<H", img, 0x38)
+for i in range(phnum):
+    at = phoff + 56 * i
+    typ, = struct.unpack_from("<I", img, at)
+    if what == "low" and typ == 1:
+        struct.pack_into("<Q", img, at + 24, 0x80000)      # p_paddr
+        break
+    if what == "note" and typ == 4:
+        # A second PT_NOTE over a note of another name (the kernel version note).
+        off, = struct.unpack_from("<Q", img, at + 8)
+        size, = struct.unpack_from("<Q", img, at + 32)
+        n = 0
+        while n < size:
+            namesz, descsz, t = struct.unpack_from("<III", img, off + n)
+            if img[off + n + 12:off + n + 15] != b"Xen":
+                break
+            n += 12 + ((namesz + 3) & ~3) + ((descsz + 3) & ~3)
+        img[0x38] = phnum + 1
+        extra = phoff + 56 * phnum
+        img[extra:extra + 56] = struct.pack("<IIQQQQQQ", 4, 4, off + n, 0, 0, size - n, size - n, 4)
+        break
+open(path, "wb").write(img)
+PY
+	if python3 "$load" "$out/bad-$1.pvh" > "$out/bad-$1.txt" 2>&1 || ! grep -qF "$2" "$out/bad-$1.txt"; then
+		fail "check-image refuses $1: want '$2': $(cat "$out/bad-$1.txt")"
+	else
+		pass "check-image refuses $1: $(cat "$out/bad-$1.txt")"
+	fi
+}
+if [ -s "$out/cloud-32.pvh" ]; then
+	"$obj/pvhstub" wrap --elf32 "$top/.cache/kernels/vmlinuz-cloud" -o "$out/cloud-elf32.pvh"
+	if python3 "$load" "$out/cloud-elf32.pvh" > "$out/elf32.txt" 2>&1 ||
+	   ! grep -q 'ELF32: linux-loader loads only ELF64' "$out/elf32.txt"; then
+		fail "check-image refuses an ELF32 image: $(cat "$out/elf32.txt")"
+	else
+		pass "check-image refuses an ELF32 image (--elf32): $(cat "$out/elf32.txt")"
+	fi
+	bad_image low "PT_LOAD 0 at 0x80000 is below 1 MiB" low
+	bad_image note "no XEN_ELFNOTE_PHYS32_ENTRY in the last PT_NOTE" note
+fi
+suite_end
