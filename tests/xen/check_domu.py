@@ -9,7 +9,8 @@ the memmap Xen's toolstack built (printed by the stub), "Booting
 paravirtualized kernel on Xen PVH", subarch Xen, and the 64 MiB initrd
 payload's md5 (placement: Xen loads modules right after the image).
 Probe domU: its zero page's e820 against the memmap, its cmdline and initrd.
-KASLR domU (--decompress --kaslr full): init reached, and the kernel runs
+KASLR domU (--decompress --kaslr full, vcpus = 2): init reached, both vCPUs
+up, and the kernel runs
 where the stub says it put it: startup_64 at 0xffffffff81000000 plus the
 stub's virtual offset, "Kernel code" at its physical slot.
 """
@@ -78,6 +79,7 @@ def main():
                   r"KASLR (\S+), virtual \+0x([0-9a-f]+), physical 0x([0-9a-f]+)$", xen_lines("kaslr"), re.M)
     verdict(m is not None, "kaslr: the stub randomized the kernel on Xen (%s)" % (m.group(0)[-60:] if m else None))
     verdict("PVHSTUB-INIT: reached init" in console, "kaslr: reached init, its output came over hvc0")
+    verdict("smp: Brought up 1 node, 2 CPUs" in console, "kaslr: both vCPUs up (vcpus = 2)")
     k = re.search(r"^PVHSTUB-KERNEL: ([0-9a-f]{16}) ([0-9a-f]+)-", console, re.M)
     if m and k:
         virt, phys = 0xffffffff81000000 + int(m.group(2), 16), int(m.group(3), 16)

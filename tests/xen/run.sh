@@ -5,7 +5,8 @@
 #   2. xl PVH domU: a Linux PV dom0 runs xl; configs from 'pvhstub xlconfig'
 #      boot the stub-wrapped Debian cloud kernel (with a 64 MiB payload in
 #      its initrd, to prove placement), the stub-wrapped probe, and the
-#      cloud kernel wrapped with --decompress --kaslr full (the stub's KASLR).
+#      cloud kernel wrapped with --decompress --kaslr full (the stub's KASLR),
+#      with two vCPUs.
 #   tests/xen/run.sh BUILD_DIR
 set -u
 obj=$1
@@ -74,7 +75,7 @@ elif ! "$obj/pvhstub" wrap "$cloud" -o "$guests/cloud.pvh" ||
      ! cp "$out/dom0-initrd.bin" "$guests/" || ! echo 15 > "$guests/2-probe.wait" ||
      ! "$obj/pvhstub" wrap --decompress --kaslr full "$cloud" -o "$guests/kaslr.pvh" ||
      ! "$top/scripts/mkinitrd.sh" "$guests/small-initrd.cpio" ||
-     ! "$obj/pvhstub" xlconfig "$guests/kaslr.pvh" --name kaslr --dir /guests \
+     ! "$obj/pvhstub" xlconfig "$guests/kaslr.pvh" --name kaslr --dir /guests --vcpus 2 \
 	--ramdisk "$guests/small-initrd.cpio" --cmdline "$linux_cmdline" -o "$guests/3-kaslr.cfg" ||
      ! "$top/tests/xen/mkdom0.sh" "$out/dom0.cpio" "$guests"; then
 	fail "xen domU: preparing the guests and the dom0 initramfs"
