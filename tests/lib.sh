@@ -26,6 +26,14 @@ log_tail() {
 	echo "---- end of $1 ----"
 }
 
+# wrap_args VARIANT: pvhstub wrap's options for a test variant (32, 64 or decompress).
+wrap_args() {
+	case $1 in
+	decompress) echo --decompress ;;
+	*) echo "--handoff $1" ;;
+	esac
+}
+
 # Fail loudly when a tool the tests need is missing.
 need() {
 	for t in "$@"; do

@@ -21,10 +21,8 @@ for kernel in cloud generic; do
 	fi
 	for variant in 32 64 decompress; do
 		image="$out/$kernel-$variant.pvh"
-		case $variant in
-		decompress) args=--decompress handoff=64 ;;
-		*) args="--handoff $variant" handoff=$variant ;;
-		esac
+		args=$(wrap_args "$variant") handoff=$variant
+		[ "$variant" = decompress ] && handoff=64
 		# shellcheck disable=SC2086
 		"$obj/pvhstub" wrap $args "$src" -o "$image" || { fail "$kernel: wrap $args"; continue; }
 		for machine in pc microvm; do
@@ -69,10 +67,7 @@ matrix_boot() { # kernel variant qemu initrd
 	esac
 	name="$kernel-$qemu-pc-$variant"
 	[ -s "$src" ] || { fail "$name: $src is missing (run $fetch)"; return; }
-	case $variant in
-	decompress) args=--decompress ;;
-	*) args="--handoff $variant" ;;
-	esac
+	args=$(wrap_args "$variant")
 	image="$out/$kernel-$variant.pvh"
 	# shellcheck disable=SC2086
 	"$obj/pvhstub" wrap $args "$src" -o "$image" || { fail "$name: wrap $args"; return; }

@@ -17,10 +17,7 @@ if [ ! -s "$smp_src" ]; then
 	fail "smp: $smp_src is missing (run scripts/fetch-kernels.sh)"
 else
 	for variant in 32 64 decompress; do
-		case $variant in
-		decompress) args=--decompress ;;
-		*) args="--handoff $variant" ;;
-		esac
+		args=$(wrap_args "$variant")
 		image="$out/smp-$variant.pvh"
 		# shellcheck disable=SC2086
 		"$obj/pvhstub" wrap $args "$smp_src" -o "$image" 2>/dev/null || { fail "smp: wrap $args"; continue; }

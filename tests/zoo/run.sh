@@ -70,10 +70,7 @@ for kernel in cloud generic; do
 	src="$top/.cache/kernels/vmlinuz-$kernel"
 	[ -s "$src" ] || { fail "zoo: $src is missing (run scripts/fetch-kernels.sh)"; continue; }
 	for variant in 32 64 decompress; do
-		case $variant in
-		decompress) args=--decompress ;;
-		*) args="--handoff $variant" ;;
-		esac
+		args=$(wrap_args "$variant")
 		image="$out/$kernel-$variant.pvh"
 		# shellcheck disable=SC2086
 		"$obj/pvhstub" wrap $args "$src" -o "$image" 2>/dev/null || { fail "zoo: wrap $args $src"; continue; }
