@@ -139,7 +139,7 @@ void kaslr_apply(struct boot_params *bp, bool nokaslr, struct range stub, struct
 	}
 	if (!align || (align & (align - 1)) || align < SLOT_ALIGN)
 		align = SLOT_ALIGN;
-	if (!pi->kernel_end || pi->kernel_end <= start || size > UINT32_MAX ||
+	if (!pi->kernel_end || pi->kernel_end <= start || pi->kernel_end > FOUR_GIB ||
 	    pi->virt_limit < start + size)
 		panic("KASLR: the kernel [0x%llx, 0x%llx) does not fit its virtual limit 0x%llx: a corrupt image",
 		      (unsigned long long)start, (unsigned long long)pi->kernel_end,

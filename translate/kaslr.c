@@ -93,6 +93,7 @@ int relocs_apply(const void *table, uint32_t table_size, uint8_t *image, uint32_
 		 uint64_t delta, char *msg, size_t msgsz)
 {
 	const struct pvhstub_relocs *h = table;
+	uintptr_t room = UINTPTR_MAX - (uintptr_t)image;	/* Bytes from the image to the end. */
 	const uint8_t *p, *end;
 
 	if (table_size < sizeof(*h) || h->magic != PVHSTUB_RELOCS_MAGIC ||
@@ -101,7 +102,7 @@ int relocs_apply(const void *table, uint32_t table_size, uint8_t *image, uint32_
 		return -1;
 	}
 	/* walk_list's one compare a site needs room for a 16-bit step past the image. */
-	if ((uintptr_t)image > UINTPTR_MAX - image_size - 0x10000) {
+	if (room < 0x10000 || room - 0x10000 < image_size) {
 		format(msg, msgsz, "the kernel ends within 64 KiB of the address space's end");
 		return -1;
 	}
