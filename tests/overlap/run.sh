@@ -93,7 +93,7 @@ fi
 # as an unprivileged domain, and boots on.
 log="$out/dom0.log"
 qemu_boot "$log" 180 -M pc -m 512 -icount shift=0,sleep=off \
-	-kernel "$obj/tests/pvhload.elf" -append "$loader_args pvhload.flags=0x3 -- $cmdline" \
+	-kernel "$obj/tests/pvhload.elf" -append "$loader_args pvhload.flags=0x3 -- $cmdline pvhstub.debug" \
 	$segments \
 	-device "loader,file=$out/initrd.cpio,addr=$rd,force-raw=on"
 warned=$(tr -d '\r' < "$log" | grep -c "^pvhstub: warning: this domain is dom0 (SIF_INITDOMAIN), but Linux entered at its native entry never learns it and runs as an unprivileged domain; boot dom0 through a CONFIG_PVH kernel's own PVH entry")
