@@ -191,8 +191,8 @@ void stub_main(uint32_t start_info_paddr)
 	       kaslr.how ? ", KASLR " : "", kaslr.how ? kaslr.how : "", kaslr_line(&kaslr));
 	if (pvhstub_info.flags & PI_HANDOFF_64) {
 		top = pvhstub_info.window_end > in.stub.end ? pvhstub_info.window_end : in.stub.end;
-		if (kaslr.phys + (pvhstub_info.kernel_end - pvhstub_info.window_start) > top)
-			top = kaslr.phys + (pvhstub_info.kernel_end - pvhstub_info.window_start);
+		if (kaslr.end > top)		/* The kernel moved above the window. */
+			top = kaslr.end;
 		handoff64(bp, entry, identity_map_build(top, la57), la57);
 	}
 	handoff32(bp, entry);

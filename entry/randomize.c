@@ -40,13 +40,10 @@ static bool rdrand(uint32_t *v)
 	return ok;
 }
 
+/* The TSC's low half, for measuring (0 on a CPU without one). */
 static uint32_t tsc32(bool has_tsc)
 {
-	uint32_t lo = 0, hi;
-
-	if (has_tsc)
-		asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return lo;
+	return has_tsc ? (uint32_t)rdtsc() : 0;
 }
 
 static bool rdseed(uint32_t *v)
@@ -60,7 +57,7 @@ static bool rdseed(uint32_t *v)
 /* 64 random bits, and which sources gave them (for the boot line). */
 static uint64_t random_u64(const char **how, bool *tsc)
 {
-	uint32_t max, b, c, d, v, lo = 0, hi = 0;
+	uint32_t max, b, c, d, v;
 	bool has_rdrand, has_tsc, has_rdseed = false;
 	uint64_t h = 0x243f6a8885a308d3ULL;
 	int got = 0;
@@ -80,8 +77,9 @@ static uint64_t random_u64(const char **how, bool *tsc)
 		if (rdrand(&v))
 			h = mix(h, v), got++;
 	if (has_tsc) {
-		asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-		h = mix(mix(h, lo), hi);
+		uint64_t t = rdtsc();
+
+		h = mix(mix(h, (uint32_t)t), (uint32_t)(t >> 32));
 	}
 	*tsc = has_tsc;
 	*how = got ? (has_rdseed ? "RDSEED+TSC" : "RDRAND+TSC") : has_tsc ? "TSC only" : "none";
@@ -98,7 +96,7 @@ static uint64_t move_kernel(const struct boot_params *bp, struct range stub, str
 		.map = bp->e820_table, .nmap = bp->e820_entries,
 		.avoid = { stub, initrd }, .navoid = 2,
 		.min = start, .max = (uint64_t)STUB_PT_MAX_GIB << 30,
-		.size = size, .align = align > SLOT_ALIGN ? align : SLOT_ALIGN,
+		.size = size, .align = align,	/* kaslr_apply made it at least SLOT_ALIGN */
 	};
 	uint64_t to;
 
@@ -125,6 +123,7 @@ void kaslr_apply(struct boot_params *bp, bool nokaslr, struct range stub, struct
 	bool tsc;
 
 	res->phys = start;
+	res->end = pi->kernel_end;
 	res->virt = 0;
 	res->how = NULL;
 	res->done = false;
@@ -159,6 +158,7 @@ void kaslr_apply(struct boot_params *bp, bool nokaslr, struct range stub, struct
 		res->phys = move_kernel(bp, stub, initrd, start, size, align, (uint32_t)(rnd >> 32));
 		res->tsc_move = tsc32(tsc) - t0;
 	}
+	res->end = res->phys + size;
 	bp->hdr.loadflags |= KASLR_FLAG;
 	res->done = true;
 }

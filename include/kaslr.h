@@ -9,7 +9,8 @@
 
 struct kaslr_result {
 	uint64_t virt;			/* The virtual offset applied. */
-	uint64_t phys;			/* Where the kernel is now. */
+	uint64_t phys;			/* Where the kernel is now, */
+	uint64_t end;			/*   and where it ends (0: not a pre-decompressed kernel). */
 	const char *how;		/* The entropy used, "off (nokaslr)", or NULL: not ours to do. */
 	bool done;			/* virt and phys are random. */
 	uint32_t tsc_relocs, tsc_move;	/* TSC ticks spent relocating and copying (0: no TSC). */
