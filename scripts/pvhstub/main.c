@@ -73,7 +73,13 @@ static const char usage[] =
 	"                     names DIR/<file name> (default: their absolute paths here)\n"
 	"  --on-poweroff A, --on-reboot A, --on-crash A\n"
 	"                     destroy, restart, preserve, rename-restart, coredump-destroy\n"
-	"                     or coredump-restart (defaults: destroy, restart, destroy)\n";
+	"                     or coredump-restart (defaults: destroy, restart, destroy)\n"
+	"  --disk SPEC        a PV disk, in xl's disk syntax (xl-disk-configuration(5)),\n"
+	"                     e.g. 'format=raw,vdev=xvda,access=rw,target=/srv/g.img';\n"
+	"                     repeat for more (the kernel needs xen-blkfront)\n"
+	"  --vif SPEC         a PV network interface, in xl's vif syntax\n"
+	"                     (xl-network-configuration(5)), e.g. 'bridge=xenbr0';\n"
+	"                     repeat for more (the kernel needs xen-netfront)\n";
 
 /* One option of a command: a flag, or a value (a string, checked later). */
 struct cli_opt {
@@ -82,6 +88,7 @@ struct cli_opt {
 	const char **value;		/* Takes a value, stored here; */
 	int *flag;			/*   or a flag, set to 1. */
 	int required;
+	struct str_list *list;		/* Or a value that may repeat, added here. */
 };
 
 /* A command: its options, and the operands it takes. */
@@ -126,11 +133,11 @@ static int cli_parse(const struct cli *c, int argc, char **argv, const char **ar
 	for (; c->opts[n].name && n + 1 < MAX_OPTS; n++) {
 		const struct cli_opt *o = &c->opts[n];
 
-		lo[n + 1] = (struct option){ o->name, o->value ? required_argument : no_argument, NULL,
+		lo[n + 1] = (struct option){ o->name, o->value || o->list ? required_argument : no_argument, NULL,
 					    o->letter ? o->letter : 0x100 + (int)n };
 		if (o->letter) {
 			shorts[ns++] = o->letter;
-			if (o->value)
+			if (o->value || o->list)
 				shorts[ns++] = ':';
 		}
 	}
@@ -154,10 +161,19 @@ static int cli_parse(const struct cli *c, int argc, char **argv, const char **ar
 		for (size_t i = 0; i < n && !o; i++)
 			if (ch == (c->opts[i].letter ? c->opts[i].letter : 0x100 + (int)i))
 				o = &c->opts[i];
-		if (o->value)
+		if (o->list) {
+			if (o->list->n == STR_LIST_MAX) {
+				char what[64];
+
+				snprintf(what, sizeof(what), "at most %d --%s options", STR_LIST_MAX, o->name);
+				return usage_error(c->cmd, what, NULL);
+			}
+			o->list->s[o->list->n++] = optarg;
+		} else if (o->value) {
 			*o->value = optarg;
-		else
+		} else {
 			*o->flag = 1;
+		}
 	}
 	for (; optind < argc; optind++)		/* After "--". */
 		if ((rc = operand(c, args, &got, argv[optind])) != CLI_GO_ON)
@@ -242,10 +258,11 @@ static int cmd_wrap(int argc, char **argv)
 	struct wrap_opts o = { 0 };
 	int no_kaslr = 0;
 	const struct cli_opt opts[] = {
-		{ "output", 'o', &output, NULL, 1 }, { "stub", 0, &stub_path, NULL, 0 },
-		{ "handoff", 0, &handoff, NULL, 0 }, { "decompress", 0, NULL, &o.decompress, 0 },
-		{ "elf32", 0, NULL, &o.elf32, 0 }, { "kaslr", 0, &kaslr, NULL, 0 },
-		{ "no-kaslr", 0, NULL, &no_kaslr, 0 },
+		{ .name = "output", .letter = 'o', .value = &output, .required = 1 },
+		{ .name = "stub", .value = &stub_path },
+		{ .name = "handoff", .value = &handoff }, { .name = "decompress", .flag = &o.decompress },
+		{ .name = "elf32", .flag = &o.elf32 }, { .name = "kaslr", .value = &kaslr },
+		{ .name = "no-kaslr", .flag = &no_kaslr },
 		{ NULL },
 	};
 	const struct cli cli = { "wrap", opts, 1, "KERNEL and -o OUT" };
@@ -297,7 +314,9 @@ static int cmd_inspect(int argc, char **argv)
 static int cmd_extract(int argc, char **argv)
 {
 	const char *output = NULL, *kernel;
-	const struct cli_opt opts[] = { { "output", 'o', &output, NULL, 1 }, { NULL } };
+	const struct cli_opt opts[] = {
+		{ .name = "output", .letter = 'o', .value = &output, .required = 1 }, { NULL },
+	};
 	const struct cli cli = { "extract", opts, 1, "BZIMAGE and -o OUT" };
 	struct blob f;
 	char err[512];
@@ -392,12 +411,14 @@ static int cmd_xlconfig(int argc, char **argv)
 	const char *output = NULL, *dir = NULL, *memory = NULL, *vcpus = NULL, *image;
 	struct xl_opts o = { 0 };
 	const struct cli_opt opts[] = {
-		{ "output", 'o', &output, NULL, 1 }, { "name", 0, &o.name, NULL, 0 },
-		{ "memory", 0, &memory, NULL, 0 }, { "vcpus", 0, &vcpus, NULL, 0 },
-		{ "ramdisk", 0, &o.ramdisk, NULL, 0 }, { "cmdline", 0, &o.cmdline, NULL, 0 },
-		{ "dir", 0, &dir, NULL, 0 }, { "on-poweroff", 0, &o.on[XL_ON_POWEROFF], NULL, 0 },
-		{ "on-reboot", 0, &o.on[XL_ON_REBOOT], NULL, 0 },
-		{ "on-crash", 0, &o.on[XL_ON_CRASH], NULL, 0 }, { NULL },
+		{ .name = "output", .letter = 'o', .value = &output, .required = 1 },
+		{ .name = "name", .value = &o.name },
+		{ .name = "memory", .value = &memory }, { .name = "vcpus", .value = &vcpus },
+		{ .name = "ramdisk", .value = &o.ramdisk }, { .name = "cmdline", .value = &o.cmdline },
+		{ .name = "dir", .value = &dir }, { .name = "on-poweroff", .value = &o.on[XL_ON_POWEROFF] },
+		{ .name = "on-reboot", .value = &o.on[XL_ON_REBOOT] },
+		{ .name = "on-crash", .value = &o.on[XL_ON_CRASH] },
+		{ .name = "disk", .list = &o.disks }, { .name = "vif", .list = &o.vifs }, { NULL },
 	};
 	const struct cli cli = { "xlconfig", opts, 1, "IMAGE and -o OUT" };
 	char err[512], kpath[PATH_MAX], rpath[PATH_MAX], *text;

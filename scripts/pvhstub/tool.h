@@ -213,11 +213,19 @@ int inspect_image(FILE *out, struct blob f, struct blob stub, char *err, size_t 
 
 /* xlconfig.c */
 enum { XL_ON_POWEROFF, XL_ON_REBOOT, XL_ON_CRASH, XL_ON_MAX };
+/* A command-line option that may repeat. */
+#define STR_LIST_MAX	8
+struct str_list {
+	const char *s[STR_LIST_MAX];
+	int n;
+};
+
 struct xl_opts {
 	const char *name, *kernel, *ramdisk, *cmdline;	/* kernel, ramdisk: as dom0 names them */
 	unsigned long long memory, vcpus;		/* MiB; 0: the defaults */
 	unsigned long long ramdisk_size;		/* bytes */
 	const char *on[XL_ON_MAX];			/* NULL: the default action */
+	struct str_list disks, vifs;			/* xl's DISKSPEC and VIFSPEC strings */
 };
 int xl_action_valid(const char *action);
 /* The config text (malloc'ed), after checking memory against the image. */

@@ -24,16 +24,47 @@ int xl_action_valid(const char *a)
 	return 0;
 }
 
-/* key = "value", the value an xl string: double quotes, with " and \ escaped. */
-static void put_string(FILE *f, const char *key, const char *s)
+/* An xl string: double quotes, with " and \ escaped. */
+static void put_quoted(FILE *f, const char *s)
 {
-	fprintf(f, "%s = \"", key);
+	fputc('"', f);
 	for (; *s; s++) {
 		if (*s == '"' || *s == '\\')
 			fputc('\\', f);
 		fputc(*s, f);
 	}
-	fputs("\"\n", f);
+	fputc('"', f);
+}
+
+/* key = "value" */
+static void put_string(FILE *f, const char *key, const char *s)
+{
+	fprintf(f, "%s = ", key);
+	put_quoted(f, s);
+	fputc('\n', f);
+}
+
+/* key = [ "a", "b" ], if the list has any. */
+static void put_list(FILE *f, const char *key, const struct str_list *l)
+{
+	if (!l->n)
+		return;
+	fprintf(f, "%s = [ ", key);
+	for (int i = 0; i < l->n; i++) {
+		put_quoted(f, l->s[i]);
+		fputs(i + 1 < l->n ? ", " : " ]\n", f);
+	}
+}
+
+/* An empty spec, or one with a newline, is a mistake xl would report late. */
+static int check_specs(const char *opt, const struct str_list *l, char *err, size_t errsz)
+{
+	for (int i = 0; i < l->n; i++)
+		if (!*l->s[i] || strpbrk(l->s[i], "\n\r")) {
+			snprintf(err, errsz, "%s: '%s' is not an xl spec (empty, or more than one line)", opt, l->s[i]);
+			return -1;
+		}
+	return 0;
 }
 
 /* The MiB the guest needs at least: the window, the ramdisk, 16 MiB more. */
@@ -69,6 +100,8 @@ static void write_config(FILE *f, const struct xl_opts *o, unsigned long long me
 		put_string(f, "ramdisk", o->ramdisk);
 	if (o->cmdline)
 		put_string(f, "cmdline", o->cmdline);
+	put_list(f, "disk", &o->disks);
+	put_list(f, "vif", &o->vifs);
 	for (int k = 0; k < XL_ON_MAX; k++)
 		fprintf(f, "%s = \"%s\"\n", on_names[k], o->on[k] ? o->on[k] : on_defaults[k]);
 }
@@ -80,7 +113,8 @@ int xlconfig_text(struct blob img, const struct xl_opts *o, char **text, size_t 
 	unsigned long long memory;
 	FILE *f;
 
-	if (wrapped_info(img, &info, err, errsz) || check_memory(&info, o, &memory, err, errsz))
+	if (check_specs("--disk", &o->disks, err, errsz) || check_specs("--vif", &o->vifs, err, errsz) ||
+	    wrapped_info(img, &info, err, errsz) || check_memory(&info, o, &memory, err, errsz))
 		return -1;
 	*text = NULL;
 	f = open_memstream(text, len);

@@ -521,15 +521,18 @@ fi
 
 # pvhstub xlconfig: a correct config for a wrapped image, clear refusals.
 if "$tool" xlconfig "$work/good.pvh" --name 'g"1' --ramdisk "$work/good.bz" --dir /guests \
-	--cmdline 'a="b c" d\e' --vcpus 2 --on-crash preserve -o "$work/good.cfg" 2>"$work/xl.err" &&
+	--cmdline 'a="b c" d\e' --vcpus 2 --on-crash preserve -o "$work/good.cfg" 2>"$work/xl.err" \
+	--disk 'vdev=xvda,access=r,target=/srv/a "b".img' --vif 'ip=10.0.0.2' --vif bridge=xenbr0 &&
    grep -qx 'type = "pvh"' "$work/good.cfg" && grep -qx 'name = "g\\"1"' "$work/good.cfg" &&
    grep -qx 'kernel = "/guests/good.pvh"' "$work/good.cfg" && grep -qx 'ramdisk = "/guests/good.bz"' "$work/good.cfg" &&
    grep -qx 'cmdline = "a=\\"b c\\" d\\\\e"' "$work/good.cfg" && grep -qx 'vcpus = 2' "$work/good.cfg" &&
    grep -qx 'memory = 281' "$work/good.cfg" && grep -qx 'on_crash = "preserve"' "$work/good.cfg" &&
-   grep -qx 'on_poweroff = "destroy"' "$work/good.cfg"; then
-	pass "xlconfig writes a pvh config with escaped strings and enough memory"
+   grep -qx 'on_poweroff = "destroy"' "$work/good.cfg" &&
+   grep -qx 'disk = \[ "vdev=xvda,access=r,target=/srv/a \\"b\\".img" \]' "$work/good.cfg" &&
+   grep -qx 'vif = \[ "ip=10.0.0.2", "bridge=xenbr0" \]' "$work/good.cfg"; then
+	pass "xlconfig writes a pvh config with escaped strings, disks, vifs and enough memory"
 else
-	fail "xlconfig writes a pvh config with escaped strings and enough memory: $(cat "$work/xl.err")"
+	fail "xlconfig writes a pvh config with escaped strings, disks, vifs and enough memory: $(cat "$work/xl.err")"
 	cat "$work/good.cfg"
 fi
 xl_bad() { # label "expected message" args...
@@ -548,6 +551,9 @@ xl_bad "too little memory" "--memory 16 MiB is too small: the kernel's window en
 xl_bad "a plain bzImage" "not an image made by pvhstub wrap" "$work/good.bz"
 xl_bad "an unknown action" "unknown action 'explode'" "$work/good.pvh" --on-crash explode
 xl_bad "a missing ramdisk" "cannot find it" "$work/good.pvh" --ramdisk "$work/nonexistent"
+xl_bad "an empty disk spec" "--disk: '' is not an xl spec" "$work/good.pvh" --disk ''
+xl_bad "a vif spec of two lines" "is not an xl spec (empty, or more than one line)" "$work/good.pvh" --vif "$(printf 'a\nb')"
+xl_bad "nine vifs" "at most 8 --vif options" "$work/good.pvh" $(for i in 1 2 3 4 5 6 7 8 9; do echo --vif bridge=br$i; done)
 
 # make help lists every target the Makefile declares phony.
 help=$(make -C "$top" --no-print-directory O="$obj" help 2>&1)
