@@ -4,7 +4,8 @@
 #   vmlinuz-cloud, vmlinuz-generic, vmlinuz-rt   (amd64)
 #   vmlinuz-686-pae                              (i386)
 #   vmlinuz-cloud-6.12, vmlinuz-generic-6.12     (bookworm-backports)
-#   modules-generic/   the generic kernel's Xen drivers
+#   modules-generic/   the generic kernel's Xen drivers, blkback, netback, loop
+#   modules-cloud/     the cloud kernel's blkfront and netfront (Xen PV devices)
 #   busybox-i386       a static i386 busybox, for the 686-pae kernel's initrd
 #   memtest86+x64.bin  memtest86+ (Debian's memtest86+ package)
 #   ipxe.lkrn          iPXE as a Linux kernel (Debian's ipxe package)
@@ -55,7 +56,9 @@ download() {
 fetch() { # flavour metapackage suffix [module-path-pattern...]
 	flavour=$1 meta=$2 suffix=$3
 	shift 3
-	[ -s "vmlinuz-$flavour" ] && { [ $# = 0 ] || [ -d "modules-$flavour" ]; } && return 0
+	# modules-FLAVOUR/.patterns: what an earlier fetch took; other patterns refetch.
+	[ -s "vmlinuz-$flavour" ] && { [ $# = 0 ] ||
+		[ "$(cat "modules-$flavour/.patterns" 2>/dev/null)" = "$*" ]; } && return 0
 	pkg=$(resolve "$meta")
 	if [ -z "$pkg" ]; then
 		update
@@ -71,6 +74,7 @@ fetch() { # flavour metapackage suffix [module-path-pattern...]
 	if [ $# -gt 0 ]; then
 		rm -rf "modules-$flavour"
 		mv x/lib/modules/* "modules-$flavour"
+		echo "$*" > "modules-$flavour/.patterns"
 	fi
 	mv x/boot/vmlinuz-* "vmlinuz-$flavour.tmp"
 	echo "${pkg}" > "vmlinuz-$flavour.package"
@@ -78,10 +82,15 @@ fetch() { # flavour metapackage suffix [module-path-pattern...]
 	rm -rf x "$deb"
 }
 
-fetch cloud linux-image-cloud-amd64 ""
+# The Xen tests' domU: PV disk and network front ends, for its initrd.
+fetch cloud linux-image-cloud-amd64 "" './lib/modules/*/kernel/drivers/block/xen-blkfront.ko' \
+	'./lib/modules/*/kernel/drivers/net/xen-netfront.ko'
 # The generic image, unsigned: the same bzImage without the Secure Boot
-# signature.  It is the Xen tests' PV dom0, so keep the Xen drivers it needs.
-fetch generic linux-image-amd64 -unsigned './lib/modules/*/kernel/drivers/xen/*'
+# signature.  It is the Xen tests' PV dom0, so keep the Xen drivers it needs,
+# with the PV disk and network back ends and the loop device behind the disk.
+fetch generic linux-image-amd64 -unsigned './lib/modules/*/kernel/drivers/xen/*' \
+	'./lib/modules/*/kernel/drivers/block/xen-blkback/*' './lib/modules/*/kernel/drivers/block/loop.ko' \
+	'./lib/modules/*/kernel/drivers/net/xen-netback/*'
 
 fetch rt linux-image-rt-amd64 ""
 # memtest86+ (a boot-protocol payload that is not Linux: non-relocatable, at 1 MiB).

@@ -7,7 +7,7 @@ PACKAGES="make gcc libc6-dev binutils kconfig-frontends libxen-dev libcmocka-dev
 qemu-system-x86 busybox-static cpio python3 ca-certificates zlib1g liblzma5 libgcc-s1 \
 zlib1g-dev liblzma-dev libbz2-dev liblz4-dev libzstd-dev liblzo2-dev \
 zstd lz4 lzop xz-utils bzip2 gzip clang libclang-rt-14-dev libelf-dev valgrind \
-debhelper dpkg-dev lintian systemd flex bison bc"
+debhelper dpkg-dev lintian systemd flex bison bc e2fsprogs"
 
 missing=""
 for p in $PACKAGES; do

@@ -3,6 +3,8 @@
 # Build a busybox initramfs (newc cpio) whose init reports /proc/cmdline, the
 # kernel's e820 and, with PAYLOAD_MIB, the checksum of a pseudo-random file
 # of that size (to prove the initrd arrived intact).
+# MODULES="a.ko b.ko": kernel modules the init loads first, in that order
+# (the Xen tests' PV disk and network drivers).
 set -eu
 
 out=$1
@@ -21,6 +23,12 @@ mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev"
 cp "$busybox" "$root/bin/busybox"
 cp "$top/tests/initrd/init" "$root/init"
 chmod 755 "$root/init"
+for m in ${MODULES:-}; do
+	[ -f "$m" ] || { echo "mkinitrd: no module $m" >&2; exit 1; }
+	mkdir -p "$root/lib/modules"
+	cp "$m" "$root/lib/modules/"
+	basename "$m" >> "$root/lib/modules/order"
+done
 if [ "$mib" -gt 0 ]; then
 	# Deterministic but incompressible content.
 	python3 -c "import random,sys; r=random.Random($mib); sys.stdout.buffer.write(r.randbytes($mib<<20))" > "$root/payload.bin"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""check_domu.py LOG LINUX_CMDLINE PROBE_CMDLINE: the xl PVH domUs.
+"""check_domu.py LOG LINUX_CMDLINE PROBE_CMDLINE DISK_MD5: the xl PVH domUs.
 
 The serial log holds Xen's console: the stub's and the probe's port 0xe9
 output as "(dN) ...", and dom0's prints, including each domU's hvc0 console
@@ -7,10 +7,13 @@ log as "DOMU-CONSOLE NAME: ...".
 Linux domU: init reached over hvc0, /proc/cmdline, the kernel's e820 against
 the memmap Xen's toolstack built (printed by the stub), "Booting
 paravirtualized kernel on Xen PVH", subarch Xen, and the 64 MiB initrd
-payload's md5 (placement: Xen loads modules right after the image).
+payload's md5 (placement: Xen loads modules right after the image); its PV
+devices: the file on the xvda disk (blkfront, blkback in dom0) has DISK_MD5,
+and a ping to dom0 over eth0 (netfront, netback) gets its replies.
 Probe domU: its zero page's e820 against the memmap, its cmdline and initrd.
 Own domU: the cloud kernel's vmlinux through Linux's own PVH entry, for
-compare_dmesg.py (it must be there; the comparison is a check of its own).
+compare_dmesg.py (the comparison is a check of its own); here, its init and
+its PV devices, as for the Linux domU.
 KASLR domU (--decompress --kaslr full, vcpus = 2): init reached, both vCPUs
 up, and the kernel runs
 where the stub says it put it: startup_64 at 0xffffffff81000000 plus the
@@ -25,7 +28,7 @@ from e820 import Verdicts, isa_rule, kernel_e820, sanitize, show, stub_memmap  #
 
 
 def main():
-    log, linux_cmdline, probe_cmdline = sys.argv[1:4]
+    log, linux_cmdline, probe_cmdline, disk_md5 = sys.argv[1:5]
     text = open(log, errors="replace").read().replace("\r", "")
     verdict = Verdicts()
 
@@ -62,6 +65,19 @@ def main():
         print("  kernel:\n%s\n  memmap:\n%s" % (show(kernel), show(want)))
     m = re.search(r"^PVHSTUB-PAYLOAD: (\w+) (\w+)$", console, re.M)
     verdict(bool(m) and m.group(1) == m.group(2), "linux: the 64 MiB initrd payload arrived intact (md5)")
+
+    # The PV disk and network, through the stub and through Linux's own entry.
+    for name in ("linux", "own"):
+        console = "\n".join(re.findall(r"^DOMU-CONSOLE %s: (.*)$" % name, text, re.M))
+        if name == "own":
+            verdict("PVHSTUB-INIT: reached init" in console, "own: reached init, its output came over hvc0")
+        m = re.search(r"^PVHSTUB-DISK: (.*)$", console, re.M)
+        verdict(bool(m) and m.group(1) == "/dev/xvda " + disk_md5,
+                "%s: PV disk: payload.bin on xvda has md5 %s (%s)" % (name, disk_md5, m.group(1) if m else None))
+        m = re.search(r"^PVHSTUB-NET: (.*)$", console, re.M)
+        got = re.search(r"(\d+) packets transmitted, (\d+) packets received", m.group(1)) if m else None
+        verdict(bool(got) and int(got.group(2)) > 0,
+                "%s: PV network: dom0 answers pings over eth0 (%s)" % (name, m.group(1) if m else None))
 
     # The probe domU.
     probe = xen_lines("probe")

@@ -9,9 +9,10 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 dir="$top/.cache/xen"
 PACKAGES="xen-hypervisor-4.17-amd64 xen-utils-4.17 xen-utils-common libxenmisc4.17 libxenstore4
 libxentoollog1 libxenevtchn1 libxengnttab1 libxencall1 libxenforeignmemory1 libxendevicemodel1
-libxentoolcore1 libxenhypfs1 libyajl2"
+libxentoolcore1 libxenhypfs1 libyajl2 xenstore-utils"
 
-[ -s "$dir/xen.elf" ] && [ -x "$dir/root/usr/lib/xen-4.17/bin/xl" ] && exit 0
+# xenstore-write: the hotplug scripts of the PV disk and network.
+[ -s "$dir/xen.elf" ] && [ -x "$dir/root/usr/lib/xen-4.17/bin/xl" ] && [ -x "$dir/root/usr/bin/xenstore-write" ] && exit 0
 rm -rf "$dir"
 mkdir -p "$dir/debs" "$dir/root.tmp"
 cd "$dir/debs"

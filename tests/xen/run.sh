@@ -4,7 +4,8 @@
 #      and the unwrapped stub, whose panic must crash the domain.
 #   2. xl PVH domU: a Linux PV dom0 runs xl; configs from 'pvhstub xlconfig'
 #      boot the stub-wrapped Debian cloud kernel (with a 64 MiB payload in
-#      its initrd, to prove placement), the stub-wrapped probe, and the
+#      its initrd, to prove placement, a PV disk it reads a file from and a
+#      PV network it pings dom0 over), the stub-wrapped probe, and the
 #      cloud kernel wrapped with --decompress --kaslr full (the stub's KASLR),
 #      with two vCPUs, and the cloud kernel's vmlinux through Linux's own PVH
 #      entry, whose kernel log is compared with the stub's (compare_dmesg.py).
@@ -63,14 +64,32 @@ mkdir -p "$guests"
 dom0_kernel="$top/.cache/kernels/vmlinuz-generic"
 cloud="$top/.cache/kernels/vmlinuz-cloud"
 linux_cmdline='console=hvc0 earlyprintk=xen keep_bootcon panic=-1 domu="pvh guest" kmsg=1'
+# The Linux domUs' PV devices: an ext4 disk image (read-only, through
+# blkback and a loop device: tests/xen/block-loop) holding a pseudo-random
+# file whose md5 init prints, and a network interface with no bridge
+# (tests/xen/vif-ip gives dom0's end 10.99.0.1) that init pings dom0 over.
+# blkfront and netfront are modules of the cloud kernel, loaded by init.
+pv_cmdline="$linux_cmdline pvhdisk=/dev/xvda pvhnet=10.99.0.2"
+cloud_mods="$top/.cache/kernels/modules-cloud/kernel/drivers"
+disk_opts="--disk format=raw,vdev=xvda,access=r,script=/etc/xen/scripts/block-loop,target=/guests/disk.img
+--vif ip=10.99.0.2,script=/etc/xen/scripts/vif-ip"
+mkdisk() {
+	rm -rf "$out/disk" && mkdir -p "$out/disk" &&
+	python3 -c "import random,sys; sys.stdout.buffer.write(random.Random(12).randbytes(3 << 20))" \
+		> "$out/disk/payload.bin" &&
+	md5sum "$out/disk/payload.bin" | cut -d' ' -f1 > "$out/disk.md5" &&
+	mke2fs -q -F -t ext4 -L pvhdisk -d "$out/disk" "$guests/disk.img" 8M
+}
 probe_cmdline='probe as domU'
+# shellcheck disable=SC2086  # $disk_opts: two options and their specs, no spaces in them
 if [ ! -s "$dom0_kernel" ] || [ ! -s "$cloud" ]; then
 	fail "xen domU: Debian's kernels are missing (run scripts/fetch-kernels.sh)"
 elif ! "$obj/pvhstub" wrap "$cloud" -o "$guests/cloud.pvh" ||
      ! cp "$out/probe.pvh" "$guests/probe.pvh" ||
-     ! "$top/scripts/mkinitrd.sh" "$guests/linux-initrd.cpio" 64 ||
-     ! "$obj/pvhstub" xlconfig "$guests/cloud.pvh" --name linux --dir /guests \
-	--ramdisk "$guests/linux-initrd.cpio" --cmdline "$linux_cmdline pvhstub.debug" -o "$guests/1-linux.cfg" ||
+     ! MODULES="$cloud_mods/block/xen-blkfront.ko $cloud_mods/net/xen-netfront.ko" \
+	"$top/scripts/mkinitrd.sh" "$guests/linux-initrd.cpio" 64 || ! mkdisk ||
+     ! "$obj/pvhstub" xlconfig "$guests/cloud.pvh" --name linux --dir /guests $disk_opts \
+	--ramdisk "$guests/linux-initrd.cpio" --cmdline "$pv_cmdline pvhstub.debug" -o "$guests/1-linux.cfg" ||
      ! "$obj/pvhstub" xlconfig "$guests/probe.pvh" --name probe --dir /guests \
 	--ramdisk "$out/dom0-initrd.bin" --cmdline "$probe_cmdline pvhstub.debug" -o "$guests/2-probe.cfg" ||
      ! cp "$out/dom0-initrd.bin" "$guests/" || ! echo 15 > "$guests/2-probe.wait" ||
@@ -100,9 +119,10 @@ else
 		fail "xen domU: dom0 did not finish its guests (QEMU status $QEMU_RC after ${secs}s)"
 		grep -E '^DOM0-' "$log" | sed 's/^/    /'
 		log_tail "$log"
-	elif python3 "$top/tests/xen/check_domu.py" "$log" "$linux_cmdline" "$probe_cmdline" > "$log.check"; then
+	elif python3 "$top/tests/xen/check_domu.py" "$log" "$pv_cmdline" "$probe_cmdline" "$(cat "$out/disk.md5")" \
+		> "$log.check"; then
 		sed 's/^/    /' "$log.check"
-		pass "xen domU: xl boots the wrapped Debian kernel, the probe, and the kernel randomized by the stub as PVH domUs (${secs}s in all)"
+		pass "xen domU: xl boots the wrapped Debian kernel (PV disk and network working), the probe, and the kernel randomized by the stub as PVH domUs (${secs}s in all)"
 	else
 		sed 's/^/    /' "$log.check"
 		fail "xen domU: see the checks above"
