@@ -44,6 +44,7 @@ enum layout { LAYOUT_OWN, LAYOUT_FIRECRACKER, LAYOUT_CLOUD_HV };
 #define CH_IDT		0x520
 #define CH_PML4		0x9000
 #define CH_RSDP		0xa0000
+#define FC_MPTABLE	0x9fc00	/* the MP floating pointer, then the config table */
 #define RAM		1
 #define RESERVED	2
 
@@ -104,6 +105,101 @@ static uint64_t number(const char **s)
 }
 
 /*
+ * An Intel MultiProcessor Specification 1.4 table at FC_MPTABLE, laid out
+ * as Firecracker lays its own out: the 16-byte floating pointer, the
+ * configuration table right after it (one processor per vCPU, the ISA bus,
+ * the I/O APIC with id vCPUs + 1 at 0xfec00000, ISA IRQs 1 and 3-15 routed
+ * to its pins of the same number and IRQ 0 to pin 2, ExtINT and NMI on the local APIC's LINT0 and LINT1).  Its
+ * contents describe the emulated machine (QEMU pc, one vCPU), so a kernel
+ * that read it would not be misled; with ACPI's MADT there, Linux only
+ * finds it ("found SMP MP-table at [mem 0x0009fc00-...]") and reserves it.
+ * Written from the specification; the structures are packed bytes.
+ */
+static uint8_t mp_checksum(const uint8_t *b, uint32_t n)
+{
+	uint8_t sum = 0;
+
+	while (n--)
+		sum += *b++;
+	return (uint8_t)-sum;
+}
+
+static uint8_t *mp_put(uint8_t *p, const void *src, uint32_t n)
+{
+	memmove(p, src, n);
+	return p + n;
+}
+
+static void write_mptable(void)
+{
+	enum { VCPUS = 1, IOAPIC_ID = VCPUS + 1, IRQS = 16 };
+	uint8_t *fp = (uint8_t *)FC_MPTABLE, *ct = fp + 16, *p = ct + 44;
+	uint16_t count = 0, len;
+	uint32_t u;
+
+	for (uint32_t cpu = 0; cpu < VCPUS; cpu++, count++) {
+		/* type 0, APIC id, APIC version, enabled (| boot CPU), signature, features (FPU, APIC) */
+		uint8_t e[20] = { 0, (uint8_t)cpu, 0x14, (uint8_t)(cpu ? 1 : 3), 0x00, 0x06, 0, 0,
+				  0x01, 0x02, 0, 0 };
+		p = mp_put(p, e, sizeof(e));
+	}
+	{
+		const uint8_t bus[8] = { 1, 0, 'I', 'S', 'A', ' ', ' ', ' ' };
+		const uint8_t ioapic[8] = { 2, IOAPIC_ID, 0x11, 1, 0x00, 0x00, 0xc0, 0xfe };
+
+		p = mp_put(p, bus, sizeof(bus));
+		p = mp_put(p, ioapic, sizeof(ioapic));
+		count += 2;
+	}
+	for (uint8_t irq = 0; irq < IRQS; irq++) {
+		/* type 3, INT, conforming polarity and trigger, bus 0, its IRQ, to the I/O APIC's pin
+		 * of the same number, but QEMU pc wires the timer (IRQ 0) to pin 2, and IRQ 2 (the
+		 * cascade) to none */
+		const uint8_t e[8] = { 3, 0, 0, 0, 0, irq, IOAPIC_ID, irq ? irq : 2 };
+
+		if (irq == 2)
+			continue;
+		p = mp_put(p, e, sizeof(e));
+		count++;
+	}
+	{
+		/* type 4: ExtINT on LINT0, NMI on LINT1, of every local APIC (0xff) */
+		const uint8_t lint0[8] = { 4, 3, 0, 0, 0, 0, 0xff, 0 }, lint1[8] = { 4, 1, 0, 0, 0, 0, 0xff, 1 };
+
+		p = mp_put(p, lint0, sizeof(lint0));
+		p = mp_put(p, lint1, sizeof(lint1));
+		count += 2;
+	}
+	len = (uint16_t)(p - ct);
+	/* The configuration table's header: "PCMP", length, revision 1.4, checksum, OEM and product ids. */
+	mp_put(ct, "PCMP", 4);
+	mp_put(ct + 4, &len, 2);
+	ct[6] = 4;
+	ct[7] = 0;
+	mp_put(ct + 8, "PVHLOAD FC-LAYOUT   ", 20);
+	u = 0;
+	mp_put(ct + 28, &u, 4);			/* no OEM table */
+	mp_put(ct + 32, &u, 2);
+	mp_put(ct + 34, &count, 2);
+	u = 0xfee00000;				/* the local APICs */
+	mp_put(ct + 36, &u, 4);
+	u = 0;
+	mp_put(ct + 40, &u, 4);			/* no extended entries */
+	ct[7] = mp_checksum(ct, len);
+	/* The floating pointer: "_MP_", the table's address, 1 paragraph, revision 1.4, checksum. */
+	mp_put(fp, "_MP_", 4);
+	u = (uint32_t)(uintptr_t)ct;
+	mp_put(fp + 4, &u, 4);
+	fp[8] = 1;
+	fp[9] = 4;
+	fp[10] = 0;
+	u = 0;
+	mp_put(fp + 11, &u, 4);			/* default configuration 0: the table; no IMCR */
+	fp[15] = 0;
+	fp[10] = mp_checksum(fp, 16);
+}
+
+/*
  * The tables where Firecracker (FC) or Cloud Hypervisor (CH) put them:
  * start_info v1 at 0x6000, the modlist at 0x6040, an unsorted memmap at
  * 0x7000 (low RAM, FC's reserved [0x9fc00, 0xe0000), the PCI MMCONFIG
@@ -111,7 +207,7 @@ static uint64_t number(const char **s)
  * page-aligned at the top of the RAM from 1 MiB, rsdp_paddr 0 (FC; the
  * kernel scans for it) or 0xa0000 (CH, where we copy QEMU's RSDP).  CH's
  * GDT, IDT and page tables are written where CH keeps them; FC's MP table
- * is not (a made-up one could mislead the kernel).  Returns the start_info.
+ * where FC keeps it (write_mptable).  Returns the start_info.
  */
 static struct hvm_start_info *emulate_layout(enum layout layout, const struct tables *t,
 					     const struct hvm_start_info *qemu, uint64_t rd_addr,
@@ -144,6 +240,8 @@ static struct hvm_start_info *emulate_layout(enum layout layout, const struct ta
 		((char *)RV_CMDLINE)[i] = t->cmdline[i];
 	((char *)RV_CMDLINE)[i] = '\0';
 
+	if (layout == LAYOUT_FIRECRACKER)
+		write_mptable();
 	if (layout == LAYOUT_CLOUD_HV) {
 		static const uint64_t gdt[] = { 0, 0x00af9b000000ffffULL, 0x00cf93000000ffffULL,
 						0x008f8b000000ffffULL };

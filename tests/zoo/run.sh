@@ -11,7 +11,8 @@
 # Debian's cloud and generic kernels, every wrap, reach init under both, with
 # the cmdline, the initrd (md5) and an e820 equal to the loader's map after
 # the documented rules; under Cloud Hypervisor's layout the kernel must take
-# the RSDP from 0xa0000.  check-image: every image the zoo boots passes the
+# the RSDP from 0xa0000, under Firecracker's the generic kernel must find its
+# MP table at 0x9fc00.  check-image: every image the zoo boots passes the
 # rules, and images that break one are refused.
 #   tests/zoo/run.sh BUILD_DIR
 set -u
@@ -44,9 +45,15 @@ zoo_boot() {
 		-kernel "$obj/tests/pvhload.elf" \
 		-append "pvhload.entry=$entry pvhload.initrd=$rd,$rd_size pvhload.layout=$layout -- $cmdline pvhstub.debug" \
 		$devices -device "loader,file=$out/initrd.cpio,addr=$rd,force-raw=on"
-	rsdp_ok=yes
+	rsdp_ok=yes mp_ok=yes mp_note=
 	if [ "$layout" = cloud-hypervisor ] && ! tr -d '\r' < "$log" | grep -q '^PVHSTUB-DMESG: ACPI: RSDP 0x00000000000A0000 '; then
 		rsdp_ok=no
+	fi
+	# Firecracker's MP table: Debian's generic kernel (CONFIG_X86_MPPARSE=y)
+	# must find it at 0x9fc00; the cloud kernel has no MP table parser.
+	if [ "$layout" = firecracker ] && [ "${name#generic}" != "$name" ]; then
+		mp_note=", its MP table found at 0x9fc00"
+		tr -d '\r' < "$log" | grep -q '^PVHSTUB-DMESG: found SMP MP-table at \[mem 0x0009fc00-0x0009fc0f\]' || mp_ok=no
 	fi
 	if [ "$QEMU_RC" = 124 ]; then
 		fail "zoo $name: QEMU did not finish within 180 s"
@@ -57,8 +64,11 @@ zoo_boot() {
 	elif [ "$rsdp_ok" = no ]; then
 		fail "zoo $name: the kernel did not take the RSDP at 0xa0000"
 		log_tail "$log"
+	elif [ "$mp_ok" = no ]; then
+		fail "zoo $name: the kernel did not find Firecracker's MP table at 0x9fc00"
+		log_tail "$log"
 	elif python3 "$top/tests/boot/check.py" "$log" "$cmdline" --payload > "$log.check"; then
-		pass "zoo $name: loaded by rust-vmm's rules, tables as $layout lays them out: init, cmdline, initrd and e820 right"
+		pass "zoo $name: loaded by rust-vmm's rules, tables as $layout lays them out: init, cmdline, initrd and e820 right$mp_note"
 	else
 		sed 's/^/    /' "$log.check"
 		fail "zoo $name: see the checks above"
