@@ -61,11 +61,11 @@ obj-y += entry/paging.o entry/randomize.o
 obj-y += entry/console.o
 obj-y += xen/cpuid.o xen/hypercall.o
 obj-y += translate/format.o translate/e820.o translate/cmdline.o translate/initrd.o
-obj-y += translate/bootparams.o translate/guestmem.o translate/kaslr.o
+obj-y += translate/bootparams.o translate/guestmem.o translate/kaslr.o translate/relocwalk.o
 stub-objs := $(addprefix $(obj)/,$(obj-y))
 # The relocation walk is the stub's one hot loop (200,000 sites for a
 # distro kernel): speed over size there.
-CFLAGS_kaslr.o := -O2
+CFLAGS_relocwalk.o := -O2
 
 # The host tool (scripts/pvhstub/), one file per stage; its objects build
 # apart from the stub's, under $(obj)/host/, with the host flags.
@@ -168,11 +168,11 @@ $(obj)/tests/fuzz/fuzz_translate: tests/fuzz/fuzz_translate.c tests/unit/sim.h $
 
 # Every stage of the tool but its command line, instrumented; the
 # decompression cap is 16 MiB here, so that a fuzzed bomb costs little.
-$(obj)/tests/fuzz/fuzz_image: tests/fuzz/fuzz_image.c $(obj)/host/$(tool-dir)/stub_blob.o $(wildcard $(tool-dir)/*.c $(tool-dir)/*.h) translate/kaslr.c translate/format.c
+$(obj)/tests/fuzz/fuzz_image: tests/fuzz/fuzz_image.c $(obj)/host/$(tool-dir)/stub_blob.o $(wildcard $(tool-dir)/*.c $(tool-dir)/*.h) translate/kaslr.c translate/relocwalk.c translate/format.c
 	$(quiet) FUZZCC "tests/fuzz/fuzz_image"
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) '-DDECOMPRESS_MAX=(16u << 20)' -o $@ $< \
-		$(addprefix $(tool-dir)/,$(addsuffix .c,$(tool-stages))) translate/kaslr.c translate/format.c \
+		$(addprefix $(tool-dir)/,$(addsuffix .c,$(tool-stages))) translate/kaslr.c translate/relocwalk.c translate/format.c \
 		$(obj)/host/$(tool-dir)/stub_blob.o $(TOOL_LIBS)
 
 fuzz-build: $(obj)/tests/fuzz/fuzz_translate $(obj)/tests/fuzz/fuzz_image $(obj)/pvhstub ## build the libFuzzer harnesses

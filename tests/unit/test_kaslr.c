@@ -217,6 +217,152 @@ static void test_relocs_hostile(void **state)
 	expect_refused(&t, sizeof(struct pvhstub_relocs) - 1, "bad header");
 }
 
+/*
+ * The fast path (rounds of 8 sites with no check of their own, while the
+ * sites are more than 8 short steps from the image's end): a 3 MiB image,
+ * about 1,500 sites a list, 32-bit steps at every place in a round, steps
+ * of 0xffff, sites in the image's last 512 KiB (one at a time) up to its
+ * very end; the result against a plain reference walk.
+ */
+#define BIG		(3u << 20)
+#define BIG_SITES	1500
+
+static uint32_t lcg(uint32_t *x)
+{
+	*x = *x * 1103515245u + 12345u;
+	return *x >> 8;
+}
+
+/* Ascending sites for one list; the last one is the image's last place for its width. */
+static uint32_t make_sites(uint32_t *sites, uint32_t width, uint32_t seed)
+{
+	uint32_t x = seed, at = 0, n = 0;
+
+	for (uint32_t i = 0; i < BIG_SITES; i++) {
+		uint32_t step = 1 + lcg(&x) % 0x600;
+
+		if (i % 97 == i / 97 % 8 + 8)		/* 32-bit steps, at each place in a round */
+			step = 0x10000 + lcg(&x) % 0x100;
+		else if (i % 89 == 3)
+			step = 0xffff;
+		if (at + step > BIG - 0x60000)
+			break;
+		at += step;
+		sites[n++] = at;
+	}
+	/* The last 384 KiB (the checked path), then the last place. */
+	for (at += 0x1000; at < BIG - width; at += 0x7777)
+		sites[n++] = at;
+	sites[n++] = BIG - width;
+	return n;
+}
+
+static void test_relocs_fast(void **state)
+{
+	static uint32_t s64[BIG_SITES + 64], s32[BIG_SITES + 64], sinv[BIG_SITES + 64];
+	const uint32_t *sites[] = { s64, s32, sinv };
+	uint32_t n[RELOCS_LISTS];
+	uint8_t *mem = malloc(GUARD + BIG + GUARD), *ref = malloc(BIG), *tab = malloc(64 << 10), *img;
+	struct pvhstub_relocs *h = (struct pvhstub_relocs *)tab;
+	const uint64_t delta = 0x3ae00000ULL;
+	size_t len = sizeof(*h);
+	uint32_t x = 7, escapes = 0;
+	char msg[128];
+
+	(void)state;
+	assert_non_null(mem);
+	assert_non_null(ref);
+	assert_non_null(tab);
+	n[RELOCS_64] = make_sites(s64, 8, 1);
+	n[RELOCS_32] = make_sites(s32, 4, 2);
+	n[RELOCS_32_INV] = make_sites(sinv, 4, 3);
+	memset(tab, 0, sizeof(*h));
+	for (int l = 0; l < RELOCS_LISTS; l++) {
+		uint32_t prev = 0;
+
+		for (uint32_t i = 0; i < n[l]; i++) {
+			uint32_t v = sites[l][i] - prev;
+			uint16_t st = v < 0x10000 ? (uint16_t)v : 0;
+
+			memcpy(tab + len, &st, 2);
+			len += 2;
+			if (!st) {
+				memcpy(tab + len, &v, 4);
+				len += 4;
+				escapes++;
+			}
+			prev = sites[l][i];
+		}
+		h->count[l] = n[l];
+	}
+	h->magic = PVHSTUB_RELOCS_MAGIC;
+	h->size = (uint32_t)(len - sizeof(*h));
+	assert_true(escapes >= 3 * 8);
+
+	memset(mem, 0xa5, GUARD + BIG + GUARD);
+	img = mem + GUARD;
+	for (uint32_t i = 0; i < BIG; i += 4) {
+		uint32_t v = lcg(&x) ^ (uint32_t)i << 8;
+
+		memcpy(img + i, &v, 4);
+	}
+	memcpy(ref, img, BIG);
+	/* The reference: one site at a time, in the same order. */
+	for (uint32_t i = 0; i < n[RELOCS_64]; i++) {
+		uint64_t v;
+
+		memcpy(&v, ref + s64[i], 8);
+		v += delta;
+		memcpy(ref + s64[i], &v, 8);
+	}
+	for (uint32_t i = 0; i < n[RELOCS_32] + n[RELOCS_32_INV]; i++) {
+		uint32_t at = i < n[RELOCS_32] ? s32[i] : sinv[i - n[RELOCS_32]], v;
+
+		memcpy(&v, ref + at, 4);
+		v = i < n[RELOCS_32] ? v + (uint32_t)delta : v - (uint32_t)delta;
+		memcpy(ref + at, &v, 4);
+	}
+	assert_int_equal(relocs_apply(tab, (uint32_t)len, img, BIG, delta, msg, sizeof(msg)), 0);
+	assert_memory_equal(img, ref, BIG);
+	for (int i = 0; i < GUARD; i++) {
+		assert_int_equal(mem[i], 0xa5);
+		assert_int_equal(img[BIG + i], 0xa5);
+	}
+
+	/* Only short steps, 40 of them, running past the end of a 1 MiB image
+	 * (inside the 3 MiB buffer): the fast rounds take sites 0-15 (up to
+	 * 0xffff0), the checked path refuses site 16, and nothing past the
+	 * image changes. */
+	len = sizeof(*h);
+	memset(tab, 0, sizeof(*h));
+	for (int i = 0; i < 40; i++) {
+		uint16_t st = 0xffff;
+
+		memcpy(tab + len, &st, 2);
+		len += 2;
+	}
+	h->magic = PVHSTUB_RELOCS_MAGIC;
+	h->count[RELOCS_32] = 40;
+	h->size = (uint32_t)(len - sizeof(*h));
+	memset(mem, 0xa5, GUARD + BIG + GUARD);
+	assert_int_equal(relocs_apply(tab, (uint32_t)len, img, 1u << 20, delta, msg, sizeof(msg)), -1);
+	assert_non_null(strstr(msg, "32-bit relocation 16 lies outside the kernel (+0x10ffef"));
+	for (int i = 0; i < GUARD; i++)
+		assert_int_equal(mem[i], 0xa5);
+	for (uint32_t i = 1u << 20; i < BIG + GUARD; i++)
+		assert_int_equal(img[i], 0xa5);
+	/* The bound exactly: an image one byte short of room for 8 steps of
+	 * 0xffff goes one site at a time, and its eighth site is refused. */
+	memset(mem, 0xa5, GUARD + BIG + GUARD);
+	assert_int_equal(relocs_apply(tab, (uint32_t)len, img, 8 * 0xffff - 1 + 4, delta, msg, sizeof(msg)), -1);
+	assert_non_null(strstr(msg, "32-bit relocation 7 lies outside the kernel (+0x7fff8"));
+	for (uint32_t i = 8 * 0xffff - 1 + 4; i < BIG + GUARD; i++)
+		assert_int_equal(img[i], 0xa5);
+	free(mem);
+	free(ref);
+	free(tab);
+}
+
 /* Every slot kaslr_slot names, against a brute-force scan. */
 static void check_space(struct kaslr_space *k)
 {
@@ -299,6 +445,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_relocs_apply),
 		cmocka_unit_test(test_relocs_hostile),
+		cmocka_unit_test(test_relocs_fast),
 		cmocka_unit_test(test_kaslr_slots),
 	};
 
