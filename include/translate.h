@@ -161,7 +161,7 @@ static inline unsigned int log2_pow2(uint64_t a)
 			     32 + (unsigned int)__builtin_ctz((uint32_t)(a >> 32));
 }
 
-/* translate/kaslr.c: KASLR for a pre-decompressed kernel. */
+/* translate/kaslr.c (slots) and relocwalk.c (relocations): KASLR for a pre-decompressed kernel. */
 #define KASLR_AVOID_MAX	4
 
 /* Where a kernel of size bytes may go: aligned slots in RAM, avoiding some ranges. */

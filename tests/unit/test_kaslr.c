@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * translate/kaslr.c: the relocation walk (good tables and hostile ones,
+ * translate/relocwalk.c and kaslr.c: the relocation walk (good tables and hostile ones,
  * which must never write outside the kernel image) and the slot choice
  * (checked against a brute-force count).
  */
