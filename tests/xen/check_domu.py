@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""check_domu.py LOG LINUX_CMDLINE PROBE_CMDLINE DISK_MD5: the xl PVH domUs.
+"""check_domu.py LOG LINUX_CMDLINE PROBE_CMDLINE DISK_MD5 TINY_CMDLINE: the xl PVH domUs.
 
 The serial log holds Xen's console: the stub's and the probe's port 0xe9
 output as "(dN) ...", and dom0's prints, including each domU's hvc0 console
@@ -18,6 +18,9 @@ KASLR domU (--decompress --kaslr full, vcpus = 2): init reached, both vCPUs
 up, and the kernel runs
 where the stub says it put it: startup_64 at 0xffffffff81000000 plus the
 stub's virtual offset, "Kernel code" at its physical slot.
+Tiny domU (no Xen support in the kernel): the stub's 32-bit handoff, the
+kernel's command line and "Run /init as init process" on its port 0xe9
+console.
 """
 import os
 import re
@@ -28,12 +31,12 @@ from e820 import Verdicts, isa_rule, kernel_e820, sanitize, show, stub_memmap  #
 
 
 def main():
-    log, linux_cmdline, probe_cmdline, disk_md5 = sys.argv[1:5]
+    log, linux_cmdline, probe_cmdline, disk_md5, tiny_cmdline = sys.argv[1:6]
     text = open(log, errors="replace").read().replace("\r", "")
     verdict = Verdicts()
 
     created = re.findall(r"^DOM0-CREATE: (\S+)", text, re.M)
-    verdict(created == ["linux", "probe", "kaslr", "own"], "dom0 created the four domUs: %s" % created)
+    verdict(created == ["linux", "probe", "kaslr", "own", "tiny"], "dom0 created the five domUs: %s" % created)
     for line in re.findall(r"^DOM0-(?:ERROR|XL|STOPPED): .*$", text, re.M):
         print("  note: " + line)
 
@@ -106,6 +109,14 @@ def main():
                 % (k.group(1), k.group(2), virt, phys))
     else:
         verdict(False, "kaslr: the kernel reported where it runs (PVHSTUB-KERNEL)")
+    # The tiny kernel (no CONFIG_XEN, no CONFIG_PVH): its console is port 0xe9.
+    tiny = xen_lines("tiny")
+    verdict(re.search(r"pvhstub: start_info 0x[0-9a-f]+ v1 on Xen, .* subarch 2, 32-bit entry", tiny) is not None,
+            "tiny: the stub ran on Xen and entered the kernel's 32-bit entry")
+    verdict(re.search(r"^\[ *[0-9.]+\] Command line: %s$" % re.escape(tiny_cmdline), tiny, re.M) is not None,
+            "tiny: the kernel got its command line")
+    verdict(re.search(r"^\[ *[0-9.]+\] Run /init as init process$", tiny, re.M) is not None,
+            "tiny: a kernel with no Xen support reached init")
     return verdict.status()
 
 

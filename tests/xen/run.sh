@@ -7,8 +7,9 @@
 #      its initrd, to prove placement, a PV disk it reads a file from and a
 #      PV network it pings dom0 over), the stub-wrapped probe, and the
 #      cloud kernel wrapped with --decompress --kaslr full (the stub's KASLR),
-#      with two vCPUs, and the cloud kernel's vmlinux through Linux's own PVH
-#      entry, whose kernel log is compared with the stub's (compare_dmesg.py).
+#      with two vCPUs, the cloud kernel's vmlinux through Linux's own PVH
+#      entry, whose kernel log is compared with the stub's (compare_dmesg.py),
+#      and the tiny kernel, which has no Xen support, to init.
 #   tests/xen/run.sh BUILD_DIR
 set -u
 obj=$1
@@ -71,6 +72,14 @@ linux_cmdline='console=hvc0 earlyprintk=xen keep_bootcon panic=-1 domu="pvh gues
 # blkfront and netfront are modules of the cloud kernel, loaded by init.
 pv_cmdline="$linux_cmdline pvhdisk=/dev/xvda pvhnet=10.99.0.2"
 cloud_mods="$top/.cache/kernels/modules-cloud/kernel/drivers"
+# A kernel with no Xen support at all (the tiny x86_64 kernel: no CONFIG_XEN,
+# no CONFIG_PVH).  A PVH domU has no PIT, HPET or PM timer, so it needs the
+# TSC's rate on its command line (1 GHz: QEMU's -icount shift=0 runs one
+# instruction a nanosecond); with no serial port and no hvc driver its
+# console is an early 8250 on port 0xe9, which Xen prints as "(dN) ...".
+# Its ACPI (S0 only) cannot power off, so dom0 stops it after 30 s.
+tiny="$top/.cache/tiny/vmlinuz-tiny-x86_64-reloc"
+tiny_cmdline='earlycon=uart8250,io,0xe9 keep_bootcon console=ttyS0 tsc_early_khz=1000000 panic=-1'
 disk_opts="--disk format=raw,vdev=xvda,access=r,script=/etc/xen/scripts/block-loop,target=/guests/disk.img
 --vif ip=10.99.0.2,script=/etc/xen/scripts/vif-ip"
 mkdisk() {
@@ -84,6 +93,8 @@ probe_cmdline='probe as domU'
 # shellcheck disable=SC2086  # $disk_opts: two options and their specs, no spaces in them
 if [ ! -s "$dom0_kernel" ] || [ ! -s "$cloud" ]; then
 	fail "xen domU: Debian's kernels are missing (run scripts/fetch-kernels.sh)"
+elif [ ! -s "$tiny" ]; then
+	fail "xen domU: the tiny kernel is missing (run tests/kernels/build-tiny.sh)"
 elif ! "$obj/pvhstub" wrap "$cloud" -o "$guests/cloud.pvh" ||
      ! cp "$out/probe.pvh" "$guests/probe.pvh" ||
      ! MODULES="$cloud_mods/block/xen-blkfront.ko $cloud_mods/net/xen-netfront.ko" \
@@ -100,6 +111,10 @@ elif ! "$obj/pvhstub" wrap "$cloud" -o "$guests/cloud.pvh" ||
      ! "$top/scripts/mkinitrd.sh" "$guests/small-initrd.cpio" ||
      ! "$obj/pvhstub" xlconfig "$guests/kaslr.pvh" --name kaslr --dir /guests --vcpus 2 \
 	--ramdisk "$guests/small-initrd.cpio" --cmdline "$linux_cmdline" -o "$guests/3-kaslr.cfg" ||
+     ! "$obj/pvhstub" wrap "$tiny" -o "$guests/tiny.pvh" ||
+     ! "$obj/pvhstub" xlconfig "$guests/tiny.pvh" --name tiny --dir /guests \
+	--ramdisk "$guests/small-initrd.cpio" --cmdline "$tiny_cmdline pvhstub.debug" -o "$guests/5-tiny.cfg" ||
+     ! echo 30 > "$guests/5-tiny.wait" ||
      ! "$top/tests/xen/mkdom0.sh" "$out/dom0.cpio" "$guests"; then
 	fail "xen domU: preparing the guests and the dom0 initramfs"
 else
@@ -119,10 +134,10 @@ else
 		fail "xen domU: dom0 did not finish its guests (QEMU status $QEMU_RC after ${secs}s)"
 		grep -E '^DOM0-' "$log" | sed 's/^/    /'
 		log_tail "$log"
-	elif python3 "$top/tests/xen/check_domu.py" "$log" "$pv_cmdline" "$probe_cmdline" "$(cat "$out/disk.md5")" \
+	elif python3 "$top/tests/xen/check_domu.py" "$log" "$pv_cmdline" "$probe_cmdline" "$(cat "$out/disk.md5")" "$tiny_cmdline" \
 		> "$log.check"; then
 		sed 's/^/    /' "$log.check"
-		pass "xen domU: xl boots the wrapped Debian kernel (PV disk and network working), the probe, and the kernel randomized by the stub as PVH domUs (${secs}s in all)"
+		pass "xen domU: xl boots the wrapped Debian kernel (PV disk and network working), the probe, the kernel randomized by the stub, and a kernel with no Xen support as PVH domUs (${secs}s in all)"
 	else
 		sed 's/^/    /' "$log.check"
 		fail "xen domU: see the checks above"
