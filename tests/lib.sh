@@ -62,3 +62,34 @@ qemu_boot() {
 	fi
 	return 0
 }
+
+# boot_verdict NAME CMDLINE OK [WHY PATTERN]...: the verdict on the Linux
+# boot qemu_boot just made into $log: it did not time out; each PATTERN (a
+# grep regex) is in the log, carriage returns dropped, or the boot fails
+# with WHY; then tests/boot/check.py (init, /proc/cmdline is CMDLINE, the
+# initrd's payload md5, the e820) passes with "NAME: OK", or fails with its
+# checks and the log's tail.
+boot_verdict() {
+	bv_name=$1 bv_want=$2 bv_ok=$3
+	shift 3
+	if [ "$QEMU_RC" = 124 ]; then
+		fail "$bv_name: QEMU did not finish within $secs s"
+		log_tail "$log"
+		return
+	fi
+	while [ $# -ge 2 ]; do
+		if ! tr -d '\r' < "$log" | grep -q -- "$2"; then
+			fail "$bv_name: $1"
+			log_tail "$log"
+			return
+		fi
+		shift 2
+	done
+	if python3 "$top/tests/boot/check.py" "$log" "$bv_want" --payload > "$log.check"; then
+		pass "$bv_name: $bv_ok"
+	else
+		sed 's/^/    /' "$log.check"
+		fail "$bv_name: see the checks above"
+		log_tail "$log"
+	fi
+}

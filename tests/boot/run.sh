@@ -32,21 +32,9 @@ for kernel in cloud generic; do
 			# the host (microvm has no HPET or PM timer to fall back on).
 			qemu_boot "$log" 180 -M "$machine" -m 512 -icount shift=0,sleep=off -kernel "$image" \
 				-initrd "$out/initrd.cpio" -append "$cmdline pvhstub.debug"
-			if [ "$QEMU_RC" = 124 ]; then
-				fail "$name: QEMU did not finish within 180 s"
-				log_tail "$log"
-				continue
-			fi
-			if ! grep -q "pvhstub: start_info 0x[0-9a-f]* v1, .* $handoff-bit entry 0x" "$log"; then
-				fail "$name: the stub did not announce the $handoff-bit handoff"
-				log_tail "$log"
-			elif python3 "$top/tests/boot/check.py" "$log" "$cmdline" --payload > "$log.check"; then
-				pass "$name: wrap $args boots to init with the right cmdline, initrd and e820"
-			else
-				sed 's/^/    /' "$log.check"
-				fail "$name: see the checks above"
-				log_tail "$log"
-			fi
+			boot_verdict "$name" "$cmdline" "wrap $args boots to init with the right cmdline, initrd and e820" \
+				"the stub did not announce the $handoff-bit handoff" \
+				"pvhstub: start_info 0x[0-9a-f]* v1, .* $handoff-bit entry 0x"
 		done
 	done
 done
@@ -88,16 +76,7 @@ matrix_boot() { # kernel variant qemu initrd
 				-kernel "$image" -initrd "$initrd" -append "$cmdline pvhstub.debug"
 		fi ;;
 	esac
-	if [ "$QEMU_RC" = 124 ]; then
-		fail "$name: QEMU did not finish within 240 s"
-		log_tail "$log"
-	elif python3 "$top/tests/boot/check.py" "$log" "$cmdline" --payload > "$log.check"; then
-		pass "$name: wrap $args ($class) boots to init with the right cmdline, initrd and e820"
-	else
-		sed 's/^/    /' "$log.check"
-		fail "$name: see the checks above"
-		log_tail "$log"
-	fi
+	boot_verdict "$name" "$cmdline" "wrap $args ($class) boots to init with the right cmdline, initrd and e820"
 }
 for kernel in rt cloud-6.12 generic-6.12; do
 	for variant in 32 64 decompress; do
@@ -178,13 +157,7 @@ then
 	"$obj/pvhstub" wrap "$out/vmlinux-generic" -o "$out/vmlinux.pvh" &&
 	qemu_boot "$log" 180 -M pc -m 512 -icount shift=0,sleep=off -kernel "$out/vmlinux.pvh" \
 		-initrd "$out/initrd.cpio" -append "$cmdline pvhstub.debug"
-	if [ "$QEMU_RC" != 124 ] && python3 "$top/tests/boot/check.py" "$log" "$cmdline" --payload > "$log.check"; then
-		pass "a bare vmlinux boots with the template setup header"
-	else
-		sed 's/^/    /' "$log.check" 2>/dev/null
-		fail "a bare vmlinux boots with the template setup header"
-		log_tail "$log"
-	fi
+	boot_verdict "a bare vmlinux" "$cmdline" "boots with the template setup header"
 else
 	fail "extracting the generic kernel's vmlinux with Python's lzma"
 fi

@@ -28,19 +28,9 @@ else
 			[ "$machine" = microvm ] && extra=" tsc_early_khz=2500000"
 			qemu_boot "$log" 180 -M "$machine" -smp "$cpus" -m 512 -kernel "$image" \
 				-initrd "$out/initrd.cpio" -append "$smp_cmdline$extra pvhstub.debug"
-			if [ "$QEMU_RC" = 124 ]; then
-				fail "smp $machine -smp $cpus, wrap $args: QEMU did not finish within 180 s"
-				log_tail "$log"
-			elif ! tr -d '\r' < "$log" | grep -q "smp: Brought up 1 node, $cpus CPUs"; then
-				fail "smp $machine -smp $cpus, wrap $args: Linux did not bring up $cpus CPUs"
-				log_tail "$log"
-			elif python3 "$top/tests/boot/check.py" "$log" "$smp_cmdline$extra" --payload > "$log.check"; then
-				pass "smp $machine -smp $cpus, wrap $args: $cpus CPUs up, init with the right cmdline, initrd and e820"
-			else
-				sed 's/^/    /' "$log.check"
-				fail "smp $machine -smp $cpus, wrap $args: see the checks above"
-				log_tail "$log"
-			fi
+			boot_verdict "smp $machine -smp $cpus, wrap $args" "$smp_cmdline$extra" \
+				"$cpus CPUs up, init with the right cmdline, initrd and e820" \
+				"Linux did not bring up $cpus CPUs" "smp: Brought up 1 node, $cpus CPUs"
 		done
 	done
 fi

@@ -60,19 +60,10 @@ qemu_boot "$log" 180 -M pc -m 512 -icount shift=0,sleep=off \
 	-kernel "$obj/tests/pvhload.elf" -append "$loader_args -- $cmdline pvhstub.debug" \
 	$segments \
 	-device "loader,file=$out/initrd.cpio,addr=$rd,force-raw=on"
-if [ "$QEMU_RC" = 124 ]; then
-	fail "overlap: QEMU did not finish within 180 s"
-	log_tail "$log"
-elif ! grep -q "pvhstub: moving initrd \[$(printf 0x%x "$rd"), $(printf 0x%x $((rd + size)))) out of the decompression window" "$log"; then
-	fail "overlap: the stub did not say it moved the initrd"
-	log_tail "$log"
-elif python3 "$top/tests/boot/check.py" "$log" "$cmdline" --payload > "$log.check"; then
-	pass "overlap: an initrd and loader tables inside the window survive ($(grep -o 'moving initrd.*' "$log" | head -n 1))"
-else
-	sed 's/^/    /' "$log.check"
-	fail "overlap: the moved initrd did not reach the kernel intact"
-	log_tail "$log"
-fi
+boot_verdict overlap "$cmdline" \
+	"an initrd and loader tables inside the window survive ($(grep -o 'moving initrd.*' "$log" | head -n 1))" \
+	"the stub did not say it moved the initrd" \
+	"pvhstub: moving initrd \[$(printf 0x%x "$rd"), $(printf 0x%x $((rd + size)))) out of the decompression window"
 
 # 2. No room anywhere: a clear panic that names the overlap, then a clean stop.
 log="$out/noroom.log"
