@@ -81,7 +81,7 @@ static const char usage[] =
 	"                     (xl-network-configuration(5)), e.g. 'bridge=xenbr0';\n"
 	"                     repeat for more (the kernel needs xen-netfront)\n";
 
-/* One option of a command: a flag, or a value (a string, checked later). */
+/* One option of a command: a flag, a value (a string, checked later), or a repeatable value. */
 struct cli_opt {
 	const char *name;		/* Long name, */
 	char letter;			/*   and short name, or 0. */
@@ -133,11 +133,13 @@ static int cli_parse(const struct cli *c, int argc, char **argv, const char **ar
 	for (; c->opts[n].name && n + 1 < MAX_OPTS; n++) {
 		const struct cli_opt *o = &c->opts[n];
 
-		lo[n + 1] = (struct option){ o->name, o->value || o->list ? required_argument : no_argument, NULL,
+		const int has_arg = o->value || o->list;
+
+		lo[n + 1] = (struct option){ o->name, has_arg ? required_argument : no_argument, NULL,
 					    o->letter ? o->letter : 0x100 + (int)n };
 		if (o->letter) {
 			shorts[ns++] = o->letter;
-			if (o->value || o->list)
+			if (has_arg)
 				shorts[ns++] = ':';
 		}
 	}

@@ -77,7 +77,8 @@ cloud_mods="$top/.cache/kernels/modules-cloud/kernel/drivers"
 # TSC's rate on its command line (1 GHz: QEMU's -icount shift=0 runs one
 # instruction a nanosecond); with no serial port and no hvc driver its
 # console is an early 8250 on port 0xe9, which Xen prints as "(dN) ...".
-# Its ACPI (S0 only) cannot power off, so dom0 stops it after 30 s.
+# Its ACPI (S0 only) cannot power off, so dom0 stops it after 15 s (it
+# reaches init in under 2 s of its own time).
 tiny="$top/.cache/tiny/vmlinuz-tiny-x86_64-reloc"
 tiny_cmdline='earlycon=uart8250,io,0xe9 keep_bootcon console=ttyS0 tsc_early_khz=1000000 panic=-1'
 disk_opts="--disk format=raw,vdev=xvda,access=r,script=/etc/xen/scripts/block-loop,target=/guests/disk.img
@@ -87,7 +88,7 @@ mkdisk() {
 	python3 -c "import random,sys; sys.stdout.buffer.write(random.Random(12).randbytes(3 << 20))" \
 		> "$out/disk/payload.bin" &&
 	md5sum "$out/disk/payload.bin" | cut -d' ' -f1 > "$out/disk.md5" &&
-	mke2fs -q -F -t ext4 -L pvhdisk -d "$out/disk" "$guests/disk.img" 8M
+	mke2fs -q -F -t ext4 -L pvhdisk -d "$out/disk" "$guests/disk.img" 8M >/dev/null
 }
 probe_cmdline='probe as domU'
 # shellcheck disable=SC2086  # $disk_opts: two options and their specs, no spaces in them
@@ -114,7 +115,7 @@ elif ! "$obj/pvhstub" wrap "$cloud" -o "$guests/cloud.pvh" ||
      ! "$obj/pvhstub" wrap "$tiny" -o "$guests/tiny.pvh" ||
      ! "$obj/pvhstub" xlconfig "$guests/tiny.pvh" --name tiny --dir /guests \
 	--ramdisk "$guests/small-initrd.cpio" --cmdline "$tiny_cmdline pvhstub.debug" -o "$guests/5-tiny.cfg" ||
-     ! echo 30 > "$guests/5-tiny.wait" ||
+     ! echo 15 > "$guests/5-tiny.wait" ||
      ! "$top/tests/xen/mkdom0.sh" "$out/dom0.cpio" "$guests"; then
 	fail "xen domU: preparing the guests and the dom0 initramfs"
 else
