@@ -26,10 +26,12 @@ log_tail() {
 	echo "---- end of $1 ----"
 }
 
-# wrap_args VARIANT: pvhstub wrap's options for a test variant (32, 64 or decompress).
+# wrap_args VARIANT: pvhstub wrap's options for a test variant (32, 64,
+# decompress, or full: decompressed, with the stub's physical KASLR too).
 wrap_args() {
 	case $1 in
 	decompress) echo --decompress ;;
+	full) echo --decompress --kaslr full ;;
 	*) echo "--handoff $1" ;;
 	esac
 }

@@ -12,7 +12,8 @@
 # the cmdline, the initrd (md5) and an e820 equal to the loader's map after
 # the documented rules; under Cloud Hypervisor's layout the kernel must take
 # the RSDP from 0xa0000, under Firecracker's the generic kernel must find its
-# MP table at 0x9fc00.  check-image: every image the zoo boots passes the
+# MP table at 0x9fc00; the cloud kernel wrapped with --kaslr full must run
+# where the stub moved it.  check-image: every image the zoo boots passes the
 # rules, and images that break one are refused.
 #   tests/zoo/run.sh BUILD_DIR
 set -u
@@ -57,6 +58,15 @@ zoo_boot() {
 		set -- "$@" "the kernel did not find Firecracker's MP table at 0x9fc00" \
 			'^PVHSTUB-DMESG: found SMP MP-table at \[mem 0x0009fc00-0x0009fc0f\]'
 	fi
+	# The stub's physical KASLR: the kernel runs where the stub's line says
+	# it moved it ("Kernel code" in /proc/iomem, 8 hex digits).
+	case $name in *-full-*)
+		phys=$(tr -d '\r' < "$log" | sed -n 's/^pvhstub: .*, KASLR .*, physical 0x\([0-9a-f]*\)$/\1/p')
+		set -- "$@" "the stub did not pick a physical slot for the kernel" \
+			'^pvhstub: .*, KASLR .*, virtual +0x[0-9a-f]*, physical 0x[0-9a-f]*$' \
+			"the kernel does not run at the stub's physical slot 0x$phys" \
+			"^PVHSTUB-KERNEL: [0-9a-f]\{16\} 0*$phys-"
+	esac
 	boot_verdict "zoo $name" "$cmdline" \
 		"loaded by rust-vmm's rules, tables as $layout lays them out: init, cmdline, initrd and e820 right$mp_note" "$@"
 }
@@ -64,7 +74,9 @@ zoo_boot() {
 for kernel in cloud generic; do
 	src="$top/.cache/kernels/vmlinuz-$kernel"
 	[ -s "$src" ] || { fail "zoo: $src is missing (run scripts/fetch-kernels.sh)"; continue; }
-	for variant in 32 64 decompress; do
+	# The cloud kernel also with the stub's physical KASLR: the kernel must
+	# move into a slot clear of the loader's layout (the initrd at the top of RAM).
+	for variant in 32 64 decompress $([ "$kernel" = cloud ] && echo full); do
 		args=$(wrap_args "$variant")
 		image="$out/$kernel-$variant.pvh"
 		# shellcheck disable=SC2086
