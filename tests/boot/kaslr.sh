@@ -37,7 +37,11 @@ kaslr_boot() {
 }
 
 # kaslr_five ID LABEL MACHINE IMAGE STUB-PATTERN PHYS: five boots; at least
-# four distinct virtual addresses, and physical ones too when PHYS is 1.
+# four distinct virtual addresses, and physical ones too when PHYS is 1.  The
+# link address is one slot among the others (a random pick may land on it);
+# a stub that could not move the kernel says so in a warning, which fails.
+# Five boots over the physical slots of a 512 MiB guest (222) show fewer
+# than four distinct addresses about once in 2,000 runs.
 kaslr_five() {
 	id=$1 label=$2 machine=$3 image=$4 pattern=$5 phys=$6
 	seen=''
@@ -48,6 +52,10 @@ kaslr_five() {
 		if [ -n "$pattern" ] && ! tr -d '\r' < "$log" | grep -Eq "$pattern"; then
 			fail "kaslr $label on $machine: the stub's line does not match '$pattern'"
 			log_tail "$log"
+			return
+		fi
+		if tr -d '\r' < "$log" | grep -q '^pvhstub: warning: KASLR'; then
+			fail "kaslr $label on $machine: $(tr -d '\r' < "$log" | grep -m1 '^pvhstub: warning: KASLR')"
 			return
 		fi
 		# The kernel runs where the stub says it put it.
@@ -68,13 +76,13 @@ kaslr_five() {
 "
 		i=$((i + 1))
 	done
-	virt=$(printf '%s' "$seen" | cut -d' ' -f1 | sort -u | grep -vc '^ffffffff81000000$')
-	pcount=$(printf '%s' "$seen" | cut -d' ' -f2 | sort -u | grep -vc '^01000000-')
+	virt=$(printf '%s' "$seen" | cut -d' ' -f1 | sort -u | wc -l)
+	pcount=$(printf '%s' "$seen" | cut -d' ' -f2 | sort -u | wc -l)
 	shown=$(printf '%s' "$seen" | tr '\n' ',' | sed 's/,$//')
 	if [ "$virt" -lt 4 ]; then
-		fail "kaslr $label on $machine: $virt distinct randomized virtual addresses in 5 boots: $shown"
+		fail "kaslr $label on $machine: $virt distinct virtual addresses in 5 boots: $shown"
 	elif [ "$phys" = 1 ] && [ "$pcount" -lt 4 ]; then
-		fail "kaslr $label on $machine: $pcount distinct moved physical addresses in 5 boots: $shown"
+		fail "kaslr $label on $machine: $pcount distinct physical addresses in 5 boots: $shown"
 	else
 		pass "kaslr $label on $machine: 5 boots to init with 5-level paging, $virt distinct virtual$([ "$phys" = 1 ] && echo " and $pcount physical") addresses: $shown"
 	fi
