@@ -16,9 +16,9 @@
 #define GUARD		64
 #define IMAGE		4096
 
-/* A table under construction: header, then the 16-bit steps. */
+/* A table under construction: header, then the 16-bit steps (room for test_relocs_fast's). */
 struct table {
-	uint8_t buf[4096];
+	uint8_t buf[64 << 10];
 	size_t len;
 };
 
@@ -262,41 +262,22 @@ static void test_relocs_fast(void **state)
 	static uint32_t s64[BIG_SITES + 64], s32[BIG_SITES + 64], sinv[BIG_SITES + 64];
 	const uint32_t *sites[] = { s64, s32, sinv };
 	uint32_t n[RELOCS_LISTS];
-	uint8_t *mem = malloc(GUARD + BIG + GUARD), *ref = malloc(BIG), *tab = malloc(64 << 10), *img;
-	struct pvhstub_relocs *h = (struct pvhstub_relocs *)tab;
+	uint8_t *mem = malloc(GUARD + BIG + GUARD), *ref = malloc(BIG), *img;
+	static struct table t;
 	const uint64_t delta = 0x3ae00000ULL;
-	size_t len = sizeof(*h);
 	uint32_t x = 7, escapes = 0;
 	char msg[128];
 
 	(void)state;
 	assert_non_null(mem);
 	assert_non_null(ref);
-	assert_non_null(tab);
 	n[RELOCS_64] = make_sites(s64, 8, 1);
 	n[RELOCS_32] = make_sites(s32, 4, 2);
 	n[RELOCS_32_INV] = make_sites(sinv, 4, 3);
-	memset(tab, 0, sizeof(*h));
-	for (int l = 0; l < RELOCS_LISTS; l++) {
-		uint32_t prev = 0;
-
-		for (uint32_t i = 0; i < n[l]; i++) {
-			uint32_t v = sites[l][i] - prev;
-			uint16_t st = v < 0x10000 ? (uint16_t)v : 0;
-
-			memcpy(tab + len, &st, 2);
-			len += 2;
-			if (!st) {
-				memcpy(tab + len, &v, 4);
-				len += 4;
-				escapes++;
-			}
-			prev = sites[l][i];
-		}
-		h->count[l] = n[l];
-	}
-	h->magic = PVHSTUB_RELOCS_MAGIC;
-	h->size = (uint32_t)(len - sizeof(*h));
+	build(&t, sites, n);
+	for (int l = 0; l < RELOCS_LISTS; l++)
+		for (uint32_t i = 0; i < n[l]; i++)
+			escapes += sites[l][i] - (i ? sites[l][i - 1] : 0) >= 0x10000;
 	assert_true(escapes >= 3 * 8);
 
 	memset(mem, 0xa5, GUARD + BIG + GUARD);
@@ -322,7 +303,7 @@ static void test_relocs_fast(void **state)
 		v = i < n[RELOCS_32] ? v + (uint32_t)delta : v - (uint32_t)delta;
 		memcpy(ref + at, &v, 4);
 	}
-	assert_int_equal(relocs_apply(tab, (uint32_t)len, img, BIG, delta, msg, sizeof(msg)), 0);
+	assert_int_equal(relocs_apply(t.buf, (uint32_t)t.len, img, BIG, delta, msg, sizeof(msg)), 0);
 	assert_memory_equal(img, ref, BIG);
 	for (int i = 0; i < GUARD; i++) {
 		assert_int_equal(mem[i], 0xa5);
@@ -333,19 +314,15 @@ static void test_relocs_fast(void **state)
 	 * (inside the 3 MiB buffer): the fast rounds take sites 0-15 (up to
 	 * 0xffff0), the checked path refuses site 16, and nothing past the
 	 * image changes. */
-	len = sizeof(*h);
-	memset(tab, 0, sizeof(*h));
-	for (int i = 0; i < 40; i++) {
-		uint16_t st = 0xffff;
-
-		memcpy(tab + len, &st, 2);
-		len += 2;
-	}
-	h->magic = PVHSTUB_RELOCS_MAGIC;
-	h->count[RELOCS_32] = 40;
-	h->size = (uint32_t)(len - sizeof(*h));
+	memset(&t, 0, sizeof(t));
+	t.len = sizeof(struct pvhstub_relocs);
+	for (int i = 0; i < 40; i++)
+		put_step(&t, 0xffff);
+	hdr(&t)->magic = PVHSTUB_RELOCS_MAGIC;
+	hdr(&t)->count[RELOCS_32] = 40;
+	hdr(&t)->size = (uint32_t)(t.len - sizeof(struct pvhstub_relocs));
 	memset(mem, 0xa5, GUARD + BIG + GUARD);
-	assert_int_equal(relocs_apply(tab, (uint32_t)len, img, 1u << 20, delta, msg, sizeof(msg)), -1);
+	assert_int_equal(relocs_apply(t.buf, (uint32_t)t.len, img, 1u << 20, delta, msg, sizeof(msg)), -1);
 	assert_non_null(strstr(msg, "32-bit relocation 16 lies outside the kernel (+0x10ffef"));
 	for (int i = 0; i < GUARD; i++)
 		assert_int_equal(mem[i], 0xa5);
@@ -354,13 +331,12 @@ static void test_relocs_fast(void **state)
 	/* The bound exactly: an image one byte short of room for 8 steps of
 	 * 0xffff goes one site at a time, and its eighth site is refused. */
 	memset(mem, 0xa5, GUARD + BIG + GUARD);
-	assert_int_equal(relocs_apply(tab, (uint32_t)len, img, 8 * 0xffff - 1 + 4, delta, msg, sizeof(msg)), -1);
+	assert_int_equal(relocs_apply(t.buf, (uint32_t)t.len, img, 8 * 0xffff - 1 + 4, delta, msg, sizeof(msg)), -1);
 	assert_non_null(strstr(msg, "32-bit relocation 7 lies outside the kernel (+0x7fff8"));
 	for (uint32_t i = 8 * 0xffff - 1 + 4; i < BIG + GUARD; i++)
 		assert_int_equal(img[i], 0xa5);
 	free(mem);
 	free(ref);
-	free(tab);
 }
 
 /* Every slot kaslr_slot names, against a brute-force scan. */
