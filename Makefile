@@ -79,7 +79,7 @@ PAYLOAD_IMAGE := $(if $(PAYLOAD),$(obj)/$(notdir $(PAYLOAD)).pvh)
 
 .PHONY: all defconfig olddefconfig oldconfig menuconfig savedefconfig clean distclean \
 	check check-unit check-tool check-boot check-overlap check-zoo check-image check-probe check-xen \
-	check-fuzz check-deb \
+	check-fuzz check-deb check-hosts \
 	fuzz fuzz-build bench run deps kernels help install uninstall deb
 .DEFAULT_GOAL := all
 
@@ -279,7 +279,7 @@ deb: ## build O/deb/pvhstub_VERSION_amd64.deb (dpkg-buildpackage; O is build/)
 deps: ## install what builds and tests need (Debian's archive)
 	$(Q)scripts/install-deps.sh
 
-kernels: deps ## fetch Debian's kernels into .cache/kernels, build the tiny ones into .cache/tiny
+kernels: deps ## fetch Debian's kernels and build the tiny ones, into the machine cache ($$PVHSTUB_CACHE)
 	$(Q)scripts/fetch-kernels.sh
 	$(Q)tests/kernels/build-tiny.sh
 
@@ -295,6 +295,7 @@ check: deps ## every test suite; the summary decides
 	scripts/fetch-kernels.sh || { echo "fail fetching Debian's kernels" >> $(obj)/tests/results/kernels; status=1; }; \
 	tests/kernels/build-tiny.sh || { echo "fail building the tiny kernels" >> $(obj)/tests/results/kernels; status=1; }; \
 	suite tool; suite boot; suite overlap; suite zoo; suite probe; suite xen; suite fuzz; suite deb; \
+	suite hosts; \
 	tests/summary.sh $(obj) || status=1; \
 	exit $$status
 
@@ -324,6 +325,10 @@ check-xen: all $(obj)/tests/probe.bzImage ## Xen 4.17 under QEMU: PVH dom0 and a
 check-deb: ## the Debian package: build, lintian, install, hooks, boot, purge (root)
 	$(Q)tests/deb/run.sh $(obj)
 
+# make check-hosts [RELEASES="bookworm trixie sid"]
+check-hosts: ## the README's set-up, the package and its hooks in fresh bookworm, trixie and sid roots (root)
+	$(Q)tests/hosts/run.sh $(obj) $(RELEASES)
+
 check-overlap: all $(obj)/tests/pvhload.elf ## initrd and window placement with a test PVH loader
 	$(Q)tests/overlap/run.sh $(obj)
 
@@ -341,7 +346,6 @@ bench: deps all $(obj)/tests/pvhload.elf $(obj)/tests/probe.bzImage ## the boot-
 	$(Q)tests/bench/bench.sh $(obj)
 
 run: deps ## boot Debian's cloud kernel through the stub (KERNEL=, MACHINE=, APPEND=)
-	$(Q)scripts/fetch-kernels.sh
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/run.sh $(obj)
 

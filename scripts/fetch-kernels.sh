@@ -1,28 +1,50 @@
 #!/bin/sh
-# Fetch Debian 12's current 6.1 kernels with apt-get download, and extract
-# their bzImages into .cache/kernels/:
-#   vmlinuz-cloud, vmlinuz-generic, vmlinuz-rt   (amd64)
-#   vmlinuz-686-pae                              (i386)
-#   vmlinuz-cloud-6.12, vmlinuz-generic-6.12     (bookworm-backports)
+# fetch-kernels.sh [NAME...]: fetch Debian's kernels with apt-get download
+# and extract their images into $PVHSTUB_CACHE/kernels/ (scripts/common.sh:
+# /var/cache/pvhstub for root), shared by every clone on the machine.
+# Without NAMEs, everything the tests use:
+#   vmlinuz-cloud, vmlinuz-generic, vmlinuz-rt   Debian 12's 6.1 (amd64)
+#   vmlinuz-686-pae                              Debian 12's 6.1 (i386)
+#   vmlinuz-cloud-6.12, vmlinuz-generic-6.12     bookworm-backports
+#   vmlinuz-cloud-trixie                         Debian 13's cloud kernel
+#   vmlinuz-cloud-sid                            sid's cloud kernel
 #   modules-generic/   the generic kernel's Xen drivers, blkback, netback, loop
 #   modules-cloud/     the cloud kernel's blkfront and netfront (Xen PV devices)
 #   busybox-i386       a static i386 busybox, for the 686-pae kernel's initrd
 #   memtest86+x64.bin  memtest86+ (Debian's memtest86+ package)
 #   ipxe.lkrn          iPXE as a Linux kernel (Debian's ipxe package)
-# The versioned package names come from the linux-image-* metapackages.  The
-# i386 packages come without adding i386 to dpkg: apt is told so for these
-# calls only (APT::Architectures).  The backports come through an apt state
-# of our own in .cache/kernels/apt/ (its own source list, package lists and
-# cache), so the machine's apt setup is never changed.
+# Each vmlinuz-NAME has a vmlinuz-NAME.package naming the package it came
+# from.  Every release comes through an apt state of our own
+# ($PVHSTUB_CACHE/apt/RELEASE: its own source list on the machine's mirror,
+# package lists and cache), whatever release the machine runs, and the
+# machine's apt setup is never changed.  Both kernel package layouts are
+# read: the image at ./boot/vmlinuz-VER (Debian 12, 13) or at
+# ./usr/lib/modules/VER/vmlinuz in a linux-binary-VER package (sid), the
+# modules under ./lib/modules or ./usr/lib/modules.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-dir="$top/.cache/kernels"
+. "$top/scripts/common.sh"
+dir="$PVHSTUB_CACHE/kernels"
 mkdir -p "$dir"
+cache_lock kernels
 cd "$dir"
+
+ALL="cloud generic rt 686-pae cloud-6.12 generic-6.12 cloud-trixie cloud-sid memtest ipxe busybox-i386"
+want=${*:-$ALL}
 
 APT_OPTS=""
 I386_OPTS="-o APT::Architectures::=amd64 -o APT::Architectures::=i386"
+release() { # bookworm|bookworm-backports|trixie|sid [i386]
+	APT_EXTRA="" arch=""
+	[ "${2:-}" = i386 ] && APT_EXTRA=$I386_OPTS arch=-i386
+	case $1 in
+	bookworm) apt_release "$PVHSTUB_CACHE/apt/bookworm$arch" bookworm bookworm-updates bookworm-security ;;
+	bookworm-backports) apt_release "$PVHSTUB_CACHE/apt/bookworm-backports" bookworm-backports ;;
+	trixie) apt_release "$PVHSTUB_CACHE/apt/trixie" trixie trixie-updates trixie-security ;;
+	sid) apt_release "$PVHSTUB_CACHE/apt/sid" sid ;;
+	esac
+}
 
 # The versioned package a metapackage depends on, e.g. linux-image-6.1.0-56-cloud-amd64.
 resolve() {
@@ -31,104 +53,113 @@ resolve() {
 		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n 1
 }
 
-# An index that fails to download (a mirror mid-sync) does not stop us
-# while the one we need is there: resolve() decides.
-update() {
-	# shellcheck disable=SC2086
-	apt-get $APT_OPTS update -q >/dev/null 2>&1 || true
-}
-
-# apt-get download PKG into the current folder (after an update if the
-# package lists lack it); prints the .deb's name.
+# apt-get download PKG into the current folder; prints the .deb's name.
 download() {
 	rm -f "${1%:*}"_*.deb
-	for try in 1 2; do
-		# shellcheck disable=SC2086
-		apt-get $APT_OPTS download -q "$1" 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2 || true
-		ls "${1%:*}"_*.deb >/dev/null 2>&1 && break
-		[ "$try" = 2 ] || update
-	done
+	# shellcheck disable=SC2086
+	apt-get $APT_OPTS download -q "$1" 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2 || true
 	deb=$(ls "${1%:*}"_*.deb 2>/dev/null | head -n 1)
 	[ -n "$deb" ] || { echo "fetch-kernels: apt-get download $1 failed" >&2; exit 1; }
 	echo "$deb"
 }
 
-fetch() { # flavour metapackage suffix [module-path-pattern...]
+# unpack DEB DIR: the package's files, for the paths its listing shows.
+unpack() {
+	dpkg-deb --fsys-tarfile "$1" | tar -x -C "$2"
+}
+
+fetch() { # flavour metapackage suffix [module path under lib/modules/VER/ ...]
 	flavour=$1 meta=$2 suffix=$3
 	shift 3
 	# modules-FLAVOUR/.patterns: what an earlier fetch took; other patterns refetch.
 	[ -s "vmlinuz-$flavour" ] && { [ $# = 0 ] ||
 		[ "$(cat "modules-$flavour/.patterns" 2>/dev/null)" = "$*" ]; } && return 0
 	pkg=$(resolve "$meta")
-	if [ -z "$pkg" ]; then
-		update
-		pkg=$(resolve "$meta")
-	fi
-	[ -n "$pkg" ] || { echo "fetch-kernels: cannot resolve $meta" >&2; exit 1; }
+	[ -n "$pkg" ] || { echo "fetch-kernels: cannot resolve $meta (is the mirror's index there?)" >&2; exit 1; }
 	pkg="$pkg$suffix"
 	echo "fetch-kernels: $pkg"
-	rm -rf x
+	rm -rf x && mkdir x
 	deb=$(download "$pkg")
-	mkdir x
-	dpkg-deb --fsys-tarfile "$deb" | tar -x -C x --wildcards './boot/vmlinuz-*' "$@"
+	unpack "$deb" x
+	rm -f "$deb"
+	# sid's layout: linux-image-VER is a metapackage of linux-binary-VER
+	# (the image) and linux-modules-VER.
+	# shellcheck disable=SC2086
+	for part in $(apt-cache $APT_OPTS depends "$pkg" 2>/dev/null |
+			sed -n 's/^ *Depends: \(linux-\(binary\|modules\)-[0-9][^ ]*\)$/\1/p'); do
+		case $part in linux-modules-*) [ $# -gt 0 ] || continue ;; esac
+		echo "fetch-kernels: $part (part of $pkg)"
+		deb=$(download "$part")
+		unpack "$deb" x
+		rm -f "$deb"
+	done
+	image=$(ls -d x/boot/vmlinuz-* x/usr/lib/modules/*/vmlinuz 2>/dev/null | head -n 1)
+	[ -n "$image" ] || { echo "fetch-kernels: $pkg has no ./boot/vmlinuz-* nor ./usr/lib/modules/*/vmlinuz" >&2; exit 1; }
 	if [ $# -gt 0 ]; then
+		mods=$(ls -d x/usr/lib/modules/* x/lib/modules/* 2>/dev/null | head -n 1)
+		[ -n "$mods" ] || { echo "fetch-kernels: $pkg has no modules under ./lib or ./usr/lib" >&2; exit 1; }
+		rm -rf "modules-$flavour.tmp" && mkdir "modules-$flavour.tmp"
+		for p in "$@"; do
+			found=$(cd "$mods" && ls -d $p 2>/dev/null || true)
+			[ -n "$found" ] || { echo "fetch-kernels: $pkg has no modules/$p" >&2; exit 1; }
+			for f in $found; do
+				mkdir -p "modules-$flavour.tmp/$(dirname "$f")"
+				cp -a "$mods/$f" "modules-$flavour.tmp/$f"
+			done
+		done
+		echo "$*" > "modules-$flavour.tmp/.patterns"
 		rm -rf "modules-$flavour"
-		mv x/lib/modules/* "modules-$flavour"
-		echo "$*" > "modules-$flavour/.patterns"
+		mv "modules-$flavour.tmp" "modules-$flavour"
 	fi
-	mv x/boot/vmlinuz-* "vmlinuz-$flavour.tmp"
+	cp "$image" "vmlinuz-$flavour.tmp"
 	echo "${pkg}" > "vmlinuz-$flavour.package"
 	mv "vmlinuz-$flavour.tmp" "vmlinuz-$flavour"
+	rm -rf x
+}
+
+# fetch_file NAME PACKAGE PATH: one file of a package.
+fetch_file() {
+	[ -s "$1" ] && return 0
+	rm -rf x && mkdir x
+	deb=$(download "$2")
+	unpack "$deb" x
+	[ -f "x/$3" ] || { echo "fetch-kernels: $2 has no $3" >&2; exit 1; }
+	mv "x/$3" "$1.tmp"
+	dpkg-deb -f "$deb" Package Version | tr '\n' ' ' > "$1.package"
+	mv "$1.tmp" "$1"
 	rm -rf x "$deb"
 }
 
-# The Xen tests' domU: PV disk and network front ends, for its initrd.
-fetch cloud linux-image-cloud-amd64 "" './lib/modules/*/kernel/drivers/block/xen-blkfront.ko' \
-	'./lib/modules/*/kernel/drivers/net/xen-netfront.ko'
-# The generic image, unsigned: the same bzImage without the Secure Boot
-# signature.  It is the Xen tests' PV dom0, so keep the Xen drivers it needs,
-# with the PV disk and network back ends and the loop device behind the disk.
-fetch generic linux-image-amd64 -unsigned './lib/modules/*/kernel/drivers/xen/*' \
-	'./lib/modules/*/kernel/drivers/block/xen-blkback/*' './lib/modules/*/kernel/drivers/block/loop.ko' \
-	'./lib/modules/*/kernel/drivers/net/xen-netback/*'
-
-fetch rt linux-image-rt-amd64 ""
-# memtest86+ (a boot-protocol payload that is not Linux: non-relocatable, at 1 MiB).
-if [ ! -s memtest86+x64.bin ]; then
-	rm -rf x
-	deb=$(download memtest86+)
-	mkdir x
-	dpkg-deb --fsys-tarfile "$deb" | tar -x -C x ./boot/memtest86+x64.bin
-	mv x/boot/memtest86+x64.bin memtest86+x64.bin
-	dpkg-deb -f "$deb" Package Version | tr '\n' ' ' > memtest86+x64.bin.package
-	rm -rf x "$deb"
-fi
-# iPXE's .lkrn: a boot-protocol payload with no 32-bit entry (real mode only).
-if [ ! -s ipxe.lkrn ]; then
-	rm -rf x
-	deb=$(download ipxe)
-	mkdir x
-	dpkg-deb --fsys-tarfile "$deb" | tar -x -C x ./boot/ipxe.lkrn
-	mv x/boot/ipxe.lkrn ipxe.lkrn
-	dpkg-deb -f "$deb" Package Version | tr '\n' ' ' > ipxe.lkrn.package
-	rm -rf x "$deb"
-fi
-APT_OPTS=$I386_OPTS
-fetch 686-pae linux-image-686-pae:i386 ""
-if [ ! -x busybox-i386 ]; then
-	rm -rf x
-	deb=$(download busybox-static:i386)
-	mkdir x
-	dpkg-deb --fsys-tarfile "$deb" | tar -x -C x ./bin/busybox
-	mv x/bin/busybox busybox-i386
-	rm -rf x "$deb"
-fi
-
-# Debian 12's backported 6.12 kernels.
-bp="$dir/apt"
-mkdir -p "$bp/lists/partial" "$bp/cache/archives/partial" "$bp/sources.list.d"
-echo "deb http://deb.debian.org/debian bookworm-backports main" > "$bp/sources.list"
-APT_OPTS="-o Dir::Etc::SourceList=$bp/sources.list -o Dir::Etc::SourceParts=$bp/sources.list.d \
--o Dir::State::Lists=$bp/lists -o Dir::Cache=$bp/cache"
-fetch cloud-6.12 linux-image-cloud-amd64 ""
-fetch generic-6.12 linux-image-amd64 -unsigned
+for w in $want; do
+	case $w in
+	cloud)
+		# The Xen tests' domU: PV disk and network front ends, for its initrd.
+		release bookworm
+		fetch cloud linux-image-cloud-amd64 "" 'kernel/drivers/block/xen-blkfront.ko' \
+			'kernel/drivers/net/xen-netfront.ko' ;;
+	generic)
+		# The generic image, unsigned: the same bzImage without the Secure
+		# Boot signature.  It is the Xen tests' PV dom0, so keep the Xen
+		# drivers it needs, with the PV disk and network back ends and the
+		# loop device behind the disk.
+		release bookworm
+		fetch generic linux-image-amd64 -unsigned 'kernel/drivers/xen/*' \
+			'kernel/drivers/block/xen-blkback/*' 'kernel/drivers/block/loop.ko' \
+			'kernel/drivers/net/xen-netback/*' ;;
+	rt) release bookworm; fetch rt linux-image-rt-amd64 "" ;;
+	686-pae) release bookworm i386; fetch 686-pae linux-image-686-pae:i386 "" ;;
+	cloud-6.12) release bookworm-backports; fetch cloud-6.12 linux-image-cloud-amd64 "" ;;
+	generic-6.12) release bookworm-backports; fetch generic-6.12 linux-image-amd64 -unsigned ;;
+	cloud-trixie) release trixie; fetch cloud-trixie linux-image-cloud-amd64 "" ;;
+	cloud-sid) release sid; fetch cloud-sid linux-image-cloud-amd64 "" ;;
+	# memtest86+: a boot-protocol payload that is not Linux (non-relocatable, at 1 MiB).
+	memtest) release bookworm; fetch_file memtest86+x64.bin memtest86+ ./boot/memtest86+x64.bin ;;
+	# iPXE's .lkrn: a boot-protocol payload with no 32-bit entry (real mode only).
+	ipxe) release bookworm; fetch_file ipxe.lkrn ipxe ./boot/ipxe.lkrn ;;
+	busybox-i386)
+		release bookworm i386
+		fetch_file busybox-i386 busybox-static:i386 ./bin/busybox
+		chmod +x busybox-i386 ;;
+	*) echo "fetch-kernels: unknown kernel '$w' (known: $ALL)" >&2; exit 2 ;;
+	esac
+done

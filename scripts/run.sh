@@ -2,7 +2,10 @@
 # scripts/run.sh BUILD_DIR: boot a Debian kernel through the stub in QEMU.
 # The initrd's init prints /proc/cmdline and the kernel's e820, then powers
 # off.  Environment:
-#   KERNEL=cloud|generic|/path/to/bzImage  (default cloud)
+#   KERNEL=NAME|/path/to/bzImage           (default cloud: Debian 12's 6.1;
+#                                           a NAME of scripts/fetch-kernels.sh,
+#                                           such as cloud-trixie or cloud-sid,
+#                                           is fetched first)
 #   MACHINE=pc|microvm                      (default pc)
 #   APPEND="..."                            extra kernel arguments
 #                                           (pvhstub.debug dumps the zero page,
@@ -10,10 +13,13 @@
 set -eu
 obj=$1
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/common.sh"
 kernel=${KERNEL:-cloud}
 machine=${MACHINE:-pc}
 case "$kernel" in
-cloud|generic) kernel="$top/.cache/kernels/vmlinuz-$kernel" ;;
+*/*) ;;
+*) "$top/scripts/fetch-kernels.sh" "$kernel"
+   kernel="$PVHSTUB_CACHE/kernels/vmlinuz-$kernel" ;;
 esac
 mkdir -p "$obj/run"
 name=$(basename "$kernel")

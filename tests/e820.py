@@ -13,6 +13,9 @@ import re
 ISA = (0xA0000, 0x100000)
 NAMES = {1: "usable", 2: "reserved", 3: "ACPI data", 4: "ACPI NVS", 5: "unusable",
          6: "disabled", 7: "persistent (type 7)"}
+# Linux 6.16 and later name two types otherwise, after a column of two
+# spaces ("[mem ...]  System RAM"), and print the gaps ("[gap ...]").
+NAMES_6_16 = {1: "System RAM", 2: "device reserved"}
 
 
 def isa_rule(entries):
@@ -59,9 +62,11 @@ def sanitize(entries):
 
 
 def kernel_type(name):
-    for k, v in NAMES.items():
-        if v == name:
-            return k
+    name = name.strip()
+    for names in (NAMES, NAMES_6_16):
+        for k, v in names.items():
+            if v == name:
+                return k
     return int(name.split()[-1]) if name.startswith("type ") else name
 
 

@@ -2,6 +2,9 @@
 # A suite starts with:  obj=$1; top=...; . "$top/tests/lib.sh"; suite NAME
 # shellcheck shell=sh
 
+# The machine-wide cache ($PVHSTUB_CACHE) and the private apt states.
+. "$top/scripts/common.sh"
+
 # suite NAME: work in $obj/tests/NAME ($out), record results in
 # $obj/tests/results/NAME ($RESULTS), starting empty.
 suite() {

@@ -10,9 +10,10 @@
 set -eu
 obj=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/scripts/common.sh"
 out="$obj/bench"
 mkdir -p "$out"
-kernel="$top/.cache/kernels/vmlinuz-cloud"
+kernel="$PVHSTUB_CACHE/kernels/vmlinuz-cloud"
 [ -s "$kernel" ] || { echo "bench: $kernel is missing (scripts/fetch-kernels.sh)" >&2; exit 1; }
 tool="$obj/pvhstub"
 runs=${BENCH_RUNS:-5}
@@ -116,7 +117,7 @@ row() {
 		"$(echo "$2" | awk '{ printf "%.3f%%", ($3 - $2) * 100 / $1 }')" "$(ratio "$2" "$native")"
 }
 {
-	echo "pvhstub benchmark: $(cat "$top/.cache/kernels/vmlinuz-cloud.package"), QEMU TCG -icount shift=0,sleep=off, 512 MiB"
+	echo "pvhstub benchmark: $(cat "$PVHSTUB_CACHE/kernels/vmlinuz-cloud.package"), QEMU TCG -icount shift=0,sleep=off, 512 MiB"
 	echo "guest TSC (= instructions) when the initrd's first program runs, mean of $runs boots:"
 	printf '  %-50s %14s %8s %10s\n' path "TSC" "spread" "vs native"
 	row "native bzImage (pc, SeaBIOS + linuxboot)" "$native"

@@ -20,7 +20,7 @@
 # shellcheck shell=sh
 
 KASLR_BOOTS=5
-src="$top/.cache/kernels/vmlinuz-cloud"
+src="$PVHSTUB_CACHE/kernels/vmlinuz-cloud"
 
 # kaslr_boot NAME MACHINE IMAGE [APPEND]: boot once; sets where="VIRT PHYS-RANGE" or "".
 kaslr_boot() {
@@ -125,7 +125,7 @@ fi
 
 # A kernel without a relocation table (our tiny one: CONFIG_RANDOMIZE_BASE
 # off): one warning, at wrap and at boot, and init at the fixed address.
-tiny="$top/.cache/tiny/vmlinuz-tiny-x86_64-reloc"
+tiny="$(tiny_dir)/vmlinuz-tiny-x86_64-reloc"
 if [ ! -s "$tiny" ]; then
 	fail "kaslr: $tiny is missing (run tests/kernels/build-tiny.sh)"
 elif ! "$obj/pvhstub" wrap --decompress "$tiny" -o "$out/kaslr-tiny.pvh" 2> "$out/kaslr-tiny.err" ||

@@ -14,7 +14,7 @@ need qemu-system-x86_64 python3 timeout || exit 1
 
 cmdline='console=ttyS0 panic=-1 pvhstub.test="a b" x=1'
 for kernel in cloud generic; do
-	src="$top/.cache/kernels/vmlinuz-$kernel"
+	src="$PVHSTUB_CACHE/kernels/vmlinuz-$kernel"
 	if [ ! -s "$src" ]; then
 		fail "$kernel: $src is missing (run scripts/fetch-kernels.sh)"
 		continue
@@ -39,19 +39,19 @@ for kernel in cloud generic; do
 	done
 done
 # The wider matrix: Debian's rt kernel, the 6.12 cloud and generic kernels
-# from bookworm-backports, and the i386 686-pae kernel (an
+# from bookworm-backports, Debian 13's and sid's cloud kernels, and the i386 686-pae kernel (an
 # ELF32 image, its own static i386 busybox in the initrd) on qemu-system-i386
 # and qemu-system-x86_64, as a bzImage (32-bit handoff) and decompressed (its
 # ELF32 vmlinux entered at its 32-bit entry).
 need qemu-system-i386 || exit 1
-busybox32="$top/.cache/kernels/busybox-i386"
+busybox32="$PVHSTUB_CACHE/kernels/busybox-i386"
 BUSYBOX=$busybox32 "$top/scripts/mkinitrd.sh" "$out/initrd-i386.cpio" 4 ||
 	fail "building the i386 test initrd (BUSYBOX=$busybox32)"
 matrix_boot() { # kernel variant qemu initrd
 	kernel=$1 variant=$2 qemu=$3 initrd=$4
 	case $kernel in
-	tiny-*) src="$top/.cache/tiny/vmlinuz-$kernel" fetch=tests/kernels/build-tiny.sh ;;
-	*) src="$top/.cache/kernels/vmlinuz-$kernel" fetch=scripts/fetch-kernels.sh ;;
+	tiny-*) src="$(tiny_dir)/vmlinuz-$kernel" fetch=tests/kernels/build-tiny.sh ;;
+	*) src="$PVHSTUB_CACHE/kernels/vmlinuz-$kernel" fetch=scripts/fetch-kernels.sh ;;
 	esac
 	name="$kernel-$qemu-pc-$variant"
 	[ -s "$src" ] || { fail "$name: $src is missing (run $fetch)"; return; }
@@ -67,7 +67,7 @@ matrix_boot() { # kernel variant qemu initrd
 	# well (a double fault, or a #DB with garbage EFLAGS, in PCI probing):
 	# 1 native boot in 12, measured.  Once the stub has handed off, such an
 	# oops gets one more boot, said aloud; a second failure fails.
-	case $kernel in *-6.12)
+	case $kernel in *-6.12 | *-trixie)
 		if tr -d '\r' < "$log" | grep -q '^pvhstub: start_info ' &&
 		   grep -Eq 'Oops: |double fault|exc_debug_kernel' "$log"; then
 			echo "NOTE: $name: the kernel oopsed after the handoff ($(grep -Eo 'Oops: .*|double fault.*' "$log" | head -n 1)); a known QEMU TCG flake of 6.12, native boots too: booting once more"
@@ -82,6 +82,15 @@ for kernel in rt cloud-6.12 generic-6.12; do
 	for variant in 32 64 decompress; do
 		matrix_boot "$kernel" "$variant" x86_64 "$out/initrd.cpio"
 	done
+done
+# Debian 13's cloud kernel (6.12), and sid's (7.2: its relocation table has
+# two lists, which --decompress does not read yet), both fetched in their
+# release's package layout.
+for variant in 32 64 decompress; do
+	matrix_boot cloud-trixie "$variant" x86_64 "$out/initrd.cpio"
+done
+for variant in 32 64; do
+	matrix_boot cloud-sid "$variant" x86_64 "$out/initrd.cpio"
 done
 for qemu in i386 x86_64; do
 	for variant in 32 decompress; do
@@ -109,7 +118,7 @@ fi
 # stub moves above it.  It never ends; the check is its own screen on the
 # serial console: the banner, and its memory size, which it takes from the
 # e820 the stub built (512 MiB less the holes: 511 MiB).
-mt="$top/.cache/kernels/memtest86+x64.bin"
+mt="$PVHSTUB_CACHE/kernels/memtest86+x64.bin"
 if [ ! -s "$mt" ]; then
 	fail "memtest86+: $mt is missing (run scripts/fetch-kernels.sh)"
 elif ! "$obj/pvhstub" wrap "$mt" -o "$out/memtest.pvh" 2> "$out/memtest.err"; then
@@ -132,7 +141,7 @@ fi
 # 32-bit entry at all (code32_start 0): its protected-mode part is data for
 # its real-mode setup, which needs a BIOS.  No PVH loader can run it, so the
 # wrap refuses it, saying why, and inspect says the same.
-ipxe="$top/.cache/kernels/ipxe.lkrn"
+ipxe="$PVHSTUB_CACHE/kernels/ipxe.lkrn"
 if [ ! -s "$ipxe" ]; then
 	fail "ipxe: $ipxe is missing (run scripts/fetch-kernels.sh)"
 elif "$obj/pvhstub" wrap "$ipxe" -o "$out/ipxe.pvh" 2> "$out/ipxe.err" || [ -e "$out/ipxe.pvh" ] ||
@@ -145,7 +154,7 @@ fi
 
 # A bare vmlinux (no bzImage header: the stub uses its template), taken out
 # of the generic kernel, whose payload is xz, by Python's own lzma module.
-if python3 - "$top/.cache/kernels/vmlinuz-generic" "$out/vmlinux-generic" <<'PY'
+if python3 - "$PVHSTUB_CACHE/kernels/vmlinuz-generic" "$out/vmlinux-generic" <<'PY'
 import lzma, struct, sys
 d = open(sys.argv[1], "rb").read()
 pm = ((d[0x1f1] or 4) + 1) * 512

@@ -11,7 +11,7 @@
 # loops), so microvm boots get tsc_early_khz= and skip the calibration.
 # shellcheck shell=sh
 
-smp_src="$top/.cache/kernels/vmlinuz-cloud"
+smp_src="$PVHSTUB_CACHE/kernels/vmlinuz-cloud"
 smp_cmdline='console=ttyS0 panic=-1 smp=yes'
 if [ ! -s "$smp_src" ]; then
 	fail "smp: $smp_src is missing (run scripts/fetch-kernels.sh)"

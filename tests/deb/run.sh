@@ -16,7 +16,7 @@ if [ "$(id -u)" != 0 ]; then
 	fail "the package test installs a package and writes /boot: it needs root"
 	exit 1
 fi
-kernel="$top/.cache/kernels/vmlinuz-cloud"
+kernel="$PVHSTUB_CACHE/kernels/vmlinuz-cloud"
 [ -s "$kernel" ] || { fail "$kernel is missing (run scripts/fetch-kernels.sh)"; exit 1; }
 
 # Two test kernels (the second is the newer), and one that cannot be wrapped.

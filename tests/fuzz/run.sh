@@ -18,7 +18,7 @@ corpus="$out/corpus-image"
 mkdir -p "$corpus" "$out/corpus-translate"
 cp "$top"/tests/fuzz/seeds/translate/* "$out/corpus-translate/"
 cp "$top"/tests/fuzz/seeds/image/* "$corpus/"
-for k in "$top"/.cache/kernels/vmlinuz-*; do
+for k in "$PVHSTUB_CACHE"/kernels/vmlinuz-*; do
 	case "$k" in *.package) continue ;; esac
 	[ -s "$k" ] && head -c 65536 "$k" > "$corpus/$(basename "$k")-head"
 done

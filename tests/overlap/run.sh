@@ -11,7 +11,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 suite overlap
 need qemu-system-x86_64 python3 readelf timeout || exit 1
 
-kernel="$top/.cache/kernels/vmlinuz-cloud"
+kernel="$PVHSTUB_CACHE/kernels/vmlinuz-cloud"
 [ -s "$kernel" ] || { fail "overlap: $kernel is missing (run scripts/fetch-kernels.sh)"; exit 1; }
 "$obj/pvhstub" wrap "$kernel" -o "$out/cloud.pvh" || { fail "overlap: wrap"; exit 1; }
 # A 24 MiB incompressible file makes the initrd large enough to be hit.

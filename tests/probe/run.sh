@@ -112,7 +112,7 @@ for n in 32 200; do
 done
 
 # A real kernel, natively and through the stub.
-kernel="$top/.cache/kernels/vmlinuz-cloud"
+kernel="$PVHSTUB_CACHE/kernels/vmlinuz-cloud"
 if [ ! -s "$kernel" ]; then
 	fail "linux native vs PVH: $kernel is missing (run scripts/fetch-kernels.sh)"
 else

@@ -574,7 +574,7 @@ fi
 
 # Real Debian kernels, when fetched.
 for k in cloud generic; do
-	src="$top/.cache/kernels/vmlinuz-$k"
+	src="$PVHSTUB_CACHE/kernels/vmlinuz-$k"
 	[ -s "$src" ] || { fail "$k: $src is missing (run scripts/fetch-kernels.sh)"; continue; }
 	if "$tool" wrap "$src" -o "$work/$k.pvh"; then
 		check_image "Debian $k kernel" "$work/$k.pvh"

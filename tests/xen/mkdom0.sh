@@ -1,6 +1,6 @@
 #!/bin/sh
 # mkdom0.sh OUT GUESTS_DIR: the Xen tests' dom0 initramfs.  busybox, the xl
-# toolstack from Debian's Xen 4.17 packages (.cache/xen/root) with every
+# toolstack from Debian's Xen 4.17 packages ($PVHSTUB_CACHE/xen/root) with every
 # library it links (found with ldd), xenstore-read/-write/-rm, the generic
 # kernel's Xen drivers with the PV disk and network back ends and loop, our
 # hotplug scripts (tests/xen/block-loop, vif-ip), and GUESTS_DIR (xl
@@ -8,8 +8,9 @@
 set -eu
 out=$1 guests=$2
 top=$(cd "$(dirname "$0")/../.." && pwd)
-xroot="$top/.cache/xen/root"
-mods="$top/.cache/kernels/modules-generic"
+. "$top/scripts/common.sh"
+xroot="$PVHSTUB_CACHE/xen/root"
+mods="$PVHSTUB_CACHE/kernels/modules-generic"
 bin=usr/lib/xen-4.17/bin
 [ -x "$xroot/$bin/xl" ] || { echo "mkdom0: no Xen tools in $xroot (run tests/xen/fetch-xen.sh)" >&2; exit 1; }
 [ -d "$mods" ] || { echo "mkdom0: no $mods (run scripts/fetch-kernels.sh)" >&2; exit 1; }

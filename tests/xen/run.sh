@@ -18,7 +18,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 suite xen
 need qemu-system-x86_64 python3 timeout || exit 1
 
-xen="$top/.cache/xen/xen.elf"
+xen="$PVHSTUB_CACHE/xen/xen.elf"
 [ -s "$xen" ] || { fail "xen: $xen is missing (run tests/xen/fetch-xen.sh)"; exit 1; }
 # QEMU 7.2 TCG workarounds: SMAP breaks PV dom0 iretq, RDTSCP breaks SVM nested exits.
 XEN_QEMU="-M pc -cpu max,-smap,-rdtscp -m 1536"
@@ -62,8 +62,8 @@ fi
 guests="$out/guests"
 rm -rf "$guests"
 mkdir -p "$guests"
-dom0_kernel="$top/.cache/kernels/vmlinuz-generic"
-cloud="$top/.cache/kernels/vmlinuz-cloud"
+dom0_kernel="$PVHSTUB_CACHE/kernels/vmlinuz-generic"
+cloud="$PVHSTUB_CACHE/kernels/vmlinuz-cloud"
 linux_cmdline='console=hvc0 earlyprintk=xen keep_bootcon panic=-1 domu="pvh guest" kmsg=1'
 # The Linux domUs' PV devices: an ext4 disk image (read-only, through
 # blkback and a loop device: tests/xen/block-loop) holding a pseudo-random
@@ -71,7 +71,7 @@ linux_cmdline='console=hvc0 earlyprintk=xen keep_bootcon panic=-1 domu="pvh gues
 # (tests/xen/vif-ip gives dom0's end 10.99.0.1) that init pings dom0 over.
 # blkfront and netfront are modules of the cloud kernel, loaded by init.
 pv_cmdline="$linux_cmdline pvhdisk=/dev/xvda pvhnet=10.99.0.2"
-cloud_mods="$top/.cache/kernels/modules-cloud/kernel/drivers"
+cloud_mods="$PVHSTUB_CACHE/kernels/modules-cloud/kernel/drivers"
 # A kernel with no Xen support at all (the tiny x86_64 kernel: no CONFIG_XEN,
 # no CONFIG_PVH).  A PVH domU has no PIT, HPET or PM timer, so it needs the
 # TSC's rate on its command line (1 GHz: QEMU's -icount shift=0 runs one
@@ -79,7 +79,7 @@ cloud_mods="$top/.cache/kernels/modules-cloud/kernel/drivers"
 # console is an early 8250 on port 0xe9, which Xen prints as "(dN) ...".
 # Its ACPI (S0 only) cannot power off, so dom0 stops it after 15 s (it
 # reaches init in under 2 s of its own time).
-tiny="$top/.cache/tiny/vmlinuz-tiny-x86_64-reloc"
+tiny="$(tiny_dir)/vmlinuz-tiny-x86_64-reloc"
 tiny_cmdline='earlycon=uart8250,io,0xe9 keep_bootcon console=ttyS0 tsc_early_khz=1000000 panic=-1'
 disk_opts="--disk format=raw,vdev=xvda,access=r,script=/etc/xen/scripts/block-loop,target=/guests/disk.img
 --vif ip=10.99.0.2,script=/etc/xen/scripts/vif-ip"

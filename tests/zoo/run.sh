@@ -72,7 +72,7 @@ zoo_boot() {
 }
 
 for kernel in cloud generic; do
-	src="$top/.cache/kernels/vmlinuz-$kernel"
+	src="$PVHSTUB_CACHE/kernels/vmlinuz-$kernel"
 	[ -s "$src" ] || { fail "zoo: $src is missing (run scripts/fetch-kernels.sh)"; continue; }
 	# The cloud kernel also with the stub's physical KASLR: the kernel must
 	# move into a slot clear of the loader's layout (the initrd at the top of RAM).
@@ -130,7 +130,7 @@ PY
 	fi
 }
 if [ -s "$out/cloud-32.pvh" ]; then
-	"$obj/pvhstub" wrap --elf32 "$top/.cache/kernels/vmlinuz-cloud" -o "$out/cloud-elf32.pvh"
+	"$obj/pvhstub" wrap --elf32 "$PVHSTUB_CACHE/kernels/vmlinuz-cloud" -o "$out/cloud-elf32.pvh"
 	if python3 "$load" "$out/cloud-elf32.pvh" > "$out/elf32.txt" 2>&1 ||
 	   ! grep -q 'ELF32: linux-loader loads only ELF64' "$out/elf32.txt"; then
 		fail "check-image refuses an ELF32 image: $(cat "$out/elf32.txt")"
