@@ -105,7 +105,9 @@ struct pvhstub_relocs {
 	uint32_t magic;			/* PVHSTUB_RELOCS_MAGIC */
 	uint32_t count[RELOCS_LISTS];
 	uint32_t size;			/* Bytes of the lists, after this header. */
-	uint32_t _reserved;
+	uint32_t source_lists;		/* Lists in the kernel's own table: 3 (64-bit, inverse
+					   32-bit, 32-bit: up to 6.14) or 2 (no inverse list:
+					   6.15 on).  For inspect; the stub ignores it. */
 };
 
 #define PVHSTUB_INFO_V1_SIZE	(56 + SETUP_HDR_MAX + 1)

@@ -188,6 +188,10 @@ static void print_kaslr(FILE *out, const struct elf_file *e, const struct pvhstu
 		h.count[RELOCS_64] + h.count[RELOCS_32] + h.count[RELOCS_32_INV], h.count[RELOCS_64],
 		h.count[RELOCS_32], h.count[RELOCS_32_INV], info->relocs_size,
 		(unsigned long long)info->relocs_addr);
+	fprintf(out, "relocs format:   %s\n",
+		h.source_lists == 3 ? "3 lists (64-bit, inverse 32-bit, 32-bit: Linux up to 6.14)" :
+		h.source_lists == 2 ? "2 lists (64-bit, 32-bit: Linux 6.15 and later)" :
+		"not recorded (an image from an older pvhstub)");
 }
 
 /* What the stub was told: the handoff, the payload and its setup header. */

@@ -7,7 +7,14 @@
  * little-endian words, each the low half of a kernel virtual address,
  * sign-extended.  From the end backwards: the 32-bit sites up to a 0, the
  * inverse 32-bit sites up to a 0, the 64-bit sites up to a 0, which is the
- * table's first word.
+ * table's first word.  The inverse list holds the sites that refer to the
+ * zero-based per-CPU area; kernels that no longer have one (Linux 6.15 on,
+ * with the per-CPU rework) write no inverse list at all, so their table
+ * has two lists and two zero words.  Sites are never 0, so the zero words
+ * tell the two apart, and the ELF must agree: a kernel with a PT_LOAD at
+ * virtual address 0 (the zero-based per-CPU area) writes three lists.  (A
+ * kernel without one may write three too, the inverse list empty: 6.14 and
+ * before without CONFIG_SMP.)
  *
  * We check every site against the kernel's footprint and store the lists
  * as struct pvhstub_relocs (include/pvhstub.h): offsets from the kernel's
@@ -93,10 +100,10 @@ static int read_list(const uint8_t *tail, size_t *at, const struct kernel_image 
 	return 0;
 }
 
-static int encode(const struct site_list l[RELOCS_LISTS], uint8_t **table, size_t *size,
-		  char *err, size_t errsz)
+static int encode(const struct site_list l[RELOCS_LISTS], unsigned int lists, uint8_t **table,
+		  size_t *size, char *err, size_t errsz)
 {
-	struct pvhstub_relocs h = { .magic = PVHSTUB_RELOCS_MAGIC };
+	struct pvhstub_relocs h = { .magic = PVHSTUB_RELOCS_MAGIC, .source_lists = lists };
 	size_t cap = sizeof(h);
 	uint8_t *buf, *p;
 
@@ -128,22 +135,40 @@ int relocs_read(struct blob tail, const struct kernel_image *k, uint8_t **table,
 		char *err, size_t errsz)
 {
 	static const char *const names[RELOCS_LISTS] = { "64-bit", "32-bit", "inverse 32-bit" };
-	/* Read from the end: 32-bit, inverse 32-bit, then 64-bit. */
-	static const int order[RELOCS_LISTS] = { RELOCS_32, RELOCS_32_INV, RELOCS_64 };
+	/* Read from the end: 32-bit, inverse 32-bit (three lists only), then 64-bit. */
+	static const int order3[RELOCS_LISTS] = { RELOCS_32, RELOCS_32_INV, RELOCS_64 };
+	static const int order2[2] = { RELOCS_32, RELOCS_64 };
 	struct site_list l[RELOCS_LISTS] = { { 0 } };
 	uint64_t start, end;
-	size_t at = tail.size / 4;
+	size_t at = tail.size / 4, zeros = 0;
+	unsigned int lists;
+	const int *order;
 	int rc = 0;
 
 	*table = NULL;
 	*size = 0;
-	if (tail.size % 4 || tail.size < 3 * 4) {
+	if (tail.size % 4 || tail.size < 2 * 4) {
 		snprintf(err, errsz, "the vmlinux is followed by %zu bytes, which are not a relocation table",
 			 tail.size);
 		return -1;
 	}
+	for (size_t i = 0; i < at; i++)
+		zeros += !word_at(tail.data + 4 * i);
+	if (word_at(tail.data) || (zeros != 2 && zeros != 3)) {
+		snprintf(err, errsz, "the %zu bytes after the vmlinux are no relocation table: %zu zero words%s "
+			 "(Linux writes 3 lists up to 6.14, 2 from 6.15, each ended by a zero word, the first word a zero)",
+			 tail.size, zeros, word_at(tail.data) ? ", the first word not zero" : "");
+		return -1;
+	}
+	lists = (unsigned int)zeros;
+	if (lists == 2 && k->percpu_zero) {
+		snprintf(err, errsz, "the relocation table has 2 lists, but the vmlinux has a zero-based per-CPU "
+			 "segment, whose sites need the inverse 32-bit list of a 3-list table");
+		return -1;
+	}
+	order = lists == 3 ? order3 : order2;
 	segments_footprint(k, &start, &end);
-	for (int i = 0; i < RELOCS_LISTS && !rc; i++)
+	for (unsigned int i = 0; i < lists && !rc; i++)
 		rc = read_list(tail.data, &at, k, start, end, order[i] == RELOCS_64 ? 8 : 4,
 			       &l[order[i]], names[order[i]], err, errsz);
 	if (!rc && at) {
@@ -157,7 +182,7 @@ int relocs_read(struct blob tail, const struct kernel_image *k, uint8_t **table,
 		rc = -1;
 	}
 	if (!rc)
-		rc = encode(l, table, size, err, errsz);
+		rc = encode(l, lists, table, size, err, errsz);
 	for (int i = 0; i < RELOCS_LISTS; i++)
 		free(l[i].off);
 	return rc;

@@ -56,7 +56,8 @@ struct kernel_image {
 	unsigned int nseg;
 	uint64_t entry;			/*   and its entry (physical), */
 	uint64_t virt_offset;		/*   virtual - physical of its lowest segment, */
-	uint64_t elf_size;		/*   where the ELF ends in its file. */
+	uint64_t elf_size;		/*   where the ELF ends in its file, */
+	int percpu_zero;		/*   a PT_LOAD at virtual 0 (zero-based per-CPU). */
 	/* --decompress: the kernel's relocation table (relocs.c), for KASLR. */
 	uint8_t *relocs;		/* malloc'ed; NULL: none */
 	size_t relocs_size;

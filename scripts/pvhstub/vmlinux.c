@@ -94,6 +94,9 @@ static int read_segments(const struct elf_file *e, struct kernel_image *k, char 
 		if (add_segment(e, i, &ph, k, err, errsz))
 			return -1;
 		find_entry(e->eh.e_entry, &ph, &k->entry, &found);
+		/* x86-64 before 6.15: the per-CPU area, linked at 0. */
+		if (ph.p_vaddr == 0 && ph.p_paddr != 0)
+			k->percpu_zero = 1;
 		/* The kernel's text: where virtual and physical addresses part. */
 		if (ph.p_paddr < lowest) {
 			lowest = ph.p_paddr;

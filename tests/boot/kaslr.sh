@@ -1,7 +1,7 @@
 #!/bin/sh
 # KASLR, boot by boot (sourced by tests/boot/run.sh, in its suite): Debian's
 # cloud kernel, QEMU -cpu max (RDRAND) under -icount.  The initrd's init
-# prints startup_64 from /proc/kallsyms and the physical "Kernel code" range
+# prints _text from /proc/kallsyms and the physical "Kernel code" range
 # from /proc/iomem (PVHSTUB-KERNEL).
 #   - wrap --decompress (the stub's virtual KASLR) and --kaslr full (virtual
 #     and physical), five boots each on pc and microvm;
@@ -11,6 +11,8 @@
 #   - 5-level paging: -cpu max has LA57, so every boot of the cloud kernel
 #     (XLF_5LEVEL) runs with 5 levels, as a native one does, and with
 #     no5lvl with 4 (init reads la57 in /proc/cpuinfo: PVHSTUB-PAGING).
+#   - sid's 7.2 cloud kernel (a 2-list relocation table, its entry past
+#     the image's start): --decompress on pc, --kaslr full on microvm.
 # Each boot's kernel must run where the stub's console line says it put it.
 # Five boots must show at least four distinct addresses: the virtual offset
 # has 482 slots (1 GiB less the 16 MiB start and the 46 MiB kernel, in
@@ -117,6 +119,18 @@ else
 	for machine in pc microvm; do
 		kaslr_five bz "bzImage (the kernel's own)" "$machine" "$out/kaslr-bz.pvh" '' 1
 	done
+	src7="$PVHSTUB_CACHE/kernels/vmlinuz-cloud-sid"
+	if [ ! -s "$src7" ]; then
+		fail "kaslr: $src7 is missing (run scripts/fetch-kernels.sh)"
+	elif "$obj/pvhstub" wrap --decompress "$src7" -o "$out/kaslr-virt7.pvh" &&
+	     "$obj/pvhstub" wrap --decompress --kaslr full "$src7" -o "$out/kaslr-full7.pvh"; then
+		kaslr_five virt7 "--decompress, $(cat "$src7.package")" pc "$out/kaslr-virt7.pvh" \
+			'pvhstub: .*, KASLR RD(SEED|RAND)\+TSC, virtual \+0x[0-9a-f]+, physical 0x1000000$' 0
+		kaslr_five full7 "--decompress --kaslr full, $(cat "$src7.package")" microvm "$out/kaslr-full7.pvh" \
+			'pvhstub: .*, KASLR RD(SEED|RAND)\+TSC, virtual \+0x[0-9a-f]+, physical 0x[0-9a-f]+$' 1
+	else
+		fail "kaslr: wrapping $src7 with --decompress"
+	fi
 	kaslr_fixed nokaslr "nokaslr no5lvl on the command line" "$out/kaslr-virt.pvh" "nokaslr no5lvl" \
 		'pvhstub: .*64-bit entry 0x1000000, KASLR off \(nokaslr\)$' 4-level
 	kaslr_fixed off "wrap --no-kaslr" "$out/kaslr-off.pvh" '' \

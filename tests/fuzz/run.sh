@@ -30,6 +30,8 @@ python3 "$top/tests/tool/mkpayload.py" raw "$corpus/vmlinux"
 # A relocation table as Linux appends it (the tail of a vmlinux), and one as the wrap keeps it.
 python3 "$top/tests/tool/mkpayload.py" raw "$out/vmlinux-relocs" relocs=good &&
 	tail -c 32 "$out/vmlinux-relocs" > "$corpus/relocs-tail"
+python3 "$top/tests/tool/mkpayload.py" raw "$out/vmlinux-relocs2" relocs=two &&
+	tail -c 24 "$out/vmlinux-relocs2" > "$corpus/relocs2-tail"
 python3 "$top/tests/tool/mkpayload.py" gzip "$out/p.relocs" relocs=good &&
 	python3 "$top/tests/tool/mkbzimage.py" "$corpus/bz-relocs" payload="$out/p.relocs" &&
 	"$obj/pvhstub" wrap --decompress --kaslr full "$corpus/bz-relocs" -o "$corpus/wrapped-kaslr" &&

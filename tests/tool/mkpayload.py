@@ -41,14 +41,17 @@ def vmlinux32():
     return bytes(img)
 
 
-def vmlinux(badphdr, misalign=False):
-    """ELF64 x86-64, one PT_LOAD of code at 16 MiB, entry (physical) at its start."""
+def vmlinux(badphdr, misalign=False, percpu=False):
+    """ELF64 x86-64, one PT_LOAD of code at 16 MiB, entry (physical) at its start; with
+    percpu, a second PT_LOAD linked at virtual 0 (a zero-based per-CPU area) after it."""
     code = bytes([0xf4, 0xeb, 0xfd]) + bytes(range(256)) * 64      # hlt; jmp .-1; data
     phoff = 0x7fffffff if badphdr else 0x41 if misalign else 0x40
     ehdr = struct.pack("<16sHHIQQQIHHHHHH", b"\x7fELF\x02\x01\x01" + b"\0" * 9, 2, 62, 1,
-                       0x1000000, phoff, 0, 0, 64, 56, 1, 64, 0, 0)
+                       0x1000000, phoff, 0, 0, 64, 56, 2 if percpu else 1, 64, 0, 0)
     phdr = struct.pack("<IIQQQQQQ", 1, 7, 0x1000, 0xffffffff81000000, 0x1000000,
                        len(code), len(code) + 0x10000, 0x200000)
+    if percpu:
+        phdr += struct.pack("<IIQQQQQQ", 1, 6, 0x1000, 0, 0x1020000, 0x100, 0x100, 0x1000)
     img = bytearray(ehdr + (b"\0" if misalign else b"") + phdr)
     img += b"\0" * (0x1000 - len(img)) + code
     return bytes(img)
@@ -58,11 +61,18 @@ TEXT = 0xffffffff81000000
 
 
 def relocs(kind):
-    """[0][64-bit][0][inverse 32-bit][0][32-bit], each site the low half of its address."""
+    """[0][64-bit][0][inverse 32-bit][0][32-bit], each site the low half of its address
+    (Linux up to 6.14); "two": [0][64-bit][0][32-bit] (6.15 on, no inverse list)."""
     r64, inv, r32 = [TEXT + 0x10, TEXT + 0x3ff8], [TEXT + 0x100], [TEXT + 0x20, TEXT + 0x3fff]
     if kind == "outside":
         r32.append(TEXT + 0x14000)          # memsz ends at +0x14003: a dword does not fit
     words = [0] + r64 + [0] + inv + [0] + r32
+    if kind == "two":
+        words = [0] + r64 + [0] + r32
+    if kind == "four":
+        words = [0] + r64 + [0] + inv + [0] + r32 + [0] + r32
+    if kind == "firstword":
+        words = [0x81000044] + r64 + [0] + inv + [0] + r32
     if kind == "noend":
         words = r64 + inv + r32
     if kind == "extra":
@@ -75,7 +85,7 @@ def main():
     fmt, out = sys.argv[1], sys.argv[2]
     opts = dict(a.split("=", 1) for a in sys.argv[3:])
     data = (b"\0" * (int(opts["zeros"]) << 20) if "zeros" in opts else
-            vmlinux32() if "i386" in opts else vmlinux("badphdr" in opts, "misalign" in opts))
+            vmlinux32() if "i386" in opts else vmlinux("badphdr" in opts, "misalign" in opts, "percpu" in opts))
     if "relocs" in opts:
         data += relocs(opts["relocs"])
     if fmt == "raw":

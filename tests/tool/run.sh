@@ -376,6 +376,29 @@ kaslr_case() { # label "inspect pattern" wrap-args...
 kaslr_case "--decompress keeps the kernel's relocation table, after the kernel" \
 	'^relocations: +5 \(64-bit 2, 32-bit 2, inverse 32-bit 1\), a [0-9]+-byte table at 0x1015000$' \
 	--decompress "$work/bz.relocs"
+kaslr_case "inspect names the kept table's source: Linux's 3-list format" \
+	'^relocs format: +3 lists \(64-bit, inverse 32-bit, 32-bit: Linux up to 6.14\)$' --decompress "$work/bz.relocs"
+# Linux 6.15 and later: no inverse list, two zero words.
+python3 "$top/tests/tool/mkpayload.py" gzip "$work/p.relocs2" relocs=two && mk bz.relocs2 payload="$work/p.relocs2"
+kaslr_case "--decompress reads the 2-list table of Linux 6.15 and later" \
+	'^relocations: +4 \(64-bit 2, 32-bit 2, inverse 32-bit 0\), a [0-9]+-byte table at 0x1015000$' \
+	--decompress "$work/bz.relocs2"
+kaslr_case "inspect names the kept table's source: the 2-list format" \
+	'^relocs format: +2 lists \(64-bit, 32-bit: Linux 6.15 and later\)$' --decompress --kaslr full "$work/bz.relocs2"
+# A 2-list table behind a vmlinux with a zero-based per-CPU segment lacks
+# the list that segment's sites need.
+python3 "$top/tests/tool/mkpayload.py" gzip "$work/p.relocs2pc" relocs=two percpu=1 && mk bz.relocs2pc payload="$work/p.relocs2pc"
+rm -f "$work/r.pvh"
+if ! "$tool" wrap --decompress "$work/bz.relocs2pc" -o "$work/r.pvh" 2> "$work/r.err" &&
+   grep -qF "the relocation table has 2 lists, but the vmlinux has a zero-based per-CPU segment" "$work/r.err" &&
+   [ ! -e "$work/r.pvh" ]; then
+	pass "--decompress refuses a 2-list table behind a zero-based per-CPU segment: $(cat "$work/r.err")"
+else
+	fail "--decompress refuses a 2-list table behind a zero-based per-CPU segment: $(cat "$work/r.err")"
+fi
+python3 "$top/tests/tool/mkpayload.py" gzip "$work/p.relocs3pc" relocs=good percpu=1 && mk bz.relocs3pc payload="$work/p.relocs3pc"
+kaslr_case "--decompress reads a 3-list table behind a zero-based per-CPU segment" \
+	'^relocs format: +3 lists' --decompress "$work/bz.relocs3pc"
 kaslr_case "--decompress randomizes the virtual offset by default" \
 	'^KASLR: +by the stub: virtual offset \(nokaslr' --decompress "$work/bz.relocs"
 kaslr_case "--kaslr full adds the physical slot" \
@@ -420,8 +443,10 @@ bad_table() { # kind "expected"
 	fi
 }
 bad_table outside "32-bit relocation at 0xffffffff81014000 lies outside the kernel [0xffffffff81000000, 0xffffffff81014003)"
-bad_table noend "the relocation table after the vmlinux has no end to its"
-bad_table extra "the relocation table after the vmlinux has 1 words before its start"
+bad_table noend "the 20 bytes after the vmlinux are no relocation table: 0 zero words"
+bad_table extra "the 36 bytes after the vmlinux are no relocation table: 3 zero words, the first word not zero"
+bad_table four "the 44 bytes after the vmlinux are no relocation table: 4 zero words"
+bad_table firstword "the 32 bytes after the vmlinux are no relocation table: 2 zero words, the first word not zero"
 bad_table odd "the vmlinux is followed by 33 bytes, which are not a relocation table"
 # The options, checked.
 for args in "--kaslr full $work/bz.relocs:applies to a pre-decompressed kernel" \

@@ -122,6 +122,49 @@ static void test_relocs_apply(void **state)
 	assert_guards(mem);
 }
 
+/*
+ * A kernel of Linux 6.15 or later: its table has no inverse list, so the
+ * wrap keeps an empty one (count 0).  The stub applies the other two, and
+ * changes nothing else.
+ */
+static void test_relocs_apply_two_lists(void **state)
+{
+	static const uint32_t s64[] = { 8, 2000, IMAGE - 8 }, s32[] = { 24, 4000 };
+	const uint32_t *sites[] = { s64, s32, NULL };
+	const uint32_t n[] = { 3, 2, 0 };
+	uint8_t mem[GUARD + IMAGE + GUARD], ref[IMAGE];
+	const uint64_t delta = 0x3ac00000ULL;
+	struct table t;
+	char msg[128];
+	uint8_t *img = image_new(mem);
+
+	(void)state;
+	memcpy(ref, img, IMAGE);
+	build(&t, sites, n);
+	assert_int_equal(relocs_apply(t.buf, (uint32_t)t.len, img, IMAGE, delta, msg, sizeof(msg)), 0);
+	for (int i = 0; i < 3; i++) {
+		uint64_t a, b;
+
+		memcpy(&a, ref + s64[i], 8);
+		memcpy(&b, img + s64[i], 8);
+		assert_int_equal(b, a + delta);
+	}
+	for (int i = 0; i < 2; i++) {
+		uint32_t a, b;
+
+		memcpy(&a, ref + s32[i], 4);
+		memcpy(&b, img + s32[i], 4);
+		assert_int_equal(b, (uint32_t)(a + delta));
+	}
+	for (int i = 0; i < IMAGE; i++) {
+		int touched = (i >= 8 && i < 16) || (i >= 2000 && i < 2008) || i >= IMAGE - 8 ||
+			      (i >= 24 && i < 28) || (i >= 4000 && i < 4004);
+		if (!touched)
+			assert_int_equal(img[i], ref[i]);
+	}
+	assert_guards(mem);
+}
+
 /* A table that must be refused, with a message, and no write outside. */
 static void expect_refused(struct table *t, size_t len, const char *why)
 {
@@ -420,6 +463,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_relocs_apply),
+		cmocka_unit_test(test_relocs_apply_two_lists),
 		cmocka_unit_test(test_relocs_hostile),
 		cmocka_unit_test(test_relocs_fast),
 		cmocka_unit_test(test_kaslr_slots),
