@@ -76,93 +76,64 @@ static void assert_guards(const uint8_t *mem)
 	}
 }
 
-static void test_relocs_apply(void **state)
+/*
+ * Build a table of these sites (none overlapping), apply it with DELTA, and
+ * check every site moved as its list says (64-bit: + delta; 32-bit:
+ * + delta; inverse 32-bit: - delta), and that nothing else changed.
+ */
+static void apply_and_check(const uint32_t *sites[RELOCS_LISTS], const uint32_t n[RELOCS_LISTS],
+			    uint64_t delta)
 {
-	static const uint32_t s64[] = { 0, 8, 1000 }, s32[] = { 16, 20, 4092 }, sinv[] = { 300 };
-	const uint32_t *sites[] = { s64, s32, sinv };
-	const uint32_t n[] = { 3, 3, 1 };
-	uint8_t mem[GUARD + IMAGE + GUARD], ref[IMAGE];
-	const uint64_t delta = 0x12a00000ULL;
+	static const unsigned int width[RELOCS_LISTS] = { [RELOCS_64] = 8, [RELOCS_32] = 4, [RELOCS_32_INV] = 4 };
+	uint8_t mem[GUARD + IMAGE + GUARD], ref[IMAGE], touched[IMAGE] = { 0 };
 	struct table t;
 	char msg[128];
 	uint8_t *img = image_new(mem);
 
-	(void)state;
 	memcpy(ref, img, IMAGE);
 	build(&t, sites, n);
 	assert_int_equal(relocs_apply(t.buf, (uint32_t)t.len, img, IMAGE, delta, msg, sizeof(msg)), 0);
-	for (int i = 0; i < 3; i++) {
-		uint64_t a, b;
+	for (int l = 0; l < RELOCS_LISTS; l++)
+		for (uint32_t i = 0; i < n[l]; i++) {
+			uint32_t at = sites[l][i];
+			uint64_t a = 0, b = 0;
 
-		memcpy(&a, ref + s64[i], 8);
-		memcpy(&b, img + s64[i], 8);
-		assert_int_equal(b, a + delta);
-	}
-	for (int i = 0; i < 3; i++) {
-		uint32_t a, b;
-
-		memcpy(&a, ref + s32[i], 4);
-		memcpy(&b, img + s32[i], 4);
-		assert_int_equal(b, (uint32_t)(a + delta));
-	}
-	{
-		uint32_t a, b;
-
-		memcpy(&a, ref + 300, 4);
-		memcpy(&b, img + 300, 4);
-		assert_int_equal(b, (uint32_t)(a - delta));
-	}
-	/* Nothing else changed. */
-	for (int i = 0; i < IMAGE; i++) {
-		int touched = (i < 16 && i >= 0) || (i >= 16 && i < 24) || (i >= 1000 && i < 1008) ||
-			      (i >= 300 && i < 304) || i >= 4092;
-		if (!touched)
+			memcpy(&a, ref + at, width[l]);
+			memcpy(&b, img + at, width[l]);
+			if (l == RELOCS_64)
+				assert_int_equal(b, a + delta);
+			else
+				assert_int_equal(b, (uint32_t)(l == RELOCS_32 ? a + delta : a - delta));
+			memset(touched + at, 1, width[l]);
+		}
+	for (int i = 0; i < IMAGE; i++)
+		if (!touched[i])
 			assert_int_equal(img[i], ref[i]);
-	}
 	assert_guards(mem);
+}
+
+static void test_relocs_apply(void **state)
+{
+	static const uint32_t s64[] = { 0, 8, 1000 }, s32[] = { 16, 20, 4092 }, sinv[] = { 300 };
+	const uint32_t *sites[] = { [RELOCS_64] = s64, [RELOCS_32] = s32, [RELOCS_32_INV] = sinv };
+	const uint32_t n[] = { [RELOCS_64] = 3, [RELOCS_32] = 3, [RELOCS_32_INV] = 1 };
+
+	(void)state;
+	apply_and_check(sites, n, 0x12a00000ULL);
 }
 
 /*
  * A kernel of Linux 6.15 or later: its table has no inverse list, so the
- * wrap keeps an empty one (count 0).  The stub applies the other two, and
- * changes nothing else.
+ * wrap keeps an empty one (count 0).  The stub applies the other two.
  */
 static void test_relocs_apply_two_lists(void **state)
 {
 	static const uint32_t s64[] = { 8, 2000, IMAGE - 8 }, s32[] = { 24, 4000 };
-	const uint32_t *sites[] = { s64, s32, NULL };
-	const uint32_t n[] = { 3, 2, 0 };
-	uint8_t mem[GUARD + IMAGE + GUARD], ref[IMAGE];
-	const uint64_t delta = 0x3ac00000ULL;
-	struct table t;
-	char msg[128];
-	uint8_t *img = image_new(mem);
+	const uint32_t *sites[] = { [RELOCS_64] = s64, [RELOCS_32] = s32, [RELOCS_32_INV] = NULL };
+	const uint32_t n[] = { [RELOCS_64] = 3, [RELOCS_32] = 2, [RELOCS_32_INV] = 0 };
 
 	(void)state;
-	memcpy(ref, img, IMAGE);
-	build(&t, sites, n);
-	assert_int_equal(relocs_apply(t.buf, (uint32_t)t.len, img, IMAGE, delta, msg, sizeof(msg)), 0);
-	for (int i = 0; i < 3; i++) {
-		uint64_t a, b;
-
-		memcpy(&a, ref + s64[i], 8);
-		memcpy(&b, img + s64[i], 8);
-		assert_int_equal(b, a + delta);
-	}
-	for (int i = 0; i < 2; i++) {
-		uint32_t a, b;
-
-		memcpy(&a, ref + s32[i], 4);
-		memcpy(&b, img + s32[i], 4);
-		assert_int_equal(b, (uint32_t)(a + delta));
-	}
-	for (int i = 0; i < IMAGE; i++) {
-		int touched = (i >= 8 && i < 16) || (i >= 2000 && i < 2008) || i >= IMAGE - 8 ||
-			      (i >= 24 && i < 28) || (i >= 4000 && i < 4004);
-		if (!touched)
-			assert_int_equal(img[i], ref[i]);
-	}
-	assert_guards(mem);
+	apply_and_check(sites, n, 0x3ac00000ULL);
 }
 
 /* A table that must be refused, with a message, and no write outside. */
