@@ -14,6 +14,7 @@
 #include "xenguest.h"
 #include "translate.h"
 #include "xenpub.h"
+#include "x86.h"
 
 static struct boot_params zero_page __attribute__((aligned(4096)));
 /*
@@ -114,6 +115,22 @@ static const char *kaslr_line(const struct kaslr_result *k)
 	return line;
 }
 
+/*
+ * Mask both legacy 8259 PICs, as firmware leaves them before a native boot.
+ * A PVH loader runs no firmware, and QEMU's microvm (10.0 on) hands over a
+ * PIC in its reset state: vector base 0, nothing masked.  A kernel that
+ * reads in microvm's ACPI tables that there is no PC-compatible PIC never
+ * touches it, so the PIT's first tick, once start_kernel enables
+ * interrupts, arrives as vector 0: "Oops: divide error".  (Linux's own PVH
+ * entry dies so too.)  A kernel that does use the PIC programs it anew.  A
+ * Xen PVH domU has no PIC: left alone there.
+ */
+static void pic_mask(void)
+{
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
+}
+
 void stub_main(uint32_t start_info_paddr) __attribute__((noreturn));
 void stub_main(uint32_t start_info_paddr)
 {
@@ -145,6 +162,8 @@ void stub_main(uint32_t start_info_paddr)
 	console_init();
 	if (xen_base)
 		xen_setup(xen_base, &in);
+	else
+		pic_mask();
 
 	err = translate_start_info(&in, bp, &out);
 	if (err)
