@@ -63,6 +63,7 @@ cleanup() {
 	[ -n "$work" ] && remove_root "$work/root"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM HUP	# so that cleanup runs then too
 
 # in ROOT CMD...: run a shell command inside ROOT, as a fresh login would
 # (no stdin, a plain environment).
