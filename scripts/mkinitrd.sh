@@ -11,11 +11,21 @@ out=$1
 mib=${2:-0}
 top=$(cd "$(dirname "$0")/.." && pwd)
 busybox=${BUSYBOX:-/bin/busybox}	# BUSYBOX=: another static busybox (an i386 one)
-[ -x "$busybox" ] && "$busybox" --list >/dev/null 2>&1 || { echo "mkinitrd: need busybox-static" >&2; exit 1; }
-if command -v file >/dev/null && file -L "$busybox" | grep -q 'dynamically linked'; then
-	echo "mkinitrd: $busybox is not static (install busybox-static)" >&2
-	exit 1
-fi
+[ -x "$busybox" ] || { echo "mkinitrd: need busybox-static ($busybox)" >&2; exit 1; }
+# A static ELF: no PT_INTERP.  Read from its header, not by running it: an
+# i386 busybox does not run on a host kernel without IA32 emulation.
+python3 - "$busybox" <<'PY' || exit 1
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+if b[:4] != b"\x7fELF":
+    sys.exit("mkinitrd: %s is not an ELF file (install busybox-static)" % sys.argv[1])
+if b[4] == 2:
+    phoff, = struct.unpack_from("<Q", b, 0x20); phentsize, phnum = struct.unpack_from("<HH", b, 0x36)
+else:
+    phoff, = struct.unpack_from("<I", b, 0x1c); phentsize, phnum = struct.unpack_from("<HH", b, 0x2a)
+if any(struct.unpack_from("<I", b, phoff + i * phentsize)[0] == 3 for i in range(phnum)):
+    sys.exit("mkinitrd: %s is not static (install busybox-static)" % sys.argv[1])
+PY
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
