@@ -16,11 +16,14 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/common.sh"
 kernel=${KERNEL:-cloud}
 machine=${MACHINE:-pc}
-case "$kernel" in
-*/*) ;;
-*) "$top/scripts/fetch-kernels.sh" "$kernel"
-   kernel="$PVHSTUB_CACHE/kernels/vmlinuz-$kernel" ;;
-esac
+# A file, or else a name fetch-kernels.sh knows.
+if [ ! -f "$kernel" ]; then
+	case "$kernel" in
+	*/*) echo "run: no kernel file $kernel" >&2; exit 1 ;;
+	esac
+	"$top/scripts/fetch-kernels.sh" "$kernel"
+	kernel="$PVHSTUB_CACHE/kernels/vmlinuz-$kernel"
+fi
 mkdir -p "$obj/run"
 name=$(basename "$kernel")
 "$obj/pvhstub" wrap "$kernel" -o "$obj/run/$name.pvh"
