@@ -63,7 +63,7 @@ download() {
 	echo "$deb"
 }
 
-# unpack DEB DIR: the package's files, for the paths its listing shows.
+# unpack DEB DIR: all of the package's files into DIR.
 unpack() {
 	dpkg-deb --fsys-tarfile "$1" | tar -x -C "$2"
 }
