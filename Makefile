@@ -30,9 +30,15 @@ LD := ld
 HOSTCC ?= cc
 
 # The stub is freestanding: of the host's headers it sees only Xen's public
-# ones (libxen-dev), through a folder that holds nothing but them.
+# ones (libxen-dev) and Linux's UAPI ones for the boot protocol
+# (linux-libc-dev: <asm/bootparam.h> and what it includes), through folders
+# that hold nothing but them.
 XEN_HEADERS ?= /usr/include/xen
 XEN_INC := $(obj)/include/xen-public
+UAPI_HEADERS ?= /usr/include
+UAPI_ASM ?= $(firstword $(wildcard $(UAPI_HEADERS)/x86_64-linux-gnu/asm $(UAPI_HEADERS)/asm) \
+	$(UAPI_HEADERS)/x86_64-linux-gnu/asm)
+UAPI_INC := $(obj)/include/linux-uapi
 
 cc-option = $(shell $(CC) $(1) -Werror -c -x c /dev/null -o /dev/null 2>/dev/null && echo $(1))
 
@@ -45,7 +51,7 @@ GUEST_CFLAGS := -m32 -march=i686 -std=gnu11 -mregparm=3 -fomit-frame-pointer \
 	$(call cc-option,-fcf-protection=none) $(call cc-option,--param=min-pagesize=0) \
 	-Wall -Wextra -Werror -Wno-address-of-packed-member \
 	-nostdinc -isystem $(shell $(CC) -print-file-name=include) -idirafter $(XEN_INC) \
-	-I$(srctree)/include -include $(AUTOHEADER) -MMD -MP
+	-idirafter $(UAPI_INC) -I$(srctree)/include -include $(AUTOHEADER) -MMD -MP
 GUEST_AFLAGS := $(GUEST_CFLAGS) -D__ASSEMBLY__
 
 # HOSTCFLAGS and HOSTLDFLAGS are the builder's to set (a package build passes
@@ -131,13 +137,18 @@ $(XEN_INC)/xen/xen.h:
 	$(Q)test -f $(XEN_HEADERS)/xen.h || { echo "pvhstub: no Xen headers in $(XEN_HEADERS) (install libxen-dev)" >&2; exit 1; }
 	$(Q)mkdir -p $(XEN_INC) && ln -sfn $(XEN_HEADERS) $(XEN_INC)/xen
 
+$(UAPI_INC)/asm/bootparam.h:
+	$(Q)test -f $(UAPI_ASM)/bootparam.h || { echo "pvhstub: no <asm/bootparam.h> in $(UAPI_ASM) (install linux-libc-dev)" >&2; exit 1; }
+	$(Q)mkdir -p $(UAPI_INC) && ln -sfn $(UAPI_ASM) $(UAPI_INC)/asm && \
+	 for d in linux asm-generic video; do ln -sfn $(UAPI_HEADERS)/$$d $(UAPI_INC)/$$d || exit 1; done
+
 # Objects depend on this Makefile too: it holds their flags.
-$(obj)/%.o: %.c $(AUTOHEADER) Makefile | $(XEN_INC)/xen/xen.h
+$(obj)/%.o: %.c $(AUTOHEADER) Makefile | $(XEN_INC)/xen/xen.h $(UAPI_INC)/asm/bootparam.h
 	$(quiet) CC "$*.o"
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(GUEST_CFLAGS) $(CFLAGS_$(notdir $@)) -c $< -o $@
 
-$(obj)/%.o: %.S $(AUTOHEADER) Makefile | $(XEN_INC)/xen/xen.h
+$(obj)/%.o: %.S $(AUTOHEADER) Makefile | $(XEN_INC)/xen/xen.h $(UAPI_INC)/asm/bootparam.h
 	$(quiet) AS "$*.o"
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(GUEST_AFLAGS) -c $< -o $@
@@ -190,7 +201,7 @@ $(obj)/tests/pvhload.elf: $(obj)/tests/overlap/pvhload.o $(obj)/tests/overlap/pv
 	$(Q)$(LD) -m elf_i386 -static -nostdlib --build-id=none -z noexecstack --no-warn-rwx-segments \
 		-T tests/overlap/pvhload.lds -o $@ $(filter %.o,$^)
 
-$(obj)/tests/overlap/pvhload.S.o: tests/overlap/pvhload.S $(AUTOHEADER) | $(XEN_INC)/xen/xen.h
+$(obj)/tests/overlap/pvhload.S.o: tests/overlap/pvhload.S $(AUTOHEADER) | $(XEN_INC)/xen/xen.h $(UAPI_INC)/asm/bootparam.h
 	$(quiet) AS "tests/overlap/pvhload.S.o"
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(GUEST_AFLAGS) -c $< -o $@

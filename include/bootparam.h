@@ -1,11 +1,29 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The Linux x86 boot protocol: the setup header and the zero page
- * ("struct boot_params").  Written from Linux's Documentation/arch/x86/boot.rst
- * and zero-page.rst; every offset is checked below against those documents.
+ * The Linux x86 boot protocol: the setup header, the zero page ("struct
+ * boot_params"), their flags and the setup_data list, from Linux's own UAPI
+ * header <asm/bootparam.h> (linux-libc-dev), the one the kernel's boot
+ * protocol is defined by.  The freestanding stub sees it through a build
+ * folder that holds only the UAPI headers (the Makefile's UAPI_INC).  What
+ * the UAPI leaves out (file offsets in a bzImage, the kernel's own segment
+ * selectors and e820 type names, loader IDs) is defined here, from
+ * Documentation/arch/x86/boot.rst and zero-page.rst, and every offset we use
+ * is checked below against those documents.
+ *
+ * Linux 6.1's header tests __ASSEMBLY__; later ones test __ASSEMBLER__,
+ * which the compiler defines for assembly.  Our assembly passes
+ * -D__ASSEMBLY__ too, so either header gives it only the flags.
  */
 #ifndef PVHSTUB_BOOTPARAM_H
 #define PVHSTUB_BOOTPARAM_H
+
+#include <asm/bootparam.h>
+
+/*
+ * Every flag we use is in the oldest header we build with (Debian 12's
+ * Linux 6.1).  A newer one would be defined here, under #ifndef, with the
+ * release that added it.
+ */
 
 /* File offsets inside a bzImage. */
 #define BZ_SETUP_SECTS_OFF	0x1f1
@@ -13,21 +31,6 @@
 #define BZ_HEADER_OFF		0x202
 #define BZ_HDRS_MAGIC		0x53726448	/* "HdrS" */
 #define BZ_HDR_MAX_END		0x290		/* The setup header ends before this. */
-
-/* loadflags */
-#define LOADED_HIGH		(1 << 0)
-#define KASLR_FLAG		(1 << 1)	/* Set by whoever randomized the kernel. */
-#define KEEP_SEGMENTS		(1 << 6)
-#define CAN_USE_HEAP		(1 << 7)
-
-/* xloadflags */
-#define XLF_KERNEL_64			(1 << 0)
-#define XLF_CAN_BE_LOADED_ABOVE_4G	(1 << 1)
-#define XLF_5LEVEL			(1 << 5)	/* May be entered with 5-level paging. */
-
-/* hardware_subarch */
-#define X86_SUBARCH_PC		0
-#define X86_SUBARCH_XEN		2
 
 /* type_of_loader: boot.rst assigns 0x9 to Xen; 0xff means "undefined". */
 #define LOADER_TYPE_XEN		0x90
@@ -37,114 +40,21 @@
 #define E820_TYPE_RAM		1
 #define E820_TYPE_RESERVED	2
 
-#define E820_MAX_ENTRIES_ZEROPAGE 128
-#define SETUP_E820_EXT		1
-
 /* The legacy ISA hole Linux marks reserved. */
 #define ISA_START_ADDRESS	0xa0000
 #define ISA_END_ADDRESS		0x100000
+
+/* The UAPI header defines it for C only; the static assert below checks it. */
+#ifdef __ASSEMBLY__
+#define E820_MAX_ENTRIES_ZEROPAGE 128
+#endif
 
 /* Boot protocol 32-bit entry segment selectors. */
 #define BOOT_CS			0x10
 #define BOOT_DS			0x18
 
 #ifndef __ASSEMBLY__
-#include <stdint.h>
 #include <stddef.h>
-
-struct setup_header {
-	uint8_t  setup_sects;		/* 0x1f1 */
-	uint16_t root_flags;		/* 0x1f2 */
-	uint32_t syssize;		/* 0x1f4 */
-	uint16_t ram_size;		/* 0x1f8 */
-	uint16_t vid_mode;		/* 0x1fa */
-	uint16_t root_dev;		/* 0x1fc */
-	uint16_t boot_flag;		/* 0x1fe */
-	uint16_t jump;			/* 0x200 */
-	uint32_t header;		/* 0x202 */
-	uint16_t version;		/* 0x206 */
-	uint32_t realmode_swtch;	/* 0x208 */
-	uint16_t start_sys_seg;		/* 0x20c */
-	uint16_t kernel_version;	/* 0x20e */
-	uint8_t  type_of_loader;	/* 0x210 */
-	uint8_t  loadflags;		/* 0x211 */
-	uint16_t setup_move_size;	/* 0x212 */
-	uint32_t code32_start;		/* 0x214 */
-	uint32_t ramdisk_image;		/* 0x218 */
-	uint32_t ramdisk_size;		/* 0x21c */
-	uint32_t bootsect_kludge;	/* 0x220 */
-	uint16_t heap_end_ptr;		/* 0x224 */
-	uint8_t  ext_loader_ver;	/* 0x226 */
-	uint8_t  ext_loader_type;	/* 0x227 */
-	uint32_t cmd_line_ptr;		/* 0x228 */
-	uint32_t initrd_addr_max;	/* 0x22c */
-	uint32_t kernel_alignment;	/* 0x230 */
-	uint8_t  relocatable_kernel;	/* 0x234 */
-	uint8_t  min_alignment;		/* 0x235 */
-	uint16_t xloadflags;		/* 0x236 */
-	uint32_t cmdline_size;		/* 0x238 */
-	uint32_t hardware_subarch;	/* 0x23c */
-	uint64_t hardware_subarch_data;	/* 0x240 */
-	uint32_t payload_offset;	/* 0x248 */
-	uint32_t payload_length;	/* 0x24c */
-	uint64_t setup_data;		/* 0x250 */
-	uint64_t pref_address;		/* 0x258 */
-	uint32_t init_size;		/* 0x260 */
-	uint32_t handover_offset;	/* 0x264 */
-	uint32_t kernel_info_offset;	/* 0x268 */
-} __attribute__((packed));
-
-struct boot_e820_entry {
-	uint64_t addr;
-	uint64_t size;
-	uint32_t type;
-} __attribute__((packed));
-
-struct setup_data {
-	uint64_t next;
-	uint32_t type;
-	uint32_t len;
-	uint8_t  data[];
-} __attribute__((packed));
-
-struct boot_params {
-	uint8_t  screen_info[0x40];	/* 0x000 */
-	uint8_t  apm_bios_info[0x14];	/* 0x040 */
-	uint8_t  _pad2[4];		/* 0x054 */
-	uint64_t tboot_addr;		/* 0x058 */
-	uint8_t  ist_info[0x10];	/* 0x060 */
-	uint64_t acpi_rsdp_addr;	/* 0x070 */
-	uint8_t  _pad3[8];		/* 0x078 */
-	uint8_t  hd0_info[16];		/* 0x080 */
-	uint8_t  hd1_info[16];		/* 0x090 */
-	uint8_t  sys_desc_table[16];	/* 0x0a0 */
-	uint8_t  olpc_ofw_header[16];	/* 0x0b0 */
-	uint32_t ext_ramdisk_image;	/* 0x0c0 */
-	uint32_t ext_ramdisk_size;	/* 0x0c4 */
-	uint32_t ext_cmd_line_ptr;	/* 0x0c8 */
-	uint8_t  _pad4[112];		/* 0x0cc */
-	uint32_t cc_blob_address;	/* 0x13c */
-	uint8_t  edid_info[0x80];	/* 0x140 */
-	uint8_t  efi_info[0x20];	/* 0x1c0 */
-	uint32_t alt_mem_k;		/* 0x1e0 */
-	uint32_t scratch;		/* 0x1e4 */
-	uint8_t  e820_entries;		/* 0x1e8 */
-	uint8_t  eddbuf_entries;	/* 0x1e9 */
-	uint8_t  edd_mbr_sig_buf_entries; /* 0x1ea */
-	uint8_t  kbd_status;		/* 0x1eb */
-	uint8_t  secure_boot;		/* 0x1ec */
-	uint8_t  _pad5[2];		/* 0x1ed */
-	uint8_t  sentinel;		/* 0x1ef */
-	uint8_t  _pad6[1];		/* 0x1f0 */
-	struct setup_header hdr;	/* 0x1f1 */
-	uint8_t  _pad7[0x290 - 0x1f1 - sizeof(struct setup_header)];
-	uint32_t edd_mbr_sig_buffer[16];	/* 0x290 */
-	struct boot_e820_entry e820_table[E820_MAX_ENTRIES_ZEROPAGE]; /* 0x2d0 */
-	uint8_t  _pad8[48];		/* 0xcd0 */
-	uint8_t  eddbuf[6 * 82];	/* 0xd00 */
-	uint8_t  _pad9[276];		/* 0xeec */
-} __attribute__((packed));
-
 #define BP_CHECK(field, off) \
 	_Static_assert(offsetof(struct boot_params, field) == (off), \
 		       "boot_params." #field " must sit at " #off)
@@ -185,6 +95,15 @@ HDR_CHECK(setup_data, 0x250);
 HDR_CHECK(pref_address, 0x258);
 HDR_CHECK(init_size, 0x260);
 HDR_CHECK(kernel_info_offset, 0x268);
+/* The flags' values, from boot.rst. */
+_Static_assert(LOADED_HIGH == 0x01 && KASLR_FLAG == 0x02 && KEEP_SEGMENTS == 0x40 &&
+	       CAN_USE_HEAP == 0x80, "loadflags as boot.rst gives them");
+_Static_assert(XLF_KERNEL_64 == 0x01 && XLF_CAN_BE_LOADED_ABOVE_4G == 0x02 && XLF_5LEVEL == 0x20,
+	       "xloadflags as boot.rst gives them");
+_Static_assert(SETUP_E820_EXT == 1 && E820_MAX_ENTRIES_ZEROPAGE == 128,
+	       "setup_data type 1 and the zero page's 128 e820 entries, as boot.rst gives them");
+_Static_assert(X86_SUBARCH_PC == 0 && X86_SUBARCH_XEN == 2, "hardware_subarch as boot.rst gives it");
+_Static_assert(sizeof(struct setup_data) == 16, "a setup_data header is 16 bytes");
 _Static_assert(sizeof(struct boot_e820_entry) == 20, "e820 entries are 20 bytes");
 _Static_assert(sizeof(struct boot_params) == 4096, "the zero page is 4 KiB");
 

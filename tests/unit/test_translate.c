@@ -51,7 +51,7 @@ static void test_v1_basic(void **state)
 	assert_int_equal(f->bp.hdr.version, 0x020f);
 	/* Outside the header, the zero page starts zeroed. */
 	assert_int_equal(f->bp.sentinel, 0);
-	assert_int_equal(f->bp.screen_info[0], 0);
+	assert_int_equal(f->bp.screen_info.orig_x, 0);
 	assert_int_equal(f->bp._pad9[275], 0);
 	/* The start_info copy in the stub. */
 	assert_int_equal(f->si_node.si.magic, XEN_HVM_START_MAGIC_VALUE);
@@ -66,7 +66,7 @@ static void test_bp_zeroed_skips_only_the_clearing(void **state)
 
 	assert_int_equal(run(f), TE_OK);	/* run() fills bp with 0xa5 first. */
 	want = f->bp;
-	assert_int_equal(want.screen_info[0x06], 0);	/* Cleared, then written. */
+	assert_int_equal(want.screen_info.orig_video_mode, 0);	/* Cleared, then written. */
 
 	memcpy(f->info.setup_hdr, &f->hdr, sizeof(f->hdr));
 	memset(&f->bp, 0, sizeof(f->bp));
@@ -77,7 +77,7 @@ static void test_bp_zeroed_skips_only_the_clearing(void **state)
 	/* The flag is trusted: a dirty page stays dirty where nothing writes. */
 	memset(&f->bp, 0xa5, sizeof(f->bp));
 	assert_int_equal(translate_start_info(&f->in, &f->bp, &f->out), TE_OK);
-	assert_int_equal(f->bp.screen_info[0x06], 0xa5);
+	assert_int_equal(f->bp.screen_info.orig_video_mode, 0xa5);
 }
 
 static void test_v0_without_xen_has_no_map(void **state)
