@@ -329,9 +329,10 @@ check-boot: all ## Debian's kernels through the stub in QEMU (pc, microvm)
 check-probe: all $(obj)/tests/probe.bzImage $(obj)/tests/pvhload.elf ## native vs PVH: the same zero page, probe and Debian kernels
 	$(Q)tests/probe/run.sh $(obj)
 
-check-xen: all $(obj)/tests/probe.bzImage ## Xen 4.17 under QEMU: PVH dom0 and an xl PVH domU
-	$(Q)tests/xen/fetch-xen.sh
-	$(Q)tests/xen/run.sh $(obj)
+# make check-xen [XEN="4.17 4.20"]
+check-xen: all $(obj)/tests/probe.bzImage ## Xen 4.17 and 4.20 under QEMU: PVH dom0 and xl PVH domUs
+	$(Q)tests/xen/fetch-xen.sh $(XEN)
+	$(Q)tests/xen/run.sh $(obj) $(XEN)
 
 check-deb: ## the Debian package: build, lintian, install, hooks, boot, purge (root)
 	$(Q)tests/deb/run.sh $(obj)

@@ -6,10 +6,12 @@
 #   vmlinuz-cloud, vmlinuz-generic, vmlinuz-rt   Debian 12's 6.1 (amd64)
 #   vmlinuz-686-pae                              Debian 12's 6.1 (i386)
 #   vmlinuz-cloud-6.12, vmlinuz-generic-6.12     bookworm-backports
-#   vmlinuz-cloud-trixie                         Debian 13's cloud kernel
+#   vmlinuz-cloud-trixie, vmlinuz-generic-trixie Debian 13's cloud and generic kernels
 #   vmlinuz-cloud-sid                            sid's cloud kernel
 #   modules-generic/   the generic kernel's Xen drivers, blkback, netback, loop
+#                      (modules-generic-trixie/: the same of Debian 13's)
 #   modules-cloud/     the cloud kernel's blkfront and netfront (Xen PV devices)
+#                      (modules-cloud-trixie/, modules-cloud-sid/: the same)
 #   busybox-i386       a static i386 busybox, for the 686-pae kernel's initrd
 #   memtest86+x64.bin  memtest86+ (Debian's memtest86+ package)
 #   ipxe.lkrn          iPXE as a Linux kernel (Debian's ipxe package)
@@ -20,7 +22,9 @@
 # machine's apt setup is never changed.  Both kernel package layouts are
 # read: the image at ./boot/vmlinuz-VER (Debian 12, 13) or at
 # ./usr/lib/modules/VER/vmlinuz in a linux-binary-VER package (sid), the
-# modules under ./lib/modules or ./usr/lib/modules.
+# modules under ./lib/modules or ./usr/lib/modules, compressed (Debian 13
+# and later ship *.ko.xz) or not; the ones kept are stored decompressed, as
+# *.ko, for busybox's insmod.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,7 +34,7 @@ mkdir -p "$dir"
 cache_lock kernels
 cd "$dir"
 
-ALL="cloud generic rt 686-pae cloud-6.12 generic-6.12 cloud-trixie cloud-sid memtest ipxe busybox-i386"
+ALL="cloud generic rt 686-pae cloud-6.12 generic-6.12 cloud-trixie generic-trixie cloud-sid memtest ipxe busybox-i386"
 want=${*:-$ALL}
 
 APT_OPTS=""
@@ -107,6 +111,8 @@ fetch() { # flavour metapackage suffix [module path under lib/modules/VER/ ...]
 				cp -a "$mods/$f" "modules-$flavour.tmp/$f"
 			done
 		done
+		find "modules-$flavour.tmp" -name '*.ko.xz' -exec xz -d {} +
+		find "modules-$flavour.tmp" -name '*.ko.zst' -exec zstd -q -d --rm {} +
 		echo "$*" > "modules-$flavour.tmp/.patterns"
 		rm -rf "modules-$flavour"
 		mv "modules-$flavour.tmp" "modules-$flavour"
@@ -150,8 +156,20 @@ for w in $want; do
 	686-pae) release bookworm i386; fetch 686-pae linux-image-686-pae:i386 "" ;;
 	cloud-6.12) release bookworm-backports; fetch cloud-6.12 linux-image-cloud-amd64 "" ;;
 	generic-6.12) release bookworm-backports; fetch generic-6.12 linux-image-amd64 -unsigned ;;
-	cloud-trixie) release trixie; fetch cloud-trixie linux-image-cloud-amd64 "" ;;
-	cloud-sid) release sid; fetch cloud-sid linux-image-cloud-amd64 "" ;;
+	# Debian 13's and sid's: the Xen 4.20 tests' domUs (and dom0: generic-trixie).
+	cloud-trixie)
+		release trixie
+		fetch cloud-trixie linux-image-cloud-amd64 "" 'kernel/drivers/block/xen-blkfront.ko*' \
+			'kernel/drivers/net/xen-netfront.ko*' ;;
+	generic-trixie)
+		release trixie
+		fetch generic-trixie linux-image-amd64 -unsigned 'kernel/drivers/xen/*' \
+			'kernel/drivers/block/xen-blkback/*' 'kernel/drivers/block/loop.ko*' \
+			'kernel/drivers/net/xen-netback/*' ;;
+	cloud-sid)
+		release sid
+		fetch cloud-sid linux-image-cloud-amd64 "" 'kernel/drivers/block/xen-blkfront.ko*' \
+			'kernel/drivers/net/xen-netfront.ko*' ;;
 	# memtest86+: a boot-protocol payload that is not Linux (non-relocatable, at 1 MiB).
 	memtest) release bookworm; fetch_file memtest86+x64.bin memtest86+ ./boot/memtest86+x64.bin ;;
 	# iPXE's .lkrn: a boot-protocol payload with no 32-bit entry (real mode only).

@@ -1,5 +1,10 @@
 #!/usr/bin/env python3
-"""check_domu.py LOG LINUX_CMDLINE PROBE_CMDLINE DISK_MD5 TINY_CMDLINE: the xl PVH domUs.
+"""check_domu.py LOG LINUX_CMDLINE PROBE_CMDLINE DISK_MD5 TINY_CMDLINE: the xl PVH domUs
+of the Xen 4.17 run.
+check_domu.py --linux LOG LINUX_CMDLINE DISK_MD5 NAME:ENTRY...: Linux domUs only,
+in the order dom0 created them (the Xen 4.20 run); ENTRY is "stub" (wrapped,
+checked as the Linux domU below) or "own" (Linux's own PVH entry, checked as
+the own domU).
 
 The serial log holds Xen's console: the stub's and the probe's port 0xe9
 output as "(dN) ...", and dom0's prints, including each domU's hvc0 console
@@ -30,60 +35,90 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from e820 import Verdicts, isa_rule, kernel_e820, sanitize, show, stub_memmap  # noqa: E402
 
 
+def domain_ids(text, verdict, want):
+    created = re.findall(r"^DOM0-CREATE: (\S+)", text, re.M)
+    verdict(created == want, "dom0 created the %d domUs: %s" % (len(want), created))
+    for line in re.findall(r"^DOM0-(?:ERROR|XL|STOPPED): .*$", text, re.M):
+        print("  note: " + line)
+    # Domain ids: the order of creation, from 1.
+    return {name: i + 1 for i, name in enumerate(created)}
+
+
+def xen_lines(text, ids, name):
+    return "\n".join(re.findall(r"^\(d%d\) (.*)$" % ids.get(name, -1), text, re.M))
+
+
+def console_of(text, name):
+    return "\n".join(re.findall(r"^DOMU-CONSOLE %s: (.*)$" % re.escape(name), text, re.M))
+
+
+def linux_stub(verdict, text, ids, name, cmdline, payload):
+    """A Linux domU entered through the stub."""
+    console, stub = console_of(text, name), xen_lines(text, ids, name)
+    verdict(re.search(r"pvhstub: start_info 0x[0-9a-f]+ v1 on Xen, ", stub) is not None,
+            "%s: the stub ran and saw Xen" % name)
+    verdict(re.search(r"pvhstub: start_info .* subarch 2, \d\d-bit entry", stub) is not None,
+            "%s: subarch Xen (64-bit kernel on Xen)" % name)
+    verdict("PVHSTUB-INIT: reached init" in console, "%s: reached init, its output came over hvc0" % name)
+    m = re.search(r"^PVHSTUB-CMDLINE: (.*)$", console, re.M)
+    verdict(bool(m) and m.group(1) == cmdline, "%s: /proc/cmdline is %r" % (name, m.group(1) if m else None))
+    verdict("Booting paravirtualized kernel on Xen PVH" in console,
+            "%s: 'Booting paravirtualized kernel on Xen PVH'" % name)
+    kernel = kernel_e820(console)
+    want = sanitize(isa_rule(stub_memmap(stub)))
+    verdict(bool(kernel) and kernel == want,
+            "%s: the kernel's e820 is the memmap Xen built (%d entries)" % (name, len(kernel)))
+    if kernel != want:
+        print("  kernel:\n%s\n  memmap:\n%s" % (show(kernel), show(want)))
+    if payload:
+        m = re.search(r"^PVHSTUB-PAYLOAD: (\w+) (\w+)$", console, re.M)
+        verdict(bool(m) and m.group(1) == m.group(2), "%s: the initrd payload arrived intact (md5)" % name)
+
+
+def pv_devices(verdict, text, name, disk_md5, own):
+    """The PV disk and network, through the stub or through Linux's own entry."""
+    console = console_of(text, name)
+    if own:
+        verdict("PVHSTUB-INIT: reached init" in console, "%s: reached init, its output came over hvc0" % name)
+        verdict("Booting kernel on Xen PVH" in console, "%s: 'Booting kernel on Xen PVH' (xen_banner)" % name)
+    m = re.search(r"^PVHSTUB-DISK: (.*)$", console, re.M)
+    verdict(bool(m) and m.group(1) == "/dev/xvda " + disk_md5,
+            "%s: PV disk: payload.bin on xvda has md5 %s (%s)" % (name, disk_md5, m.group(1) if m else None))
+    m = re.search(r"^PVHSTUB-NET: (.*)$", console, re.M)
+    got = re.search(r"(\d+) packets transmitted, (\d+) packets received", m.group(1)) if m else None
+    verdict(bool(got) and int(got.group(2)) > 0,
+            "%s: PV network: dom0 answers pings over eth0 (%s)" % (name, m.group(1) if m else None))
+
+
+def main_linux(args):
+    log, cmdline, disk_md5 = args[:3]
+    domus = [a.split(":", 1) for a in args[3:]]
+    text = open(log, errors="replace").read().replace("\r", "")
+    verdict = Verdicts()
+    ids = domain_ids(text, verdict, [n for n, _ in domus])
+    for name, entry in domus:
+        if entry == "stub":
+            linux_stub(verdict, text, ids, name, cmdline, payload=False)
+        pv_devices(verdict, text, name, disk_md5, own=entry == "own")
+    return verdict.status()
+
+
 def main():
     log, linux_cmdline, probe_cmdline, disk_md5, tiny_cmdline = sys.argv[1:6]
     text = open(log, errors="replace").read().replace("\r", "")
     verdict = Verdicts()
 
-    created = re.findall(r"^DOM0-CREATE: (\S+)", text, re.M)
-    verdict(created == ["linux", "probe", "kaslr", "own", "tiny"], "dom0 created the five domUs: %s" % created)
-    for line in re.findall(r"^DOM0-(?:ERROR|XL|STOPPED): .*$", text, re.M):
-        print("  note: " + line)
-
-    # Domain ids: the order of creation, from 1.
-    ids = {name: i + 1 for i, name in enumerate(created)}
-
-    def xen_lines(name):
-        return "\n".join(re.findall(r"^\(d%d\) (.*)$" % ids.get(name, -1), text, re.M))
+    ids = domain_ids(text, verdict, ["linux", "probe", "kaslr", "own", "tiny"])
 
     def memmap(name):
-        return stub_memmap(xen_lines(name))
+        return stub_memmap(xen_lines(text, ids, name))
 
-    # The Linux domU.
-    console = "\n".join(re.findall(r"^DOMU-CONSOLE linux: (.*)$", text, re.M))
-    stub = xen_lines("linux")
-    verdict(re.search(r"pvhstub: start_info 0x[0-9a-f]+ v1 on Xen, ", stub) is not None,
-            "linux: the stub ran and saw Xen")
-    verdict(re.search(r"pvhstub: start_info .* subarch 2, \d\d-bit entry", stub) is not None,
-            "linux: subarch Xen (64-bit kernel on Xen)")
-    verdict("PVHSTUB-INIT: reached init" in console, "linux: reached init, its output came over hvc0")
-    m = re.search(r"^PVHSTUB-CMDLINE: (.*)$", console, re.M)
-    verdict(bool(m) and m.group(1) == linux_cmdline, "linux: /proc/cmdline is %r" % (m.group(1) if m else None))
-    verdict("Booting paravirtualized kernel on Xen PVH" in console,
-            "linux: 'Booting paravirtualized kernel on Xen PVH'")
-    kernel = kernel_e820(console)
-    want = sanitize(isa_rule(memmap("linux")))
-    verdict(bool(kernel) and kernel == want, "linux: the kernel's e820 is the memmap Xen built (%d entries)" % len(kernel))
-    if kernel != want:
-        print("  kernel:\n%s\n  memmap:\n%s" % (show(kernel), show(want)))
-    m = re.search(r"^PVHSTUB-PAYLOAD: (\w+) (\w+)$", console, re.M)
-    verdict(bool(m) and m.group(1) == m.group(2), "linux: the 64 MiB initrd payload arrived intact (md5)")
-
-    # The PV disk and network, through the stub and through Linux's own entry.
+    linux_stub(verdict, text, ids, "linux", linux_cmdline, payload=True)
     for name in ("linux", "own"):
-        console = "\n".join(re.findall(r"^DOMU-CONSOLE %s: (.*)$" % name, text, re.M))
-        if name == "own":
-            verdict("PVHSTUB-INIT: reached init" in console, "own: reached init, its output came over hvc0")
-        m = re.search(r"^PVHSTUB-DISK: (.*)$", console, re.M)
-        verdict(bool(m) and m.group(1) == "/dev/xvda " + disk_md5,
-                "%s: PV disk: payload.bin on xvda has md5 %s (%s)" % (name, disk_md5, m.group(1) if m else None))
-        m = re.search(r"^PVHSTUB-NET: (.*)$", console, re.M)
-        got = re.search(r"(\d+) packets transmitted, (\d+) packets received", m.group(1)) if m else None
-        verdict(bool(got) and int(got.group(2)) > 0,
-                "%s: PV network: dom0 answers pings over eth0 (%s)" % (name, m.group(1) if m else None))
+        pv_devices(verdict, text, name, disk_md5, own=name == "own")
 
     # The probe domU.
-    probe = xen_lines("probe")
+    probe = xen_lines(text, ids, "probe")
     fields = dict(l.split(" ", 1) for l in re.findall(r"^probe: (\S+ .*)$", probe, re.M)
                   if not l.startswith(("e820 ", "hdr ", "setup_data ")))
     e820 = [(int(a, 16), int(a, 16) + int(s, 16), int(t)) for a, s, t in re.findall(
@@ -95,9 +130,9 @@ def main():
     verdict(fields.get("initrd_size", "0x0") != "0x0" and "initrd_fnv1a" in fields,
             "probe: got its initrd (%s bytes)" % fields.get("initrd_size"))
     # The KASLR domU.
-    console = "\n".join(re.findall(r"^DOMU-CONSOLE kaslr: (.*)$", text, re.M))
+    console = console_of(text, "kaslr")
     m = re.search(r"pvhstub: start_info 0x[0-9a-f]+ v1 on Xen, .* 64-bit entry 0x[0-9a-f]+, "
-                  r"KASLR (\S+), virtual \+0x([0-9a-f]+), physical 0x([0-9a-f]+)$", xen_lines("kaslr"), re.M)
+                  r"KASLR (\S+), virtual \+0x([0-9a-f]+), physical 0x([0-9a-f]+)$", xen_lines(text, ids, "kaslr"), re.M)
     verdict(m is not None, "kaslr: the stub randomized the kernel on Xen (%s)" % (m.group(0)[-60:] if m else None))
     verdict("PVHSTUB-INIT: reached init" in console, "kaslr: reached init, its output came over hvc0")
     verdict("smp: Brought up 1 node, 2 CPUs" in console, "kaslr: both vCPUs up (vcpus = 2)")
@@ -110,7 +145,7 @@ def main():
     else:
         verdict(False, "kaslr: the kernel reported where it runs (PVHSTUB-KERNEL)")
     # The tiny kernel (no CONFIG_XEN, no CONFIG_PVH): its console is port 0xe9.
-    tiny = xen_lines("tiny")
+    tiny = xen_lines(text, ids, "tiny")
     verdict(re.search(r"pvhstub: start_info 0x[0-9a-f]+ v1 on Xen, .* subarch 2, 32-bit entry", tiny) is not None,
             "tiny: the stub ran on Xen and entered the kernel's 32-bit entry")
     verdict(re.search(r"^\[ *[0-9.]+\] Command line: %s$" % re.escape(tiny_cmdline), tiny, re.M) is not None,
@@ -121,4 +156,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main_linux(sys.argv[2:]) if sys.argv[1:2] == ["--linux"] else main())

@@ -1,62 +1,72 @@
 #!/bin/sh
-# mkdom0.sh OUT GUESTS_DIR: the Xen tests' dom0 initramfs.  busybox, the xl
-# toolstack from Debian's Xen 4.17 packages ($PVHSTUB_CACHE/xen/root) with every
-# library it links (found with ldd), xenstore-read/-write/-rm, the generic
-# kernel's Xen drivers with the PV disk and network back ends and loop, our
-# hotplug scripts (tests/xen/block-loop, vif-ip), and GUESTS_DIR (xl
-# configs and the images they name) as /guests.
+# mkdom0.sh OUT GUESTS_DIR XEN_VERSION MODULES_DIR: the Xen tests' dom0
+# initramfs.  busybox (static, the machine's), the xl toolstack of Debian's
+# Xen XEN_VERSION ($PVHSTUB_CACHE/xen-VERSION/root, tests/xen/fetch-xen.sh)
+# with every library it links, found by that root's own dynamic loader and
+# taken from that root, its loader too (Xen 4.20's userland is Debian 13's,
+# its glibc newer than a Debian 12 machine's), xenstore-read/-write/-rm, the
+# dom0 kernel's Xen drivers with the PV disk and network back ends and loop
+# (MODULES_DIR, from scripts/fetch-kernels.sh), our hotplug scripts
+# (tests/xen/block-loop, vif-ip), and GUESTS_DIR (xl configs and the images
+# they name) as /guests.
 set -eu
-out=$1 guests=$2
+out=$1 guests=$2 ver=$3 mods=$4
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/scripts/common.sh"
-xroot="$PVHSTUB_CACHE/xen/root"
-mods="$PVHSTUB_CACHE/kernels/modules-generic"
-bin=usr/lib/xen-4.17/bin
-[ -x "$xroot/$bin/xl" ] || { echo "mkdom0: no Xen tools in $xroot (run tests/xen/fetch-xen.sh)" >&2; exit 1; }
+xroot="$PVHSTUB_CACHE/xen-$ver/root"
+bin=usr/lib/xen-$ver/bin
+[ -x "$xroot/$bin/xl" ] || { echo "mkdom0: no Xen $ver tools in $xroot (run tests/xen/fetch-xen.sh $ver)" >&2; exit 1; }
 [ -d "$mods" ] || { echo "mkdom0: no $mods (run scripts/fetch-kernels.sh)" >&2; exit 1; }
+loader=$(ls "$xroot"/lib64/ld-linux-x86-64.so.2 "$xroot"/usr/lib64/ld-linux-x86-64.so.2 2>/dev/null | head -n 1)
+[ -n "$loader" ] || { echo "mkdom0: no ld-linux-x86-64.so.2 in $xroot (libc6)" >&2; exit 1; }
+libpath="$xroot/usr/lib/x86_64-linux-gnu:$xroot/lib/x86_64-linux-gnu"
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
+# A merged /usr, as Debian 13 ships it: every library in /usr/lib/x86_64-linux-gnu.
 mkdir -p "$root/bin" "$root/$bin" "$root/lib/modules" "$root/proc" "$root/sys" "$root/dev" \
-	"$root/run" "$root/tmp" "$root/var/lib" "$root/var/log" "$root/etc"
+	"$root/run" "$root/tmp" "$root/var/lib" "$root/var/log" "$root/etc" "$root/usr/bin" \
+	"$root/usr/lib/x86_64-linux-gnu" "$root/usr/lib64"
+ln -s usr/lib64 "$root/lib64"
 cp /bin/busybox "$root/bin/busybox"
 cp "$top/tests/xen/dom0-init" "$root/init"
 chmod 755 "$root/init"
 ln -s /run "$root/var/run"
 mkdir -p "$root/etc/xen"
 : > "$root/etc/xen/xl.conf"
+echo "$ver" > "$root/etc/xen/version"
 
-# The toolstack, and what it links: Xen's libraries from the unpacked
-# packages, the rest from this (Debian 12) machine.
-libpath="$xroot/usr/lib/x86_64-linux-gnu"
-mkdir -p "$root/usr/bin"
+# The toolstack, and what it links, all from the release's packages: its
+# loader lists the libraries (--list), which must all resolve inside the
+# root, never on this machine.
+cp -L "$loader" "$root/usr/lib64/"
 for b in $bin/xl $bin/xenstored $bin/xenconsoled $bin/xen-init-dom0 $bin/libxl-save-helper usr/bin/xenstore; do
 	cp "$xroot/$b" "$root/$b"
-	LD_LIBRARY_PATH="$libpath" ldd "$xroot/$b" > "$root/ldd.txt" || { echo "mkdom0: ldd $b failed" >&2; exit 1; }
+	"$loader" --library-path "$libpath" --list "$xroot/$b" > "$root/ldd.txt" 2>&1 ||
+		{ echo "mkdom0: $loader --list $b failed:" >&2; cat "$root/ldd.txt" >&2; exit 1; }
 	if grep -q 'not found' "$root/ldd.txt"; then
-		echo "mkdom0: $b needs libraries this machine lacks:" >&2
+		echo "mkdom0: $b needs libraries the Xen $ver root lacks (add their packages to fetch-xen.sh):" >&2
 		grep 'not found' "$root/ldd.txt" >&2
 		exit 1
 	fi
-	for lib in $(awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' "$root/ldd.txt"); do
+	for lib in $(awk '$2 == "=>" && $3 ~ /^\// { print $3 }' "$root/ldd.txt"); do
 		case "$lib" in
-		"$libpath"/*) dest="$root/usr/lib/x86_64-linux-gnu/" ;;
-		*) dest="$root$(dirname "$lib")/" ;;
+		"$xroot"/*) cp -L "$lib" "$root/usr/lib/x86_64-linux-gnu/" ;;
+		*) echo "mkdom0: $b links $lib, from outside the Xen $ver root" >&2; exit 1 ;;
 		esac
-		mkdir -p "$dest"
-		cp -L "$lib" "$dest"
 	done
 done
 rm -f "$root/ldd.txt"
+# pthread_cancel() dlopens libgcc_s, so the loader does not list it.
+gcc_s=$(ls "$xroot"/lib/x86_64-linux-gnu/libgcc_s.so.1 "$xroot"/usr/lib/x86_64-linux-gnu/libgcc_s.so.1 2>/dev/null | head -n 1)
+[ -n "$gcc_s" ] || { echo "mkdom0: no libgcc_s.so.1 in $xroot (libgcc-s1)" >&2; exit 1; }
+cp -L "$gcc_s" "$root/usr/lib/x86_64-linux-gnu/"
 # xenstore is one program that acts by the name it is called by.
 for n in read write rm; do
 	ln -s xenstore "$root/usr/bin/xenstore-$n"
 done
 mkdir -p "$root/etc/xen/scripts"
 cp "$top/tests/xen/block-loop" "$top/tests/xen/vif-ip" "$root/etc/xen/scripts/"
-# pthread_cancel() dlopens libgcc_s, so ldd does not list it.
-mkdir -p "$root/lib/x86_64-linux-gnu"
-cp -L /lib/x86_64-linux-gnu/libgcc_s.so.1 "$root/lib/x86_64-linux-gnu/"
 
 for m in xen-privcmd xen-evtchn xenfs xen-gntdev xen-gntalloc xen-blkback xen-netback loop; do
 	f=$(find "$mods" -name "$m.ko" | head -n 1)
