@@ -7,7 +7,7 @@
 #   vmlinuz-686-pae                              Debian 12's 6.1 (i386)
 #   vmlinuz-cloud-6.12, vmlinuz-generic-6.12     bookworm-backports
 #   vmlinuz-cloud-trixie, vmlinuz-generic-trixie Debian 13's cloud and generic kernels
-#   vmlinuz-cloud-sid                            sid's cloud kernel
+#   vmlinuz-cloud-sid, vmlinuz-generic-sid       sid's cloud and generic kernels
 #   modules-generic/   the generic kernel's Xen drivers, blkback, netback, loop
 #                      (modules-generic-trixie/: the same of Debian 13's)
 #   modules-cloud/     the cloud kernel's blkfront and netfront (Xen PV devices)
@@ -34,7 +34,7 @@ mkdir -p "$dir"
 cache_lock kernels
 cd "$dir"
 
-ALL="cloud generic rt 686-pae cloud-6.12 generic-6.12 cloud-trixie generic-trixie cloud-sid memtest ipxe busybox-i386"
+ALL="cloud generic rt 686-pae cloud-6.12 generic-6.12 cloud-trixie generic-trixie cloud-sid generic-sid memtest ipxe busybox-i386"
 want=${*:-$ALL}
 
 APT_OPTS=""
@@ -170,6 +170,7 @@ for w in $want; do
 		release sid
 		fetch cloud-sid linux-image-cloud-amd64 "" 'kernel/drivers/block/xen-blkfront.ko*' \
 			'kernel/drivers/net/xen-netfront.ko*' ;;
+	generic-sid) release sid; fetch generic-sid linux-image-amd64 "" ;;
 	# memtest86+: a boot-protocol payload that is not Linux (non-relocatable, at 1 MiB).
 	memtest) release bookworm; fetch_file memtest86+x64.bin memtest86+ ./boot/memtest86+x64.bin ;;
 	# iPXE's .lkrn: a boot-protocol payload with no 32-bit entry (real mode only).

@@ -47,13 +47,13 @@ need qemu-system-i386 || exit 1
 busybox32="$PVHSTUB_CACHE/kernels/busybox-i386"
 BUSYBOX=$busybox32 "$top/scripts/mkinitrd.sh" "$out/initrd-i386.cpio" 4 ||
 	fail "building the i386 test initrd (BUSYBOX=$busybox32)"
-matrix_boot() { # kernel variant qemu initrd
-	kernel=$1 variant=$2 qemu=$3 initrd=$4
+matrix_boot() { # kernel variant qemu initrd [machine]
+	kernel=$1 variant=$2 qemu=$3 initrd=$4 machine=${5:-pc}
 	case $kernel in
 	tiny-*) src="$(tiny_dir)/vmlinuz-$kernel" fetch=tests/kernels/build-tiny.sh ;;
 	*) src="$PVHSTUB_CACHE/kernels/vmlinuz-$kernel" fetch=scripts/fetch-kernels.sh ;;
 	esac
-	name="$kernel-$qemu-pc-$variant"
+	name="$kernel-$qemu-$machine-$variant"
 	[ -s "$src" ] || { fail "$name: $src is missing (run $fetch)"; return; }
 	args=$(wrap_args "$variant")
 	image="$out/$kernel-$variant.pvh"
@@ -61,7 +61,7 @@ matrix_boot() { # kernel variant qemu initrd
 	"$obj/pvhstub" wrap $args "$src" -o "$image" || { fail "$name: wrap $args"; return; }
 	class=$(readelf -hW "$image" | sed -n 's/^ *Class: *//p')
 	log="$out/$name.log"
-	QEMU=qemu-system-$qemu qemu_boot "$log" 240 -M pc -m 512 -icount shift=0,sleep=off -kernel "$image" \
+	QEMU=qemu-system-$qemu qemu_boot "$log" 240 -M "$machine" -m 512 -icount shift=0,sleep=off -kernel "$image" \
 		-initrd "$initrd" -append "$cmdline pvhstub.debug"
 	# Debian's 6.12 kernels oops now and then under QEMU 7.2 TCG, natively as
 	# well (a double fault, or a #DB with garbage EFLAGS, in PCI probing):
@@ -72,7 +72,7 @@ matrix_boot() { # kernel variant qemu initrd
 		   grep -Eq 'Oops: |double fault|exc_debug_kernel' "$log"; then
 			echo "NOTE: $name: the kernel oopsed after the handoff ($(grep -Eo 'Oops: .*|double fault.*' "$log" | head -n 1)); a known QEMU TCG flake of 6.12, native boots too: booting once more"
 			cp "$log" "$log.first"
-			QEMU=qemu-system-$qemu qemu_boot "$log" 240 -M pc -m 512 -icount shift=0,sleep=off \
+			QEMU=qemu-system-$qemu qemu_boot "$log" 240 -M "$machine" -m 512 -icount shift=0,sleep=off \
 				-kernel "$image" -initrd "$initrd" -append "$cmdline pvhstub.debug"
 		fi ;;
 	esac
@@ -83,12 +83,14 @@ for kernel in rt cloud-6.12 generic-6.12; do
 		matrix_boot "$kernel" "$variant" x86_64 "$out/initrd.cpio"
 	done
 done
-# Debian 13's cloud kernel (6.12), and sid's (7.2: a 2-list relocation
-# table, its entry past the image's start), each fetched in its release's
-# package layout.
-for kernel in cloud-trixie cloud-sid; do
-	for variant in 32 64 decompress; do
-		matrix_boot "$kernel" "$variant" x86_64 "$out/initrd.cpio"
+# Debian 13's cloud kernel (6.12), and sid's cloud and generic kernels
+# (7.2: a 2-list relocation table, its entry past the image's start), each
+# fetched in its release's package layout: every wrap, on pc and microvm.
+for kernel in cloud-trixie cloud-sid generic-sid; do
+	for variant in 32 64 decompress full; do
+		for machine in pc microvm; do
+			matrix_boot "$kernel" "$variant" x86_64 "$out/initrd.cpio" "$machine"
+		done
 	done
 done
 for qemu in i386 x86_64; do
