@@ -7,7 +7,7 @@
 set -eu
 
 # The names every supported release shares.
-PACKAGES="make gcc libc6-dev binutils build-essential kconfig-frontends libxen-dev linux-libc-dev libcmocka-dev \
+PACKAGES="make gcc libc6-dev binutils build-essential kconfig-frontends libxen-dev libcmocka-dev \
 qemu-system-x86 busybox-static cpio python3 ca-certificates zlib1g liblzma5 libgcc-s1 \
 zlib1g-dev liblzma-dev libbz2-dev liblz4-dev libzstd-dev liblzo2-dev \
 zstd lz4 lzop xz-utils bzip2 gzip clang libelf-dev valgrind \
