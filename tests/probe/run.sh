@@ -111,30 +111,35 @@ for n in 32 200; do
 	fi
 done
 
-# A real kernel, natively and through the stub.
-kernel="$PVHSTUB_CACHE/kernels/vmlinuz-cloud"
-if [ ! -s "$kernel" ]; then
-	fail "linux native vs PVH: $kernel is missing (run scripts/fetch-kernels.sh)"
-else
-	"$obj/pvhstub" wrap "$kernel" -o "$out/cloud.pvh"
-	"$top/scripts/mkinitrd.sh" "$out/initrd.cpio" 4
-	cmdline='console=ttyS0 panic=-1 native=vs-pvh'
-	qemu_boot "$out/linux-native.log" 180 -M pc -m 512 -icount shift=0,sleep=off \
+# Real kernels, natively and through the stub: Debian 12's 6.1, Debian 13's
+# 6.12 and sid's 7.2 cloud kernels, and sid's generic one.
+"$top/scripts/mkinitrd.sh" "$out/initrd.cpio" 4 || fail "building the test initrd"
+cmdline='console=ttyS0 panic=-1 native=vs-pvh'
+for name in cloud cloud-trixie cloud-sid generic-sid; do
+	kernel="$PVHSTUB_CACHE/kernels/vmlinuz-$name"
+	if [ ! -s "$kernel" ]; then
+		fail "linux $name native vs PVH: $kernel is missing (run scripts/fetch-kernels.sh)"
+		continue
+	fi
+	"$obj/pvhstub" wrap "$kernel" -o "$out/$name.pvh" || { fail "linux $name native vs PVH: wrap"; continue; }
+	qemu_boot "$out/linux-$name-native.log" 180 -M pc -m 512 -icount shift=0,sleep=off \
 		-kernel "$kernel" -initrd "$out/initrd.cpio" -append "$cmdline"
 	rc_native=$QEMU_RC
-	qemu_boot "$out/linux-pvh.log" 180 -M pc -m 512 -icount shift=0,sleep=off \
-		-kernel "$out/cloud.pvh" -initrd "$out/initrd.cpio" -append "$cmdline"
+	qemu_boot "$out/linux-$name-pvh.log" 180 -M pc -m 512 -icount shift=0,sleep=off \
+		-kernel "$out/$name.pvh" -initrd "$out/initrd.cpio" -append "$cmdline"
+	pkg=$(cat "$kernel.package" 2>/dev/null)
 	if [ "$rc_native" = 124 ] || [ "$QEMU_RC" = 124 ]; then
-		fail "linux native vs PVH: a boot timed out (native $rc_native, pvh $QEMU_RC)"
-		log_tail "$out/linux-native.log"
-		log_tail "$out/linux-pvh.log"
-	elif python3 "$top/tests/probe/linux_compare.py" "$out/linux-native.log" "$out/linux-pvh.log" "$cmdline" > "$out/linux.check"; then
-		sed 's/^/    /' "$out/linux.check"
-		pass "linux native vs PVH: the Debian cloud kernel reports the same boot"
+		fail "linux $name native vs PVH: a boot timed out (native $rc_native, pvh $QEMU_RC)"
+		log_tail "$out/linux-$name-native.log"
+		log_tail "$out/linux-$name-pvh.log"
+	elif python3 "$top/tests/probe/linux_compare.py" "$out/linux-$name-native.log" "$out/linux-$name-pvh.log" \
+		"$cmdline" > "$out/linux-$name.check"; then
+		sed 's/^/    /' "$out/linux-$name.check"
+		pass "linux $name native vs PVH: $pkg reports the same boot"
 	else
-		sed 's/^/    /' "$out/linux.check"
-		fail "linux native vs PVH: the Debian cloud kernel reports different boots"
-		log_tail "$out/linux-pvh.log"
+		sed 's/^/    /' "$out/linux-$name.check"
+		fail "linux $name native vs PVH: $pkg reports different boots"
+		log_tail "$out/linux-$name-pvh.log"
 	fi
-fi
+done
 suite_end
