@@ -93,6 +93,7 @@ kaslr_cost() {
 }
 cost_virt=$(kaslr_cost kaslr-virt)
 cost_full=$(kaslr_cost kaslr-full)
+cost_virt7=$(kaslr_cost kaslr-virt7)
 relocs=$("$tool" inspect "$out/kaslr-virt.pvh" | sed -n 's/^relocations: *\([0-9]*\) .*/\1/p')
 
 # The stub's own work: PVH entry to kernel entry, for 3, 32 and 200 memmap
@@ -158,6 +159,8 @@ row() {
 	echo "the stub's KASLR ($relocs relocations; instructions, microvm, pvhstub.debug):"
 	echo "  virtual: relocation $(echo "$cost_virt" | cut -d' ' -f1)"
 	echo "  virt+phys: relocation $(echo "$cost_full" | cut -d' ' -f1), copy $(echo "$cost_full" | cut -d' ' -f2) (the whole kernel, bss included, 4 bytes an instruction)"
+	r7=$(echo "$cost_virt7" | cut -d' ' -f1)
+	echo "  7.x virtual: relocation $r7 ($(awk "BEGIN { printf \"%.4f\", 1 + $r7 / $(mean "$pvh7_mv") }") x its own PVH boot on microvm, from the count alone: the 7.x boots spread more than the stub's cost)"
 	echo "the stub's own work, PVH entry to kernel entry (instructions, with its console line):"
 	echo "  3 memmap entries: $c3; 32: $c32; 200: $c200 (per entry from 32 to 200: $(( (c200 - c32) / 168 )); target < 10000 at 32)"
 	echo "sizes:"
