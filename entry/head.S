@@ -75,7 +75,10 @@ handoff32:
  * mode with our identity map (root: a PML4, or with la57 a PML5, for
  * 5-level paging, which can be turned on only before paging is); CS is
  * BOOT_CS, now a 64-bit code segment; DS, ES, SS are BOOT_DS; RSI holds
- * the zero page; interrupts stay off.
+ * the zero page; interrupts stay off.  First, when kernel_move has qwords,
+ * the kernel moves to its KASLR slot (entry/randomize.c), 8 bytes a step,
+ * backwards if the slot overlaps it from above, and entry moves with it.
+ * The stub, its stack, page tables and zero page lie outside the slot.
  */
 	.globl handoff64
 handoff64:
@@ -111,7 +114,35 @@ handoff64:
 	mov	%eax, %gs
 	/* The upper halves are undefined after the switch: zero-extend. */
 	mov	%esi, %esi
-	mov	%edi, %eax
+	mov	%edi, %edi
+	lea	kernel_move(%rip), %rax
+	mov	16(%rax), %rcx		/* qwords */
+	test	%rcx, %rcx
+	jz	5f
+	mov	%rsi, %r8		/* the zero page */
+	mov	(%rax), %rsi		/* src */
+	mov	8(%rax), %rdx		/* dst */
+	add	%rdx, %rdi		/* entry += dst - src */
+	sub	%rsi, %rdi
+	mov	%rdi, %r9
+	mov	%rdx, %rdi
+	cmp	%rsi, %rdi
+	jbe	4f			/* dst below src: forwards */
+	lea	(%rsi,%rcx,8), %rdx
+	cmp	%rdx, %rdi
+	jae	4f			/* no overlap: forwards */
+	lea	-8(%rsi,%rcx,8), %rsi	/* dst overlaps src from above: backwards */
+	lea	-8(%rdi,%rcx,8), %rdi
+	std
+4:	rep movsq
+	cld
+	mov	%r8, %rsi
+	mov	%r9, %rdi
+	xor	%r8d, %r8d
+	xor	%r9d, %r9d
+5:	mov	%rdi, %rax
+	xor	%ecx, %ecx
+	xor	%edx, %edx
 	xor	%ebx, %ebx
 	xor	%ebp, %ebp
 	xor	%edi, %edi

@@ -103,6 +103,39 @@ static void xen_setup(uint32_t base, struct translate_in *in)
 	}
 }
 
+/* Add [start, start + len) to the ranges a moved kernel must avoid (len 0: none). */
+static void avoid_add(struct range *avoid, uint32_t *n, uint64_t start, uint64_t len)
+{
+	if (start && len && *n < KASLR_AVOID_MAX && range_make(start, len, &avoid[*n]))
+		(*n)++;
+}
+
+/*
+ * What a kernel moved by KASLR must not overwrite: the stub (zero page,
+ * command line, setup_data, page tables, stack), the initrd, and the
+ * loader's own tables (start_info, memory map, module list, command line,
+ * the RSDP's page).  The stub has copied all of the loader's tables but the
+ * RSDP, which the kernel reads, so those are kept for whoever looks later.
+ */
+static uint32_t kaslr_avoid(const struct boot_params *bp, const struct translate_in *in,
+			    const struct translate_out *out, const struct hvm_start_info *si,
+			    struct range *avoid)
+{
+	uint32_t n = 0;
+
+	avoid_add(avoid, &n, in->stub.start, in->stub.end - in->stub.start);
+	avoid_add(avoid, &n, bp->hdr.ramdisk_image | (uint64_t)bp->ext_ramdisk_image << 32,
+		  bp->hdr.ramdisk_size | (uint64_t)bp->ext_ramdisk_size << 32);
+	avoid_add(avoid, &n, in->start_info_paddr, sizeof(*si));
+	avoid_add(avoid, &n, si->modlist_paddr, (uint64_t)si->nr_modules * sizeof(struct hvm_modlist_entry));
+	avoid_add(avoid, &n, si->cmdline_paddr, (uint64_t)out->cmdline_len + 1);
+	avoid_add(avoid, &n, si->rsdp_paddr & ~0xfffULL, 0x2000);
+	if (si->version >= 1)
+		avoid_add(avoid, &n, si->memmap_paddr,
+			  (uint64_t)si->memmap_entries * sizeof(struct hvm_memmap_table_entry));
+	return n;
+}
+
 /* ", virtual +0x..., physical 0x..." when the stub randomized the kernel. */
 static const char *kaslr_line(const struct kaslr_result *k)
 {
@@ -152,9 +185,9 @@ void stub_main(uint32_t start_info_paddr)
 	struct translate_out out;
 	struct boot_params *bp = &zero_page;
 	struct kaslr_result kaslr;
-	struct range initrd;
-	uint64_t top;
-	uint32_t entry;
+	struct range avoid[KASLR_AVOID_MAX];
+	uint32_t navoid;
+	uint64_t top, entry;
 	bool la57;
 	int err;
 
@@ -185,13 +218,15 @@ void stub_main(uint32_t start_info_paddr)
 			(const void *)(uintptr_t)out.initrd_move.src, out.initrd_move.size);
 	}
 
-	/* KASLR for a pre-decompressed kernel; it may move the kernel. */
-	initrd.start = bp->hdr.ramdisk_image | (uint64_t)bp->ext_ramdisk_image << 32;
-	initrd.end = initrd.start + (bp->hdr.ramdisk_size | (uint64_t)bp->ext_ramdisk_size << 32);
-	kaslr_apply(bp, out.nokaslr, in.stub, initrd, &kaslr);
-	entry = (uint32_t)(pvhstub_info.entry + (kaslr.phys - pvhstub_info.window_start));
+	/* KASLR for a pre-decompressed kernel; it may plan the kernel's move. */
+	navoid = kaslr_avoid(bp, &in, &out, &start_info_copy.si, avoid);
+	kaslr_apply(bp, out.nokaslr, in.xen, avoid, navoid, &kaslr);
+	entry = pvhstub_info.entry + (kaslr.phys - pvhstub_info.window_start);
 	if (out.debug && kaslr.done)	/* Under QEMU -icount, TSC ticks count instructions. */
-		printk("KASLR cost: relocation %u TSC ticks, copy %u", kaslr.tsc_relocs, kaslr.tsc_move);
+		printk("KASLR cost: relocation %u TSC ticks; move %llu bytes (%llu rep movsq steps) of the kernel's %llu, %u physical slots",
+		       kaslr.tsc_relocs, (unsigned long long)kaslr.move_bytes,
+		       (unsigned long long)kaslr.move_bytes / 8,
+		       (unsigned long long)(kaslr.end - kaslr.phys), kaslr.phys_slots);
 
 	/*
 	 * 5-level paging for a pre-decompressed kernel that supports it, as its
@@ -202,17 +237,19 @@ void stub_main(uint32_t start_info_paddr)
 	       (bp->hdr.xloadflags & XLF_5LEVEL) && !out.no5lvl && cpu_has_la57();
 
 	/* The one line a good boot prints. */
-	printk("start_info 0x%x v%u%s, e820 %u, cmdline %u, initrd 0x%x+0x%x, subarch %u, %s-bit entry 0x%x%s%s%s%s",
+	printk("start_info 0x%x v%u%s, e820 %u, cmdline %u, initrd 0x%x+0x%x, subarch %u, %s-bit entry 0x%llx%s%s%s%s",
 	       start_info_paddr, out.version, in.xen ? " on Xen" : "", out.e820_entries,
 	       (unsigned int)__builtin_strlen(cmdline_buf), bp->hdr.ramdisk_image,
 	       bp->hdr.ramdisk_size, bp->hdr.hardware_subarch,
-	       pvhstub_info.flags & PI_HANDOFF_64 ? "64" : "32", entry, la57 ? " (5-level paging)" : "",
+	       pvhstub_info.flags & PI_HANDOFF_64 ? "64" : "32", (unsigned long long)entry,
+	       la57 ? " (5-level paging)" : "",
 	       kaslr.how ? ", KASLR " : "", kaslr.how ? kaslr.how : "", kaslr_line(&kaslr));
 	if (pvhstub_info.flags & PI_HANDOFF_64) {
+		struct range slot = { kaslr.phys, kaslr.end };	/* Where the kernel moves, if it does. */
+
 		top = pvhstub_info.window_end > in.stub.end ? pvhstub_info.window_end : in.stub.end;
-		if (kaslr.end > top)		/* The kernel moved above the window. */
-			top = kaslr.end;
-		handoff64(bp, entry, identity_map_build(top, la57), la57);
+		/* The entry before the move: handoff64 moves the kernel, and it. */
+		handoff64(bp, (uint32_t)pvhstub_info.entry, identity_map_build(top, slot, la57), la57);
 	}
-	handoff32(bp, entry);
+	handoff32(bp, (uint32_t)entry);
 }

@@ -8,5 +8,6 @@
 void *memcpy(void *dst, const void *src, size_t n);
 void *memmove(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);
+size_t strlen(const char *s);
 
 #endif /* PVHSTUB_LIB_H */

@@ -12,8 +12,8 @@
 
 #define STUB_BASE		0x100000	/* 1 MiB: every PVH loader accepts it. */
 #define STUB_STACK_SIZE		0x2000
-#define STUB_MAX_LOADED		0x4400		/* Code and data: 17 KiB at most. */
-#define STUB_MAX_IMAGE		0x24000		/* With bss: 144 KiB. */
+#define STUB_MAX_LOADED		0x4c00		/* Code and data: 19 KiB at most. */
+#define STUB_MAX_IMAGE		0x28000		/* With bss: 160 KiB. */
 #define STUB_CMDLINE_SIZE	4096		/* Our copy of the command line. */
 #define STUB_MAX_E820		1024		/* Entries we accept from a loader. */
 /*
@@ -24,7 +24,8 @@
 #define STUB_E820_EXT_MAX	(STUB_E820_WORK - 128)
 
 #define PVHSTUB_INFO_MAGIC	0x69485650	/* "PVHi" */
-#define PVHSTUB_INFO_VERSION	2	/* 2 added KASLR for a pre-decompressed kernel. */
+#define PVHSTUB_INFO_VERSION	3	/* 2 added KASLR for a pre-decompressed kernel,
+					 * 3 move_size. */
 
 /* pvhstub_info.flags */
 #define PI_HANDOFF_32		(1 << 0)	/* 32-bit boot protocol handoff. */
@@ -69,7 +70,8 @@
 #define PVHSTUB_NOTE_VERSION	0x70766801
 
 /* The 64-bit handoff's identity map. */
-#define STUB_PT_MAX_GIB		4		/* The identity map covers at most 4 GiB. */
+#define STUB_PT_MAX_GIB		4		/* It covers [0, 4 GiB) at most, */
+#define STUB_SLOT_MAX_GIB	512		/*   and a KASLR slot below 512 GiB (one PDPT). */
 
 #ifndef __ASSEMBLY__
 #include <stdint.h>
@@ -98,7 +100,10 @@ struct pvhstub_info {
 					 * (KERNEL_IMAGE_SIZE), counted like
 					 * the physical address. */
 	uint32_t relocs_size;		/* Header and lists. */
-	uint32_t _pad2;
+	/* Version 3: the physical move copies only [window_start, + move_size);
+	 * the rest of the kernel, up to kernel_end, is what it clears or
+	 * scratches before reading (.bss, .brk, .init.scratch).  0: all of it. */
+	uint32_t move_size;
 } __attribute__((packed, aligned(8)));
 
 struct pvhstub_relocs {

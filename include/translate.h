@@ -162,7 +162,7 @@ static inline unsigned int log2_pow2(uint64_t a)
 }
 
 /* translate/kaslr.c (slots) and relocwalk.c (relocations): KASLR for a pre-decompressed kernel. */
-#define KASLR_AVOID_MAX	4
+#define KASLR_AVOID_MAX	8
 
 /* Where a kernel of size bytes may go: aligned slots in RAM, avoiding some ranges. */
 struct kaslr_space {

@@ -180,6 +180,25 @@ int elf_file_relocs(const struct elf_file *e, elf_reloc_fn fn, void *arg)
 	return 0;
 }
 
+int elf_file_sections(const struct elf_file *e, elf_section_fn fn, void *arg)
+{
+	Elf_Scn *scn = NULL;
+	size_t strndx;
+	GElf_Shdr sh;
+
+	if (elf_getshdrstrndx(e->elf, &strndx))
+		return 0;			/* No section names: nothing to say. */
+	while ((scn = elf_nextscn(e->elf, scn))) {
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(e->elf, strndx, sh.sh_name)))
+			continue;
+		if (fn(arg, name, &sh))
+			return -1;
+	}
+	return 0;
+}
+
 int elf_file_x86(const struct elf_file *e)
 {
 	if (e->class == ELFCLASS64 && e->eh.e_machine == EM_X86_64)

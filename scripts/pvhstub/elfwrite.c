@@ -55,8 +55,8 @@ static void lay_out(const struct stub_image *s, const struct kernel_image *k,
 		memcpy(l->seg, k->seg, l->nseg * sizeof(l->seg[0]));
 	} else {
 		/* One segment: the code, with memsz reserving the whole window. */
-		l->seg[0] = (struct segment){ p->payload_addr, k->pm.size,
-					      p->window_end - p->payload_addr, k->pm.data };
+		l->seg[0] = (struct segment){ .paddr = p->payload_addr, .filesz = k->pm.size,
+					      .memsz = p->window_end - p->payload_addr, .data = k->pm.data };
 		l->nseg = 1;
 	}
 	/* The version note follows the stub's notes in the file: not loaded. */
@@ -179,6 +179,7 @@ static void write_info(uint8_t *img, const struct kernel_image *k, const struct 
 	info->relocs_size = p->relocs_size;
 	info->kernel_end = p->kernel_end;
 	info->virt_limit = p->virt_limit;
+	info->move_size = p->move_size;
 }
 
 int elf_build(const struct stub_image *s, const struct kernel_image *k, const struct wrap_plan *p,

@@ -131,7 +131,7 @@ static int encode(const struct site_list l[RELOCS_LISTS], unsigned int lists, ui
 	return 0;
 }
 
-int relocs_read(struct blob tail, const struct kernel_image *k, uint8_t **table, size_t *size,
+int relocs_read(struct blob tail, struct kernel_image *k, uint8_t **table, size_t *size,
 		char *err, size_t errsz)
 {
 	static const char *const names[RELOCS_LISTS] = { "64-bit", "32-bit", "inverse 32-bit" };
@@ -176,6 +176,10 @@ int relocs_read(struct blob tail, const struct kernel_image *k, uint8_t **table,
 			 (unsigned long long)(end - start));
 		rc = -1;
 	}
+	k->relocs_end = start;
+	for (int i = 0; i < RELOCS_LISTS && !rc; i++)	/* Sorted: the last site is the highest. */
+		if (l[i].n && start + l[i].off[l[i].n - 1] + (i == RELOCS_64 ? 8 : 4) > k->relocs_end)
+			k->relocs_end = start + l[i].off[l[i].n - 1] + (i == RELOCS_64 ? 8 : 4);
 	if (!rc)
 		rc = encode(l, lists, table, size, err, errsz);
 	for (int i = 0; i < RELOCS_LISTS; i++)

@@ -35,6 +35,7 @@ struct blob {
 struct segment {
 	uint64_t paddr, filesz, memsz;
 	const uint8_t *data;
+	uint64_t vaddr;			/* vmlinux: where it is linked */
 };
 
 /* A parsed kernel, bzImage or vmlinux: what the wrap needs from it. */
@@ -62,6 +63,13 @@ struct kernel_image {
 	uint8_t *relocs;		/* malloc'ed; NULL: none */
 	size_t relocs_size;
 	uint64_t kernel_end;		/* The kernel without the table: its footprint end. */
+	/*
+	 * vmlinux: the end of what must be in place when the kernel starts
+	 * (physical); past it lie only .bss, .brk and .init.scratch, which
+	 * x86-64 Linux clears or scratches before it reads them.  0: unknown.
+	 */
+	uint64_t move_end;
+	uint64_t relocs_end;		/* The end of the last relocation site (relocs_read). */
 	uint8_t hdr_buf[SETUP_HDR_MAX];	/* vmlinux: the setup header we use. */
 	char version[128];		/* The kernel version string, if any. */
 	int is_linux;			/* It is Linux: see linux_version(). */
@@ -88,6 +96,7 @@ struct wrap_plan {
 	uint64_t stub_base;		/* Where the stub goes: its link address, or moved. */
 	uint64_t relocs_addr, kernel_end, virt_limit;	/* With PI_KASLR_VIRT */
 	uint32_t relocs_size;
+	uint32_t move_size;		/* pvhstub_info.move_size */
 };
 
 /* x86-64 Linux with CONFIG_RANDOMIZE_BASE: its text may end at most this far into the kernel map. */
@@ -149,6 +158,9 @@ uint64_t elf_file_extent(const struct elf_file *e);
 /* Every REL entry that applies to a loaded section: where, its type, its symbol's section. */
 typedef int (*elf_reloc_fn)(void *arg, uint64_t site, uint32_t type, uint32_t sym_shndx);
 int elf_file_relocs(const struct elf_file *e, elf_reloc_fn fn, void *arg);
+/* Each named section header; a non-zero return from fn stops the walk and is returned. */
+typedef int (*elf_section_fn)(void *arg, const char *name, const GElf_Shdr *sh);
+int elf_file_sections(const struct elf_file *e, elf_section_fn fn, void *arg);
 
 /* stub.c */
 int stub_parse(struct blob file, struct stub_image *s, char *err, size_t errsz);
@@ -167,7 +179,7 @@ int vmlinux_parse(struct blob file, struct kernel_image *k, const struct kernel_
 		  char *err, size_t errsz);
 
 /* relocs.c: the table Linux appends to a decompressed vmlinux (tail), as struct pvhstub_relocs. */
-int relocs_read(struct blob tail, const struct kernel_image *k, uint8_t **table, size_t *size,
+int relocs_read(struct blob tail, struct kernel_image *k, uint8_t **table, size_t *size,
 		char *err, size_t errsz);
 
 /* decompress.c */

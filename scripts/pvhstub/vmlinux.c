@@ -62,7 +62,7 @@ static int add_segment(const struct elf_file *e, size_t i, const GElf_Phdr *ph,
 				 i, (unsigned long long)ph->p_paddr);
 			return -1;
 		}
-	k->seg[k->nseg++] = (struct segment){ ph->p_paddr, ph->p_filesz, ph->p_memsz, bytes };
+	k->seg[k->nseg++] = (struct segment){ ph->p_paddr, ph->p_filesz, ph->p_memsz, bytes, ph->p_vaddr };
 	return 0;
 }
 
@@ -111,6 +111,64 @@ static int read_segments(const struct elf_file *e, struct kernel_image *k, char 
 	return 0;
 }
 
+/*
+ * What a moved kernel needs in place.  x86-64 Linux clears .bss and .brk
+ * itself (clear_bss(), in x86_64_start_kernel, before anything reads
+ * them: what must be read earlier is kept in .data), and .init.scratch,
+ * past _end, is a work area that SME writes before it reads.  Linux's own
+ * decompressor copies them all the same (they are zeros in the vmlinux:
+ * p_filesz == p_memsz), which costs a physical move a fifth of the kernel.
+ * So the move may stop where only those sections are left: after the last
+ * byte of every other allocated section.  Without section headers, or
+ * without a .bss, nothing is left out.
+ */
+struct tail_scan {
+	const struct kernel_image *k;
+	uint64_t keep_end;		/* The end of the other sections (physical). */
+	int bss;			/* A .bss was seen. */
+};
+
+static int tail_section(void *arg, const char *name, const GElf_Shdr *sh)
+{
+	static const char *const own[] = { ".bss", ".brk", ".init.scratch" };
+	struct tail_scan *t = arg;
+
+	if (!(sh->sh_flags & SHF_ALLOC) || !sh->sh_size)
+		return 0;
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if (!strcmp(name, own[i])) {
+			t->bss |= i == 0;
+			return 0;
+		}
+	/* Through the segment that holds it: a per-CPU section is linked at 0. */
+	for (unsigned int i = 0; i < t->k->nseg; i++) {
+		const struct segment *g = &t->k->seg[i];
+
+		if (sh->sh_addr >= g->vaddr && sh->sh_addr - g->vaddr < g->memsz) {
+			uint64_t end = g->paddr + (sh->sh_addr - g->vaddr) + sh->sh_size;
+
+			if (end > t->keep_end)
+				t->keep_end = end;
+			return 0;
+		}
+	}
+	return 0;			/* Not loaded: nothing to move. */
+}
+
+static void find_move_end(const struct elf_file *e, struct kernel_image *k)
+{
+	struct tail_scan t = { .k = k };
+	uint64_t start, end;
+
+	segments_footprint(k, &start, &end);
+	k->move_end = end;
+	if (k->vmlinux32 || elf_file_sections(e, tail_section, &t) || !t.bss || !t.keep_end)
+		return;
+	t.keep_end = align_up(t.keep_end, 8);
+	if (t.keep_end > start && t.keep_end < end)
+		k->move_end = t.keep_end;
+}
+
 /* The bzImage's own header: its cmdline_size, initrd_addr_max and the rest. */
 static int take_bzimage_header(struct kernel_image *k, const struct kernel_image *bz,
 			       char *err, size_t errsz)
@@ -152,6 +210,8 @@ int vmlinux_parse(struct blob f, struct kernel_image *k, const struct kernel_ima
 	if (elf_file_open(f, NULL, &e, err, errsz))
 		return -1;
 	rc = check_machine(&e, k, err, errsz) || read_segments(&e, k, err, errsz);
+	if (!rc)
+		find_move_end(&e, k);
 	k->elf_size = elf_file_extent(&e);
 	elf_file_close(&e);
 	if (rc)

@@ -44,7 +44,8 @@ static int keep_relocs(struct blob elf, int keep, struct kernel_image *k, char *
 		snprintf(err, errsz, "the relocation table does not fit below 4 GiB after the kernel");
 		return -1;
 	}
-	k->seg[k->nseg++] = (struct segment){ start, k->relocs_size, k->relocs_size, k->relocs };
+	k->seg[k->nseg++] = (struct segment){ .paddr = start, .filesz = k->relocs_size,
+					      .memsz = k->relocs_size, .data = k->relocs };
 	return 0;
 }
 
@@ -114,6 +115,9 @@ static int plan_kaslr(const struct kernel_image *k, const struct wrap_opts *o, s
 	p->kaslr = PI_KASLR_VIRT | (o->kaslr == WRAP_KASLR_FULL ? PI_KASLR_PHYS : 0);
 	p->relocs_addr = k->seg[k->nseg - 1].paddr;
 	p->relocs_size = (uint32_t)k->relocs_size;
+	/* The move leaves out what the kernel clears itself, but never a relocation site. */
+	p->move_size = (uint32_t)(align_up(k->move_end > k->relocs_end ? k->move_end : k->relocs_end, 8) -
+				  p->payload_addr);
 	p->virt_limit = KERNEL_IMAGE_SIZE;
 	struct pvhstub_relocs h;
 
