@@ -30,10 +30,13 @@ log_tail() {
 }
 
 # wrap_args VARIANT: pvhstub wrap's options for a test variant (32, 64,
-# decompress, or full: decompressed, with the stub's physical KASLR too).
+# decompress: decompressed, with the stub's default KASLR, virtual and
+# physical; virtual: decompressed, the stub's virtual KASLR only; full:
+# --kaslr full, which is the default).
 wrap_args() {
 	case $1 in
 	decompress) echo --decompress ;;
+	virtual) echo --decompress --kaslr virtual ;;
 	full) echo --decompress --kaslr full ;;
 	*) echo "--handoff $1" ;;
 	esac

@@ -192,6 +192,20 @@ static void print_kaslr(FILE *out, const struct elf_file *e, const struct pvhstu
 		h.source_lists == 3 ? "3 lists (64-bit, inverse 32-bit, 32-bit: Linux up to 6.14)" :
 		h.source_lists == 2 ? "2 lists (64-bit, 32-bit: Linux 6.15 and later)" :
 		"not recorded (an image from an older pvhstub)");
+	if (!(info->flags & PI_KASLR_PHYS))
+		return;
+	uint64_t size = info->kernel_end - info->window_start;
+	const struct setup_header *sh = (const void *)info->setup_hdr;
+
+	if (info->version >= 3 && info->move_size && info->move_size < size)
+		fprintf(out, "physical move:   %u of the kernel's %llu bytes (the rest is .bss, .brk and .init.scratch, which it clears itself)\n",
+			info->move_size, (unsigned long long)size);
+	else
+		fprintf(out, "physical move:   all of the kernel's %llu bytes\n", (unsigned long long)size);
+	fprintf(out, "physical slots:  2 MiB-aligned, in e820 RAM from 0x%llx %s\n",
+		(unsigned long long)info->window_start,
+		sh->xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G ? "up to 512 GiB (CAN_BE_LOADED_ABOVE_4G)" :
+		"below 4 GiB (no CAN_BE_LOADED_ABOVE_4G)");
 }
 
 /* What the stub was told: the handoff, the payload and its setup header. */

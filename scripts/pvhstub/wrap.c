@@ -112,7 +112,8 @@ static int plan_kaslr(const struct kernel_image *k, const struct wrap_opts *o, s
 		p->kaslr = PI_KASLR_NONE;
 		return 0;
 	}
-	p->kaslr = PI_KASLR_VIRT | (o->kaslr == WRAP_KASLR_FULL ? PI_KASLR_PHYS : 0);
+	/* Both, by default: a native boot randomizes both too. */
+	p->kaslr = PI_KASLR_VIRT | (o->kaslr == WRAP_KASLR_VIRT ? 0 : PI_KASLR_PHYS);
 	p->relocs_addr = k->seg[k->nseg - 1].paddr;
 	p->relocs_size = (uint32_t)k->relocs_size;
 	/* The move leaves out what the kernel clears itself, but never a relocation site. */

@@ -388,10 +388,17 @@ kaslr_case "inspect names the kept table's source: the 2-list format" \
 python3 "$top/tests/tool/mkpayload.py" gzip "$work/p.relocs3pc" relocs=good percpu=1 && mk bz.relocs3pc payload="$work/p.relocs3pc"
 kaslr_case "--decompress reads a 3-list table behind a zero-based per-CPU segment" \
 	'^relocs format: +3 lists' --decompress "$work/bz.relocs3pc"
-kaslr_case "--decompress randomizes the virtual offset by default" \
-	'^KASLR: +by the stub: virtual offset \(nokaslr' --decompress "$work/bz.relocs"
-kaslr_case "--kaslr full adds the physical slot" \
+kaslr_case "--decompress randomizes the virtual offset and the physical slot by default" \
+	'^KASLR: +by the stub: virtual offset and physical slot \(nokaslr' --decompress "$work/bz.relocs"
+kaslr_case "--kaslr virtual randomizes the virtual offset alone" \
+	'^KASLR: +by the stub: virtual offset \(nokaslr' --decompress --kaslr virtual "$work/bz.relocs"
+kaslr_case "--kaslr full is the default's physical slot" \
 	'^KASLR: +by the stub: virtual offset and physical slot' --decompress --kaslr full "$work/bz.relocs"
+kaslr_case "a vmlinux without section headers is moved whole" \
+	'^physical move: +all of the kernel.s [0-9]+ bytes$' --decompress "$work/bz.relocs"
+kaslr_case "a kernel that may be loaded above 4 GiB gets slots up to 512 GiB" \
+	'^physical slots: +2 MiB-aligned, in e820 RAM from 0x1000000 up to 512 GiB \(CAN_BE_LOADED_ABOVE_4G\)$' \
+	--decompress "$work/bz.relocs"
 kaslr_case "--no-kaslr keeps no table" '^KASLR: +off \(wrapped with --kaslr off\)' \
 	--decompress --no-kaslr "$work/bz.relocs"
 kaslr_case "a bzImage is left to randomize itself" "^KASLR: +the kernel's own decompressor" "$work/bz.relocs"
@@ -602,6 +609,48 @@ for k in cloud generic; do
 		check_image "Debian $k kernel" "$work/$k.pvh"
 	else
 		fail "Debian $k kernel wraps"
+	fi
+done
+
+# The physical move of Debian 12's and sid's cloud kernels stops where only
+# .bss, .brk and .init.scratch are left: after the last byte of every other
+# allocated section, as readelf reads the sections (through the segment that
+# holds each: 6.1's per-CPU section is linked at 0).
+for k in cloud cloud-sid; do
+	src="$PVHSTUB_CACHE/kernels/vmlinuz-$k"
+	[ -s "$src" ] || { fail "$k: $src is missing (run scripts/fetch-kernels.sh)"; continue; }
+	if ! "$tool" extract "$src" -o "$work/move-$k.elf" ||
+	   ! "$tool" wrap --decompress "$src" -o "$work/move-$k.pvh"; then
+		fail "Debian $k kernel: extract and wrap --decompress"
+		continue
+	fi
+	want=$(python3 - "$work/move-$k.elf" <<'PY'
+import re, subprocess, sys
+out = subprocess.run(["readelf", "-lSW", sys.argv[1]], capture_output=True, text=True, check=True).stdout
+loads = [tuple(int(x, 16) for x in m.groups()) for m in
+         re.finditer(r"^\s+LOAD\s+0x[0-9a-f]+ 0x([0-9a-f]+) 0x([0-9a-f]+) 0x[0-9a-f]+ 0x([0-9a-f]+)", out, re.M)]
+start = min(p for v, p, m in loads)
+end = max(p + m for v, p, m in loads)
+keep, seen = 0, set()
+for m in re.finditer(r"^\s*\[\s*\d+\] (\S+)\s+\S+\s+([0-9a-f]{16}) [0-9a-f]+ ([0-9a-f]+) \S+ +(\S*A\S*) ", out, re.M):
+    name, addr, size = m.group(1), int(m.group(2), 16), int(m.group(3), 16)
+    if not size:
+        continue
+    if name in (".bss", ".brk", ".init.scratch"):
+        seen.add(name)
+        continue
+    for v, p, msz in loads:
+        if v <= addr < v + msz:
+            keep = max(keep, p + addr - v + size)
+assert seen == {".bss", ".brk", ".init.scratch"}, seen
+print((keep + 7) // 8 * 8 - start, end - start)
+PY
+) || { fail "Debian $k kernel: reading its sections with readelf"; continue; }
+	line=$("$tool" inspect "$work/move-$k.pvh" | grep '^physical move:')
+	if [ "$line" = "physical move:   ${want% *} of the kernel's ${want#* } bytes (the rest is .bss, .brk and .init.scratch, which it clears itself)" ]; then
+		pass "Debian $k kernel: the physical move leaves out .bss, .brk and .init.scratch ($line)"
+	else
+		fail "Debian $k kernel: the physical move should be ${want% *} of ${want#* } bytes: $line"
 	fi
 done
 suite_end

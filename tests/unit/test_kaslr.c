@@ -416,6 +416,25 @@ static void test_kaslr_slots(void **state)
 	k.avoid[3] = (struct range){ 0x1f000000, 0x1fc00000 };
 	k.navoid = 4;
 	check_space(&k);
+	/*
+	 * A kernel that may be loaded above 4 GiB (the stub's max: 512 GiB):
+	 * the GiB of RAM above 4 GiB adds its slots, all of them past the low
+	 * ones; with max at 4 GiB (no XLF_CAN_BE_LOADED_ABOVE_4G) none of
+	 * them, and no slot may end past 4 GiB (check_space asserts that).
+	 */
+	uint32_t low = kaslr_slot(&k, 0, &(uint64_t){ 0 }), high;
+	uint64_t top;
+
+	k.max = 512ULL << 30;
+	check_space(&k);
+	high = kaslr_slot(&k, 0, &(uint64_t){ 0 });
+	assert_int_equal(high, low + ((0x40000000 - (46 << 20)) >> 21) + 1);
+	assert_int_equal(kaslr_slot(&k, high - 1, &top), high);
+	assert_int_equal(top, 0x100000000ULL + 0x40000000 - (46 << 20));
+	assert_int_equal(kaslr_slot(&k, low, &top), high);
+	assert_int_equal(top, 0x100000000ULL);
+	k.max = 0x100000000ULL;
+	assert_int_equal(kaslr_slot(&k, 0, &(uint64_t){ 0 }), low);
 	/* No room: the kernel is larger than any free range. */
 	k.size = 0x20000000;
 	uint64_t addr = 0xdead;

@@ -60,7 +60,7 @@ zoo_boot() {
 	fi
 	# The stub's physical KASLR: the kernel runs where the stub's line says
 	# it moved it ("Kernel code" in /proc/iomem, 8 hex digits).
-	case $name in *-full-*)
+	case $name in *-decompress-*)
 		phys=$(tr -d '\r' < "$log" | sed -n 's/^pvhstub: .*, KASLR .*, physical 0x\([0-9a-f]*\)$/\1/p')
 		set -- "$@" "the stub did not pick a physical slot for the kernel" \
 			'^pvhstub: .*, KASLR .*, virtual +0x[0-9a-f]*, physical 0x[0-9a-f]*$' \
@@ -74,9 +74,10 @@ zoo_boot() {
 for kernel in cloud generic; do
 	src="$PVHSTUB_CACHE/kernels/vmlinuz-$kernel"
 	[ -s "$src" ] || { fail "zoo: $src is missing (run scripts/fetch-kernels.sh)"; continue; }
-	# The cloud kernel also with the stub's physical KASLR: the kernel must
-	# move into a slot clear of the loader's layout (the initrd at the top of RAM).
-	for variant in 32 64 decompress $([ "$kernel" = cloud ] && echo full); do
+	# --decompress: the stub's physical KASLR (the default) moves the
+	# kernel into a slot clear of the loader's layout (the initrd at the top
+	# of RAM); the cloud kernel also with --kaslr virtual (no move).
+	for variant in 32 64 decompress $([ "$kernel" = cloud ] && echo virtual); do
 		args=$(wrap_args "$variant")
 		image="$out/$kernel-$variant.pvh"
 		# shellcheck disable=SC2086
