@@ -245,8 +245,11 @@ void stub_main(uint32_t start_info_paddr)
 	       la57 ? " (5-level paging)" : "",
 	       kaslr.how ? ", KASLR " : "", kaslr.how ? kaslr.how : "", kaslr_line(&kaslr));
 	if (pvhstub_info.flags & PI_HANDOFF_64) {
-		struct range slot = { kaslr.phys, kaslr.end };	/* Where the kernel moves, if it does. */
+		/* Where the kernel moves, if it does (a bzImage's kaslr.end is 0). */
+		struct range slot = { 0, 0 };
 
+		if (kaslr.move_bytes)
+			slot = (struct range){ kaslr.phys, kaslr.end };
 		top = pvhstub_info.window_end > in.stub.end ? pvhstub_info.window_end : in.stub.end;
 		/* The entry before the move: handoff64 moves the kernel, and it. */
 		handoff64(bp, (uint32_t)pvhstub_info.entry, identity_map_build(top, slot, la57), la57);

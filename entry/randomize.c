@@ -173,7 +173,8 @@ static uint64_t plan_move(const struct boot_params *bp, const struct range *avoi
 		.map = bp->e820_table, .nmap = bp->e820_entries,
 		.navoid = navoid,
 		.min = start, .max = bp->hdr.xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G ? SLOT_MAX : FOUR_GIB,
-		.size = size, .align = align,	/* kaslr_apply made it at least SLOT_ALIGN */
+		/* Whole 8-byte steps: the move may not write past the slot. */
+		.size = (size + 7) & ~7ULL, .align = align,	/* kaslr_apply made it at least SLOT_ALIGN */
 	};
 	uint64_t to, move = pi->move_size && pi->move_size < size ? pi->move_size : size;
 
