@@ -4,7 +4,7 @@
  *
  *   pvhload.entry=ADDR [pvhload.initrd=ADDR,SIZE] [pvhload.tables=ADDR]
  *           [pvhload.entries=0xN] [pvhload.flags=0xN]
- *           [pvhload.layout=firecracker|cloud-hypervisor] -- KERNEL CMDLINE
+ *           [pvhload.layout=firecracker|cloud-hypervisor|libkrun] -- KERNEL CMDLINE
  *
  * It passes on QEMU's memory map and RSDP, makes module 0 the initrd at
  * ADDR (loaded there by -device loader), and, with pvhload.tables, puts the
@@ -13,7 +13,8 @@
  * memory, then the RAM above 1 MiB cut in N - 1 pieces (for measuring the
  * stub's cost against the map's size).  pvhload.flags sets the start_info's
  * flags (SIF_INITDOMAIN is 2), as Xen does for dom0.  pvhload.layout lays
- * the tables out as Firecracker or Cloud Hypervisor does (emulate_layout).
+ * the tables out as Firecracker, Cloud Hypervisor or libkrun does
+ * (emulate_layout).
  * Just before it enters the next
  * image it prints "pvhload: tsc N" on port 0xe9.
  * Errors go to port 0xe9, then QEMU's isa-debug-exit.
@@ -32,7 +33,7 @@ static struct tables own_tables;
 
 void *memmove(void *dst, const void *src, unsigned int n);
 
-enum layout { LAYOUT_OWN, LAYOUT_FIRECRACKER, LAYOUT_CLOUD_HV };
+enum layout { LAYOUT_OWN, LAYOUT_FIRECRACKER, LAYOUT_CLOUD_HV, LAYOUT_LIBKRUN };
 
 /* Firecracker's and Cloud Hypervisor's fixed addresses (DESIGN.md, from their sources). */
 #define RV_START_INFO	0x6000
@@ -207,7 +208,14 @@ static void write_mptable(void)
  * page-aligned at the top of the RAM from 1 MiB, rsdp_paddr 0 (FC; the
  * kernel scans for it) or 0xa0000 (CH, where we copy QEMU's RSDP).  CH's
  * GDT, IDT and page tables are written where CH keeps them; FC's MP table
- * where FC keeps it (write_mptable).  Returns the start_info.
+ * where FC keeps it (write_mptable).
+ *
+ * libkrun (its configure_pvh(), src/arch/src/x86_64/mod.rs, 2026) uses
+ * FC's addresses and MP table, but its memmap is sorted, with no MMCONFIG
+ * entry: RAM [0, 0x9fc00), reserved [0x9fc00, 0xe0000), then the RAM from
+ * 1 MiB up to one byte past its end (it adds 1 to an end that is already
+ * exclusive); and its initrd ends exactly at the end of RAM, at whatever
+ * address that gives (no page alignment).  Returns the start_info.
  */
 static struct hvm_start_info *emulate_layout(enum layout layout, const struct tables *t,
 					     const struct hvm_start_info *qemu, uint64_t rd_addr,
@@ -225,14 +233,16 @@ static struct hvm_start_info *emulate_layout(enum layout layout, const struct ta
 			top = mm[i].addr + mm[i].size;
 	if (!top)
 		die("pvhload: no RAM at 1 MiB in QEMU's map\n");
-	out[n++] = (struct hvm_memmap_table_entry){ 0, layout == LAYOUT_FIRECRACKER ? 0x9fc00 : 0xa0000, RAM, 0 };
-	if (layout == LAYOUT_FIRECRACKER)
+	out[n++] = (struct hvm_memmap_table_entry){ 0, layout == LAYOUT_CLOUD_HV ? 0xa0000 : 0x9fc00, RAM, 0 };
+	if (layout != LAYOUT_CLOUD_HV)
 		out[n++] = (struct hvm_memmap_table_entry){ 0x9fc00, 0xe0000 - 0x9fc00, RESERVED, 0 };
-	out[n++] = (struct hvm_memmap_table_entry){ RV_MMCONFIG, 0x10000000, RESERVED, 0 };
-	out[n++] = (struct hvm_memmap_table_entry){ 0x100000, top - 0x100000, RAM, 0 };
+	if (layout != LAYOUT_LIBKRUN)
+		out[n++] = (struct hvm_memmap_table_entry){ RV_MMCONFIG, 0x10000000, RESERVED, 0 };
+	out[n++] = (struct hvm_memmap_table_entry){ 0x100000, top - 0x100000 + (layout == LAYOUT_LIBKRUN),
+						    RAM, 0 };
 
 	if (rd_size) {
-		rd_dst = (top - rd_size) & ~0xfffULL;
+		rd_dst = (top - rd_size) & (layout == LAYOUT_LIBKRUN ? ~0ULL : ~0xfffULL);
 		memmove((void *)(uintptr_t)rd_dst, (const void *)(uintptr_t)rd_addr, (uint32_t)rd_size);
 	}
 	*mod = (struct hvm_modlist_entry){ .paddr = rd_dst, .size = rd_size };
@@ -240,7 +250,7 @@ static struct hvm_start_info *emulate_layout(enum layout layout, const struct ta
 		((char *)RV_CMDLINE)[i] = t->cmdline[i];
 	((char *)RV_CMDLINE)[i] = '\0';
 
-	if (layout == LAYOUT_FIRECRACKER)
+	if (layout != LAYOUT_CLOUD_HV)
 		write_mptable();
 	if (layout == LAYOUT_CLOUD_HV) {
 		static const uint64_t gdt[] = { 0, 0x00af9b000000ffffULL, 0x00cf93000000ffffULL,
@@ -299,6 +309,8 @@ void __attribute__((regparm(0))) pvhload_main(const struct hvm_start_info *qemu)
 			layout = LAYOUT_FIRECRACKER, p = q;
 		} else if ((q = skip(p, "pvhload.layout=cloud-hypervisor"))) {
 			layout = LAYOUT_CLOUD_HV, p = q;
+		} else if ((q = skip(p, "pvhload.layout=libkrun"))) {
+			layout = LAYOUT_LIBKRUN, p = q;
 		} else if ((q = skip(p, "-- "))) {
 			p = q;
 			break;
