@@ -4,7 +4,7 @@
  *
  *   pvhload.entry=ADDR [pvhload.initrd=ADDR,SIZE] [pvhload.tables=ADDR]
  *           [pvhload.entries=0xN] [pvhload.flags=0xN]
- *           [pvhload.layout=firecracker|cloud-hypervisor|libkrun] -- KERNEL CMDLINE
+ *           [pvhload.layout=firecracker|cloud-hypervisor|libkrun|openvmm] -- KERNEL CMDLINE
  *
  * It passes on QEMU's memory map and RSDP, makes module 0 the initrd at
  * ADDR (loaded there by -device loader), and, with pvhload.tables, puts the
@@ -13,7 +13,7 @@
  * memory, then the RAM above 1 MiB cut in N - 1 pieces (for measuring the
  * stub's cost against the map's size).  pvhload.flags sets the start_info's
  * flags (SIF_INITDOMAIN is 2), as Xen does for dom0.  pvhload.layout lays
- * the tables out as Firecracker, Cloud Hypervisor or libkrun does
+ * the tables out as Firecracker, Cloud Hypervisor, libkrun or OpenVMM does
  * (emulate_layout).
  * Just before it enters the next
  * image it prints "pvhload: tsc N" on port 0xe9.
@@ -33,7 +33,7 @@ static struct tables own_tables;
 
 void *memmove(void *dst, const void *src, unsigned int n);
 
-enum layout { LAYOUT_OWN, LAYOUT_FIRECRACKER, LAYOUT_CLOUD_HV, LAYOUT_LIBKRUN };
+enum layout { LAYOUT_OWN, LAYOUT_FIRECRACKER, LAYOUT_CLOUD_HV, LAYOUT_LIBKRUN, LAYOUT_OPENVMM };
 
 /* Firecracker's and Cloud Hypervisor's fixed addresses (DESIGN.md, from their sources). */
 #define RV_START_INFO	0x6000
@@ -46,6 +46,10 @@ enum layout { LAYOUT_OWN, LAYOUT_FIRECRACKER, LAYOUT_CLOUD_HV, LAYOUT_LIBKRUN };
 #define CH_PML4		0x9000
 #define CH_RSDP		0xa0000
 #define FC_MPTABLE	0x9fc00	/* the MP floating pointer, then the config table */
+#define OV_MP_FLOAT	0x0	/* OpenVMM: the MP floating pointer at 0, */
+#define OV_MP_TABLE	0x400	/*   the configuration table at 0x400, */
+#define OV_GDT		0x800	/*   its boot GDT at 0x800, */
+#define OV_RSDP		0x8000	/*   and the RSDP at 0x8000 */
 #define RAM		1
 #define RESERVED	2
 
@@ -106,9 +110,10 @@ static uint64_t number(const char **s)
 }
 
 /*
- * An Intel MultiProcessor Specification 1.4 table at FC_MPTABLE, laid out
- * as Firecracker lays its own out: the 16-byte floating pointer, the
- * configuration table right after it (one processor per vCPU, the ISA bus,
+ * An Intel MultiProcessor Specification 1.4 table, its floating pointer at
+ * fp and its configuration table at ct: FC_MPTABLE and right after it, as
+ * Firecracker (and libkrun) lay theirs out, or OpenVMM's 0 and 0x400.  It
+ * holds (one processor per vCPU, the ISA bus,
  * the I/O APIC with id vCPUs + 1 at 0xfec00000, ISA IRQs 1 and 3-15 routed
  * to its pins of the same number and IRQ 0 to pin 2, ExtINT and NMI on the local APIC's LINT0 and LINT1).  Its
  * contents describe the emulated machine (QEMU pc, one vCPU), so a kernel
@@ -131,10 +136,10 @@ static uint8_t *mp_put(uint8_t *p, const void *src, uint32_t n)
 	return p + n;
 }
 
-static void write_mptable(void)
+static void write_mptable(uint8_t *fp, uint8_t *ct)
 {
 	enum { VCPUS = 1, IOAPIC_ID = VCPUS + 1, IRQS = 16 };
-	uint8_t *fp = (uint8_t *)FC_MPTABLE, *ct = fp + 16, *p = ct + 44;
+	uint8_t *p = ct + 44;
 	uint16_t count = 0, len;
 	uint32_t u;
 
@@ -215,7 +220,15 @@ static void write_mptable(void)
  * entry: RAM [0, 0x9fc00), reserved [0x9fc00, 0xe0000), then the RAM from
  * 1 MiB up to one byte past its end (it adds 1 to an end that is already
  * exclusive); and its initrd ends exactly at the end of RAM, at whatever
- * address that gives (no page alignment).  Returns the start_info.
+ * address that gives (no page alignment).
+ *
+ * OpenVMM (vm/loader/src/pvh.rs, its microVM profile, 2026) keeps the
+ * start_info, modlist, memmap and cmdline where FC does, but its memmap is
+ * its RAM ranges as they are (here one, from 0 over the ISA hole, which the
+ * stub must cut out), its MP floating pointer sits at 0 and its
+ * configuration table at 0x400, its boot GDT at 0x800, the RSDP at 0x8000
+ * (we copy QEMU's there), and the initrd page-aligned at the top of low
+ * RAM.  Returns the start_info.
  */
 static struct hvm_start_info *emulate_layout(enum layout layout, const struct tables *t,
 					     const struct hvm_start_info *qemu, uint64_t rd_addr,
@@ -233,13 +246,19 @@ static struct hvm_start_info *emulate_layout(enum layout layout, const struct ta
 			top = mm[i].addr + mm[i].size;
 	if (!top)
 		die("pvhload: no RAM at 1 MiB in QEMU's map\n");
-	out[n++] = (struct hvm_memmap_table_entry){ 0, layout == LAYOUT_CLOUD_HV ? 0xa0000 : 0x9fc00, RAM, 0 };
-	if (layout != LAYOUT_CLOUD_HV)
-		out[n++] = (struct hvm_memmap_table_entry){ 0x9fc00, 0xe0000 - 0x9fc00, RESERVED, 0 };
-	if (layout != LAYOUT_LIBKRUN)
-		out[n++] = (struct hvm_memmap_table_entry){ RV_MMCONFIG, 0x10000000, RESERVED, 0 };
-	out[n++] = (struct hvm_memmap_table_entry){ 0x100000, top - 0x100000 + (layout == LAYOUT_LIBKRUN),
-						    RAM, 0 };
+	if (layout == LAYOUT_OPENVMM) {
+		/* Its RAM ranges as they are: one from 0, over the ISA hole. */
+		out[n++] = (struct hvm_memmap_table_entry){ 0, top, RAM, 0 };
+	} else {
+		out[n++] = (struct hvm_memmap_table_entry){ 0, layout == LAYOUT_CLOUD_HV ? 0xa0000 : 0x9fc00,
+							    RAM, 0 };
+		if (layout != LAYOUT_CLOUD_HV)
+			out[n++] = (struct hvm_memmap_table_entry){ 0x9fc00, 0xe0000 - 0x9fc00, RESERVED, 0 };
+		if (layout != LAYOUT_LIBKRUN)
+			out[n++] = (struct hvm_memmap_table_entry){ RV_MMCONFIG, 0x10000000, RESERVED, 0 };
+		out[n++] = (struct hvm_memmap_table_entry){ 0x100000,
+							    top - 0x100000 + (layout == LAYOUT_LIBKRUN), RAM, 0 };
+	}
 
 	if (rd_size) {
 		rd_dst = (top - rd_size) & (layout == LAYOUT_LIBKRUN ? ~0ULL : ~0xfffULL);
@@ -250,8 +269,18 @@ static struct hvm_start_info *emulate_layout(enum layout layout, const struct ta
 		((char *)RV_CMDLINE)[i] = t->cmdline[i];
 	((char *)RV_CMDLINE)[i] = '\0';
 
-	if (layout != LAYOUT_CLOUD_HV)
-		write_mptable();
+	if (layout == LAYOUT_OPENVMM) {
+		/* null, flat code, flat data, TSS: the GDT OpenVMM's loader writes */
+		static const uint64_t gdt[] = { 0, 0x00cf9b000000ffffULL, 0x00cf93000000ffffULL,
+						0x00008b0000000067ULL };
+
+		write_mptable((uint8_t *)OV_MP_FLOAT, (uint8_t *)OV_MP_TABLE);
+		memmove((void *)OV_GDT, gdt, sizeof(gdt));
+		if (qemu->rsdp_paddr)
+			memmove((void *)OV_RSDP, (const void *)(uintptr_t)qemu->rsdp_paddr, 36);
+	} else if (layout != LAYOUT_CLOUD_HV) {
+		write_mptable((uint8_t *)FC_MPTABLE, (uint8_t *)FC_MPTABLE + 16);
+	}
 	if (layout == LAYOUT_CLOUD_HV) {
 		static const uint64_t gdt[] = { 0, 0x00af9b000000ffffULL, 0x00cf93000000ffffULL,
 						0x008f8b000000ffffULL };
@@ -272,7 +301,8 @@ static struct hvm_start_info *emulate_layout(enum layout layout, const struct ta
 	*si = (struct hvm_start_info){
 		.magic = XEN_HVM_START_MAGIC_VALUE, .version = 1, .flags = t->si.flags,
 		.nr_modules = rd_size ? 1 : 0, .modlist_paddr = RV_MODLIST, .cmdline_paddr = RV_CMDLINE,
-		.rsdp_paddr = layout == LAYOUT_CLOUD_HV && qemu->rsdp_paddr ? CH_RSDP : 0,
+		.rsdp_paddr = !qemu->rsdp_paddr ? 0 : layout == LAYOUT_CLOUD_HV ? CH_RSDP :
+			      layout == LAYOUT_OPENVMM ? OV_RSDP : 0,
 		.memmap_paddr = RV_MEMMAP, .memmap_entries = n,
 	};
 	return si;
@@ -311,6 +341,8 @@ void __attribute__((regparm(0))) pvhload_main(const struct hvm_start_info *qemu)
 			layout = LAYOUT_CLOUD_HV, p = q;
 		} else if ((q = skip(p, "pvhload.layout=libkrun"))) {
 			layout = LAYOUT_LIBKRUN, p = q;
+		} else if ((q = skip(p, "pvhload.layout=openvmm"))) {
+			layout = LAYOUT_OPENVMM, p = q;
 		} else if ((q = skip(p, "-- "))) {
 			p = q;
 			break;

@@ -7,13 +7,15 @@
 #     segment put in place by QEMU's generic loader;
 #   - the test loader (tests/overlap/pvhload) lays out the start_info,
 #     modlist, memmap, cmdline, initrd and RSDP as Firecracker (on QEMU pc),
-#     Cloud Hypervisor or libkrun (on microvm) does (pvhload.layout=):
-#     libkrun's sorted map ends one byte past the RAM, its initrd ends
-#     exactly at the RAM's end, unaligned.
+#     Cloud Hypervisor, libkrun or OpenVMM (on microvm) does
+#     (pvhload.layout=): libkrun's sorted map ends one byte past the RAM,
+#     its initrd ends exactly at the RAM's end, unaligned; OpenVMM's map is
+#     one RAM range from 0 over the ISA hole, its MP table at 0, its RSDP at
+#     0x8000.
 # Debian's cloud and generic kernels, every wrap, reach init under both, with
 # the cmdline, the initrd (md5) and an e820 equal to the loader's map after
 # the documented rules; under Cloud Hypervisor's layout the kernel must take
-# the RSDP from 0xa0000, under Firecracker's the generic kernel must find its
+# the RSDP from 0xa0000 (under OpenVMM's from 0x8000), under Firecracker's the generic kernel must find its
 # MP table at 0x9fc00; the kernels wrapped with --decompress (physical
 # KASLR, the default) must run where the stub moved them.  check-image: every image the zoo boots passes the
 # rules, and images that break one are refused.
@@ -60,6 +62,9 @@ zoo_boot() {
 	if [ "$layout" = cloud-hypervisor ]; then
 		set -- "$@" "the kernel did not take the RSDP at 0xa0000" '^PVHSTUB-DMESG: ACPI: RSDP 0x00000000000A0000 '
 	fi
+	if [ "$layout" = openvmm ]; then
+		set -- "$@" "the kernel did not take the RSDP at 0x8000" '^PVHSTUB-DMESG: ACPI: RSDP 0x0000000000008000 '
+	fi
 	# Firecracker's MP table: Debian's generic kernel (CONFIG_X86_MPPARSE=y)
 	# must find it at 0x9fc00; the cloud kernel has no MP table parser.
 	if [ "$layout" = firecracker ] && [ "${name#generic}" != "$name" ]; then
@@ -98,8 +103,11 @@ for kernel in cloud generic; do
 		fi
 		zoo_boot "$kernel-$variant-firecracker" firecracker pc "$image"
 		zoo_boot "$kernel-$variant-cloud-hypervisor" cloud-hypervisor microvm "$image"
-		# libkrun (2026's PVH boot): the cloud kernel, every wrap.
-		[ "$kernel" = cloud ] && zoo_boot "$kernel-$variant-libkrun" libkrun microvm "$image"
+		# libkrun and OpenVMM (2026's PVH loaders): the cloud kernel, every wrap.
+		if [ "$kernel" = cloud ]; then
+			zoo_boot "$kernel-$variant-libkrun" libkrun microvm "$image"
+			zoo_boot "$kernel-$variant-openvmm" openvmm microvm "$image"
+		fi
 	done
 done
 
