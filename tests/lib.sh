@@ -30,9 +30,9 @@ log_tail() {
 }
 
 # wrap_args VARIANT: pvhstub wrap's options for a test variant (32, 64,
-# decompress: decompressed, with the stub's default KASLR, virtual and
-# physical; virtual: decompressed, the stub's virtual KASLR only; full:
-# --kaslr full, which is the default).
+# decompress: decompressed, with the stub's default KASLR, the virtual
+# offset; virtual: the same, said; full: decompressed, with the stub's
+# physical KASLR too).
 wrap_args() {
 	case $1 in
 	decompress) echo --decompress ;;

@@ -200,7 +200,7 @@ int elf_build(const struct stub_image *s, const struct kernel_image *k, const st
 
 /* wrap.c */
 enum wrap_kaslr {
-	WRAP_KASLR_DEFAULT,		/* full, for a pre-decompressed kernel */
+	WRAP_KASLR_DEFAULT,		/* virtual, for a pre-decompressed kernel */
 	WRAP_KASLR_OFF,
 	WRAP_KASLR_VIRT,		/* the virtual offset only: no move */
 	WRAP_KASLR_FULL,		/* virtual offset and physical slot */

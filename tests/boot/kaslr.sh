@@ -3,10 +3,11 @@
 # cloud kernel, QEMU -cpu max (RDRAND) under -icount.  The initrd's init
 # prints _text from /proc/kallsyms and the physical "Kernel code" range
 # from /proc/iomem (PVHSTUB-KERNEL).
-#   - wrap --decompress (the stub's default: virtual and physical) in a
-#     6 GiB guest, and --kaslr virtual in 512 MiB, five boots each on pc
-#     and microvm; of the ten default boots at least one must run above
-#     4 GiB (half the RAM is there: all ten below happen once in a thousand);
+#   - wrap --decompress (the stub's default: the virtual offset) in 512 MiB,
+#     and --kaslr full (virtual and physical) in a 6 GiB guest, five boots
+#     each on pc and microvm; of the ten full boots at least one must run
+#     above 4 GiB (half the RAM is there: all ten below happen once in a
+#     thousand);
 #   - the same image with XLF_CAN_BE_LOADED_ABOVE_4G cleared in its setup
 #     header: five boots in 6 GiB, none above 4 GiB;
 #   - -cpu qemu64 (no RDRAND, RDSEED) without -icount: five boots at
@@ -18,7 +19,7 @@
 #     (XLF_5LEVEL) runs with 5 levels, as a native one does, and with
 #     no5lvl with 4 (init reads la57 in /proc/cpuinfo: PVHSTUB-PAGING).
 #   - sid's 7.2 cloud kernel (a 2-list relocation table, its entry past
-#     the image's start): --kaslr virtual on pc, the default on pc and
+#     the image's start): --decompress on pc, --kaslr full on pc and
 #     microvm in 6 GiB (one of the ten above 4 GiB).
 # Each boot's kernel must run where the stub's console line says it put it.
 # Five boots must show at least four distinct addresses: the virtual offset
@@ -151,22 +152,22 @@ PY
 if [ ! -s "$src" ]; then
 	fail "kaslr: $src is missing (run scripts/fetch-kernels.sh)"
 else
-	"$obj/pvhstub" wrap --decompress --kaslr virtual "$src" -o "$out/kaslr-virt.pvh" &&
-	"$obj/pvhstub" wrap --decompress "$src" -o "$out/kaslr-full.pvh" &&
+	"$obj/pvhstub" wrap --decompress "$src" -o "$out/kaslr-virt.pvh" &&
+	"$obj/pvhstub" wrap --decompress --kaslr full "$src" -o "$out/kaslr-full.pvh" &&
 	"$obj/pvhstub" wrap --decompress --no-kaslr "$src" -o "$out/kaslr-off.pvh" &&
 	no_high "$out/kaslr-full.pvh" "$out/kaslr-low.pvh" &&
 	"$obj/pvhstub" wrap "$src" -o "$out/kaslr-bz.pvh" || fail "kaslr: wrapping $src"
 	high=0
 	for machine in pc microvm; do
-		kaslr_five virt "--decompress --kaslr virtual" "$machine" "$out/kaslr-virt.pvh" \
+		kaslr_five virt "--decompress (virtual, the default)" "$machine" "$out/kaslr-virt.pvh" \
 			"pvhstub: .*, KASLR $KASLR_SOURCES, virtual \+0x[0-9a-f]+, physical 0x1000000\$" 0
-		KASLR_MEM=6144 kaslr_five full "--decompress (full, the default)" "$machine" "$out/kaslr-full.pvh" \
+		KASLR_MEM=6144 kaslr_five full "--decompress --kaslr full" "$machine" "$out/kaslr-full.pvh" \
 			"pvhstub: .*, KASLR $KASLR_SOURCES, virtual \+0x[0-9a-f]+, physical 0x[0-9a-f]+\$" 1
 	done
-	kaslr_high "--decompress, $(cat "$src.package")"
+	kaslr_high "--kaslr full, $(cat "$src.package")"
 	# Without XLF_CAN_BE_LOADED_ABOVE_4G: never above 4 GiB.
 	high=0
-	KASLR_MEM=6144 kaslr_five low "--decompress, xloadflags without CAN_BE_LOADED_ABOVE_4G" pc \
+	KASLR_MEM=6144 kaslr_five low "--kaslr full, xloadflags without CAN_BE_LOADED_ABOVE_4G" pc \
 		"$out/kaslr-low.pvh" "pvhstub: .*, KASLR $KASLR_SOURCES, virtual \+0x[0-9a-f]+, physical 0x[0-9a-f]{1,8}\$" 1
 	if [ "$high" = 0 ]; then
 		pass "kaslr: a kernel without XLF_CAN_BE_LOADED_ABOVE_4G stays below 4 GiB in 5 boots in 6 GiB"
@@ -175,7 +176,7 @@ else
 	fi
 	# No RDRAND or RDSEED, and real time (no -icount): the TSC, the i8254
 	# and the boot data must still give distinct slots.
-	KASLR_CPU='-cpu qemu64' kaslr_five qemu64 "--decompress, -cpu qemu64 (no RDRAND), real time" pc \
+	KASLR_CPU='-cpu qemu64' kaslr_five qemu64 "--kaslr full, -cpu qemu64 (no RDRAND), real time" pc \
 		"$out/kaslr-full.pvh" 'pvhstub: .*, KASLR TSC\+i8254\+boot data, virtual \+0x[0-9a-f]+, physical 0x[0-9a-f]+$' 1 4-level
 	for machine in pc microvm; do
 		kaslr_five bz "bzImage (the kernel's own)" "$machine" "$out/kaslr-bz.pvh" '' 1
@@ -183,17 +184,17 @@ else
 	src7="$PVHSTUB_CACHE/kernels/vmlinuz-cloud-sid"
 	if [ ! -s "$src7" ]; then
 		fail "kaslr: $src7 is missing (run scripts/fetch-kernels.sh)"
-	elif "$obj/pvhstub" wrap --decompress --kaslr virtual "$src7" -o "$out/kaslr-virt7.pvh" &&
-	     "$obj/pvhstub" wrap --decompress "$src7" -o "$out/kaslr-full7.pvh"; then
-		kaslr_five virt7 "--decompress --kaslr virtual, $(cat "$src7.package")" pc "$out/kaslr-virt7.pvh" \
+	elif "$obj/pvhstub" wrap --decompress "$src7" -o "$out/kaslr-virt7.pvh" &&
+	     "$obj/pvhstub" wrap --decompress --kaslr full "$src7" -o "$out/kaslr-full7.pvh"; then
+		kaslr_five virt7 "--decompress (virtual), $(cat "$src7.package")" pc "$out/kaslr-virt7.pvh" \
 			"pvhstub: .*, KASLR $KASLR_SOURCES, virtual \+0x[0-9a-f]+, physical 0x1000000\$" 0
 		high=0
 		for machine in pc microvm; do
-			KASLR_MEM=6144 kaslr_five full7 "--decompress (full, the default), $(cat "$src7.package")" \
+			KASLR_MEM=6144 kaslr_five full7 "--decompress --kaslr full, $(cat "$src7.package")" \
 				"$machine" "$out/kaslr-full7.pvh" \
 				"pvhstub: .*, KASLR $KASLR_SOURCES, virtual \+0x[0-9a-f]+, physical 0x[0-9a-f]+\$" 1
 		done
-		kaslr_high "--decompress, $(cat "$src7.package")"
+		kaslr_high "--kaslr full, $(cat "$src7.package")"
 	else
 		fail "kaslr: wrapping $src7 with --decompress"
 	fi

@@ -87,7 +87,7 @@ done
 # (7.2: a 2-list relocation table, its entry past the image's start), each
 # fetched in its release's package layout: every wrap, on pc and microvm.
 for kernel in cloud-trixie cloud-sid generic-sid; do
-	for variant in 32 64 decompress virtual; do
+	for variant in 32 64 decompress full; do
 		for machine in pc microvm; do
 			matrix_boot "$kernel" "$variant" x86_64 "$out/initrd.cpio" "$machine"
 		done

@@ -157,11 +157,11 @@ else
 	fail "with PVHSTUB_XLCONFIG set, the hook writes an xl config: $(cat "$out/ki.log")"
 fi
 
-# PVHSTUB_DECOMPRESS=yes: the stub's KASLR, both ways by default (full),
-# the virtual offset alone with PVHSTUB_KASLR=virtual.
-for kaslr in '' virtual; do
-	want='virtual offset and physical slot'
-	[ "$kaslr" = virtual ] && want='virtual offset'
+# PVHSTUB_DECOMPRESS=yes: the stub's KASLR, the virtual offset by default,
+# both ways with PVHSTUB_KASLR=full.
+for kaslr in '' full; do
+	want='virtual offset'
+	[ "$kaslr" = full ] && want='virtual offset and physical slot'
 	sed -i "s|^PVHSTUB_DECOMPRESS=.*|PVHSTUB_DECOMPRESS=yes|; s|^PVHSTUB_KASLR=.*|PVHSTUB_KASLR=$kaslr|" /etc/default/pvhstub
 	if ki add "$v2" "/boot/vmlinuz-$v2" &&
 	   /usr/bin/pvhstub inspect "$dir/current" | grep -q "^KASLR: *by the stub: $want (nokaslr"; then

@@ -16,8 +16,8 @@
 # the cmdline, the initrd (md5) and an e820 equal to the loader's map after
 # the documented rules; under Cloud Hypervisor's layout the kernel must take
 # the RSDP from 0xa0000 (under OpenVMM's from 0x8000), under Firecracker's the generic kernel must find its
-# MP table at 0x9fc00; the kernels wrapped with --decompress (physical
-# KASLR, the default) must run where the stub moved them.  check-image: every image the zoo boots passes the
+# MP table at 0x9fc00; the cloud kernel wrapped with --kaslr full must run
+# where the stub moved it.  check-image: every image the zoo boots passes the
 # rules, and images that break one are refused.
 #   tests/zoo/run.sh BUILD_DIR
 set -u
@@ -74,7 +74,7 @@ zoo_boot() {
 	fi
 	# The stub's physical KASLR: the kernel runs where the stub's line says
 	# it moved it ("Kernel code" in /proc/iomem, 8 hex digits).
-	case $name in *-decompress-*)
+	case $name in *-full-*)
 		phys=$(tr -d '\r' < "$log" | sed -n 's/^pvhstub: .*, KASLR .*, physical 0x\([0-9a-f]*\)$/\1/p')
 		set -- "$@" "the stub did not pick a physical slot for the kernel" \
 			'^pvhstub: .*, KASLR .*, virtual +0x[0-9a-f]*, physical 0x[0-9a-f]*$' \
@@ -88,10 +88,9 @@ zoo_boot() {
 for kernel in cloud generic; do
 	src="$PVHSTUB_CACHE/kernels/vmlinuz-$kernel"
 	[ -s "$src" ] || { fail "zoo: $src is missing (run scripts/fetch-kernels.sh)"; continue; }
-	# --decompress: the stub's physical KASLR (the default) moves the
-	# kernel into a slot clear of the loader's layout (the initrd at the top
-	# of RAM); the cloud kernel also with --kaslr virtual (no move).
-	for variant in 32 64 decompress $([ "$kernel" = cloud ] && echo virtual); do
+	# The cloud kernel also with the stub's physical KASLR: the kernel must
+	# move into a slot clear of the loader's layout (the initrd at the top of RAM).
+	for variant in 32 64 decompress $([ "$kernel" = cloud ] && echo full); do
 		args=$(wrap_args "$variant")
 		image="$out/$kernel-$variant.pvh"
 		# shellcheck disable=SC2086
