@@ -145,8 +145,11 @@ static int tail_section(void *arg, const char *name, const GElf_Shdr *sh)
 		const struct segment *g = &t->k->seg[i];
 
 		if (sh->sh_addr >= g->vaddr && sh->sh_addr - g->vaddr < g->memsz) {
-			uint64_t end = g->paddr + (sh->sh_addr - g->vaddr) + sh->sh_size;
+			uint64_t at = sh->sh_addr - g->vaddr, end = g->paddr + at + sh->sh_size;
 
+			/* One that runs past its segment says nothing we trust: move it all. */
+			if (sh->sh_size > g->memsz - at)
+				end = UINT64_MAX;
 			if (end > t->keep_end)
 				t->keep_end = end;
 			return 0;
@@ -162,7 +165,8 @@ static void find_move_end(const struct elf_file *e, struct kernel_image *k)
 
 	segments_footprint(k, &start, &end);
 	k->move_end = end;
-	if (k->vmlinux32 || elf_file_sections(e, tail_section, &t) || !t.bss || !t.keep_end)
+	if (k->vmlinux32 || elf_file_sections(e, tail_section, &t) || !t.bss || !t.keep_end ||
+	    t.keep_end >= end)
 		return;
 	t.keep_end = align_up(t.keep_end, 8);
 	if (t.keep_end > start && t.keep_end < end)
