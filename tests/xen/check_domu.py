@@ -132,7 +132,7 @@ def main():
     # The KASLR domU.
     console = console_of(text, "kaslr")
     m = re.search(r"pvhstub: start_info 0x[0-9a-f]+ v1 on Xen, .* 64-bit entry 0x[0-9a-f]+, "
-                  r"KASLR (\S+), virtual \+0x([0-9a-f]+), physical 0x([0-9a-f]+)$", xen_lines(text, ids, "kaslr"), re.M)
+                  r"KASLR ([^,]+), virtual \+0x([0-9a-f]+), physical 0x([0-9a-f]+)$", xen_lines(text, ids, "kaslr"), re.M)
     verdict(m is not None, "kaslr: the stub randomized the kernel on Xen (%s)" % (m.group(0)[-60:] if m else None))
     verdict("PVHSTUB-INIT: reached init" in console, "kaslr: reached init, its output came over hvc0")
     verdict("smp: Brought up 1 node, 2 CPUs" in console, "kaslr: both vCPUs up (vcpus = 2)")
