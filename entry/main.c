@@ -219,7 +219,9 @@ void stub_main(uint32_t start_info_paddr)
 	}
 
 	/* KASLR for a pre-decompressed kernel; it may plan the kernel's move. */
-	navoid = kaslr_avoid(bp, &in, &out, &start_info_copy.si, avoid);
+	/* Only a physical move needs the ranges to avoid: no work for it on other boots. */
+	navoid = pvhstub_info.flags & PI_KASLR_PHYS ?
+		 kaslr_avoid(bp, &in, &out, &start_info_copy.si, avoid) : 0;
 	kaslr_apply(bp, out.nokaslr, in.xen, avoid, navoid, &kaslr);
 	entry = pvhstub_info.entry + (kaslr.phys - pvhstub_info.window_start);
 	if (out.debug && kaslr.done)	/* Under QEMU -icount, TSC ticks count instructions. */

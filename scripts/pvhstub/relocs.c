@@ -177,9 +177,12 @@ int relocs_read(struct blob tail, struct kernel_image *k, uint8_t **table, size_
 		rc = -1;
 	}
 	k->relocs_end = start;
-	for (int i = 0; i < RELOCS_LISTS && !rc; i++)	/* Sorted: the last site is the highest. */
-		if (l[i].n && start + l[i].off[l[i].n - 1] + (i == RELOCS_64 ? 8 : 4) > k->relocs_end)
-			k->relocs_end = start + l[i].off[l[i].n - 1] + (i == RELOCS_64 ? 8 : 4);
+	for (int i = 0; i < RELOCS_LISTS && !rc; i++) {	/* Sorted: the last site is the highest. */
+		uint64_t site_end = l[i].n ? start + l[i].off[l[i].n - 1] + (i == RELOCS_64 ? 8 : 4) : 0;
+
+		if (site_end > k->relocs_end)
+			k->relocs_end = site_end;
+	}
 	if (!rc)
 		rc = encode(l, lists, table, size, err, errsz);
 	for (int i = 0; i < RELOCS_LISTS; i++)
