@@ -127,6 +127,7 @@ int translate_start_info(const struct translate_in *in, struct boot_params *bp,
 /* translate/e820.c */
 int e820_build(const struct translate_in *in, const struct hvm_start_info *si,
 	       struct boot_params *bp, struct translate_out *out);
+int e820_check_window(const struct translate_in *in, struct translate_out *out);
 
 /* translate/cmdline.c */
 int cmdline_build(const struct translate_in *in, const struct hvm_start_info *si,

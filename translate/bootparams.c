@@ -93,6 +93,8 @@ int translate_start_info(const struct translate_in *in, struct boot_params *bp,
 		err = cmdline_build(in, si, bp, out);
 	if (!err)
 		err = initrd_build(in, si, bp, out);
+	if (!err)
+		err = e820_check_window(in, out);
 	if (err)
 		return err;
 

@@ -182,3 +182,67 @@ int e820_build(const struct translate_in *in, const struct hvm_start_info *si,
 	out->e820_entries = w.n;
 	return TE_OK;
 }
+
+/* [start, end) of the window is in no e820 entry (type 0), or in one of this type. */
+static int window_fail(const struct pvhstub_info *pi, uint64_t start, uint64_t end, uint32_t type,
+		       struct translate_out *out)
+{
+	unsigned long long ws = pi->window_start, we = pi->window_end;
+
+	if (!type)
+		return translate_fail(out, TE_NO_ROOM,
+				      "the kernel's window [0x%llx, 0x%llx) is not all RAM: the memory map has no entry for [0x%llx, 0x%llx)",
+				      ws, we, (unsigned long long)start, (unsigned long long)end);
+	return translate_fail(out, TE_NO_ROOM,
+			      "the kernel's window [0x%llx, 0x%llx) is not all RAM: [0x%llx, 0x%llx) is e820 type %u",
+			      ws, we, (unsigned long long)start, (unsigned long long)end, type);
+}
+
+/*
+ * The kernel runs in its window [window_start, window_end): the loader put
+ * it there, and (decompressing) it writes all of it.  Every byte of it must
+ * be RAM in the map the kernel gets, and none of it anything else, or the
+ * kernel would crash later, or free memory it runs in.  Run after
+ * e820_build(): in->work holds the sorted map, out->e820_entries long.
+ */
+int e820_check_window(const struct translate_in *in, struct translate_out *out)
+{
+	const struct pvhstub_info *pi = in->payload;
+	uint64_t at = pi->window_start, end = pi->window_end;
+	uint64_t bad_end = end;
+
+	for (uint32_t i = 0; i < out->e820_entries && at < end; i++) {
+		const struct boot_e820_entry *e = &in->work[i];
+		uint64_t e_end = e->addr + e->size;
+
+		if (e->type != E820_TYPE_RAM || e_end <= at)
+			continue;
+		if (e->addr > at)
+			break;		/* Sorted: nothing later covers `at`. */
+		at = e_end;
+	}
+	if (at >= end) {
+		/* All of it is RAM; now no other entry may lie over it. */
+		for (uint32_t i = 0; i < out->e820_entries; i++) {
+			const struct boot_e820_entry *e = &in->work[i];
+
+			if (e->type != E820_TYPE_RAM && e->addr < end && e->addr + e->size > pi->window_start) {
+				at = e->addr > pi->window_start ? e->addr : pi->window_start;
+				bad_end = e->addr + e->size < end ? e->addr + e->size : end;
+				return window_fail(pi, at, bad_end, e->type, out);
+			}
+		}
+		return TE_OK;
+	}
+	/* No RAM at `at`: another type, or nothing up to the next entry. */
+	for (uint32_t i = 0; i < out->e820_entries; i++) {
+		const struct boot_e820_entry *e = &in->work[i];
+		uint64_t e_end = e->addr + e->size;
+
+		if (e->addr <= at && e_end > at)
+			return window_fail(pi, at, e_end < end ? e_end : end, e->type, out);
+		if (e->addr > at && e->addr < bad_end)
+			bad_end = e->addr;
+	}
+	return window_fail(pi, at, bad_end, 0, out);
+}

@@ -652,6 +652,40 @@ static void test_initrd_over_stub(void **state)
 	expect_error(f, TE_OVERLAP, "initrd [0x11f000, 0x121000) overlaps the stub image");
 }
 
+/* The kernel's window must be RAM, all of it, and nothing else. */
+static void test_window_not_ram(void **state)
+{
+	struct fx *f = *state;
+
+	/* RAM ends inside the window. */
+	set_memmap(f, 2, 0x100000, 0x2000000 - 0x100000, 1);
+	f->ml[0] = (struct hvm_modlist_entry){ .paddr = 0x1800000 - 0x100000, .size = 0x100000 };
+	expect_error(f, TE_NO_ROOM, "the kernel's window [0x1000000, 0x4000000) is not all RAM: the memory map has no entry for [0x2000000, 0x4000000)");
+
+	/* A hole inside, then RAM again: the gap is named, up to the next entry. */
+	set_memmap(f, 3, 0x3000000, RAM_END - 0x3000000, 1);
+	expect_error(f, TE_NO_ROOM, "the kernel's window [0x1000000, 0x4000000) is not all RAM: the memory map has no entry for [0x2000000, 0x3000000)");
+
+	/* The hole filled by a reserved entry. */
+	set_memmap(f, 4, 0x2000000, 0x1000000, 2);
+	expect_error(f, TE_NO_ROOM, "the kernel's window [0x1000000, 0x4000000) is not all RAM: [0x2000000, 0x3000000) is e820 type 2");
+
+	/* By RAM instead, in an unsorted map: it boots. */
+	set_memmap(f, 4, 0x2000000, 0x1000000, 1);
+	assert_int_equal(run(f), TE_OK);
+
+	/* ACPI NVS inside RAM that covers it all. */
+	set_memmap(f, 2, 0x100000, RAM_END - 0x100000, 1);
+	set_memmap(f, 3, 0x3ff0000, 0x20000, 4);
+	f->si->memmap_entries = 4;
+	expect_error(f, TE_NO_ROOM, "the kernel's window [0x1000000, 0x4000000) is not all RAM: [0x3ff0000, 0x4000000) is e820 type 4");
+
+	/* No RAM at all past low memory (and no initrd to move first). */
+	f->si->memmap_entries = 2;
+	f->si->nr_modules = 0;
+	expect_error(f, TE_NO_ROOM, "the kernel's window [0x1000000, 0x4000000) is not all RAM: the memory map has no entry for [0x1000000, 0x4000000)");
+}
+
 static void test_initrd_wraps(void **state)
 {
 	struct fx *f = *state;
@@ -756,7 +790,8 @@ int main(void)
 		T(test_initrd_in_window_no_room),
 		T(test_initrd_above_addr_max_moves),
 		T(test_initrd_over_stub),
-		T(test_initrd_wraps),
+	T(test_window_not_ram),
+	T(test_initrd_wraps),
 		T(test_rsdp_absent),
 		T(test_rsdp_old_protocol),
 		T(test_subarch_policy),
