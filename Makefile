@@ -84,7 +84,7 @@ TOOL_LIBS := -lelf -lz -llzma -lbz2 -llz4 -lzstd -llzo2
 PAYLOAD_IMAGE := $(if $(PAYLOAD),$(obj)/$(notdir $(PAYLOAD)).pvh)
 
 .PHONY: all defconfig olddefconfig oldconfig menuconfig savedefconfig clean distclean \
-	check check-unit check-tool check-boot check-overlap check-zoo check-image check-probe check-xen \
+	check check-unit check-tool check-boot check-overlap check-zoo check-fuzzboot fuzz-boot check-image check-probe check-xen \
 	check-fuzz check-deb check-hosts \
 	fuzz fuzz-build bench run deps kernels help install uninstall deb
 .DEFAULT_GOAL := all
@@ -305,7 +305,7 @@ check: deps ## every test suite; the summary decides
 	suite unit; \
 	scripts/fetch-kernels.sh || { echo "fail fetching Debian's kernels" >> $(obj)/tests/results/kernels; status=1; }; \
 	tests/kernels/build-tiny.sh || { echo "fail building the tiny kernels" >> $(obj)/tests/results/kernels; status=1; }; \
-	suite tool; suite boot; suite overlap; suite zoo; suite probe; suite xen; suite fuzz; suite deb; \
+	suite tool; suite boot; suite overlap; suite zoo; suite fuzzboot; suite probe; suite xen; suite fuzz; suite deb; \
 	suite hosts; \
 	tests/summary.sh $(obj) || status=1; \
 	exit $$status
@@ -346,6 +346,15 @@ check-overlap: all $(obj)/tests/pvhload.elf ## initrd and window placement with 
 
 check-zoo: all $(obj)/tests/pvhload.elf ## Firecracker's and Cloud Hypervisor's loading rules and layouts, emulated
 	$(Q)tests/zoo/run.sh $(obj)
+
+# make fuzz-boot [SEED=N] [COUNT=M]: seeded random PVH layouts booted through the stub.
+SEED ?= 1
+COUNT ?= 1000
+check-fuzzboot: all $(obj)/tests/pvhload.elf $(obj)/tests/probe.bzImage ## 500 seeded random PVH layouts at boot
+	$(Q)tests/fuzzboot/run.sh $(obj) 1 500
+
+fuzz-boot: all $(obj)/tests/pvhload.elf $(obj)/tests/probe.bzImage ## COUNT (1000) seeded PVH layouts from SEED (1); a failure prints its replay
+	$(Q)tests/fuzzboot/run.sh $(obj) $(SEED) $(COUNT)
 
 # make check-image IMAGE=FILE: would rust-vmm (Firecracker, Cloud Hypervisor) load it?
 check-image: ## check IMAGE= against rust-vmm linux-loader's rules

@@ -23,7 +23,7 @@
 #define UART_LSR_THRE	0x20
 #define UART_SPIN_MAX	100000	/* No UART, or a stuck one: give up waiting. */
 
-static bool use_xen_console;
+static bool use_xen_console __file_backed;
 
 void console_use_xen(void)
 {

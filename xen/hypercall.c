@@ -13,7 +13,7 @@
 #define MSR_OP(msr, lo, hi) asm volatile("wrmsr" : : "c"(msr), "a"(lo), "d"(hi))
 
 static uint8_t hypercall_page[4096] __attribute__((aligned(4096)));
-static bool hypercalls_ready;
+static bool hypercalls_ready __file_backed;
 
 bool xen_hypercall_init(uint32_t cpuid_base)
 {

@@ -5,6 +5,7 @@
  *   pvhload.entry=ADDR [pvhload.initrd=ADDR,SIZE] [pvhload.tables=ADDR]
  *           [pvhload.entries=0xN] [pvhload.flags=0xN]
  *           [pvhload.layout=firecracker|cloud-hypervisor|libkrun|openvmm] -- KERNEL CMDLINE
+ *   pvhload.entry=ADDR pvhload.si=ADDR
  *
  * It passes on QEMU's memory map and RSDP, makes module 0 the initrd at
  * ADDR (loaded there by -device loader), and, with pvhload.tables, puts the
@@ -14,7 +15,9 @@
  * stub's cost against the map's size).  pvhload.flags sets the start_info's
  * flags (SIF_INITDOMAIN is 2), as Xen does for dom0.  pvhload.layout lays
  * the tables out as Firecracker, Cloud Hypervisor, libkrun or OpenVMM does
- * (emulate_layout).
+ * (emulate_layout).  With pvhload.si, the test has placed a start_info and
+ * everything it points at (-device loader): pvhload enters the next image
+ * with %ebx = ADDR and touches nothing (tests/fuzzboot, the seeded layouts).
  * Just before it enters the next
  * image it prints "pvhload: tsc N" on port 0xe9.
  * Errors go to port 0xe9, then QEMU's isa-debug-exit.
@@ -311,7 +314,7 @@ static struct hvm_start_info *emulate_layout(enum layout layout, const struct ta
 void __attribute__((regparm(0))) pvhload_main(const struct hvm_start_info *qemu)
 {
 	const char *p = (const char *)(uintptr_t)qemu->cmdline_paddr, *q;
-	uint64_t entry = 0, rd_addr = 0, rd_size = 0, tables = 0, entries = 0, flags = 0;
+	uint64_t entry = 0, rd_addr = 0, rd_size = 0, tables = 0, entries = 0, flags = 0, si = 0;
 	enum layout layout = LAYOUT_OWN;
 	const struct hvm_memmap_table_entry *mm = (const void *)(uintptr_t)qemu->memmap_paddr;
 	struct tables *t = &own_tables;
@@ -331,6 +334,8 @@ void __attribute__((regparm(0))) pvhload_main(const struct hvm_start_info *qemu)
 			rd_size = number(&q), p = q;
 		} else if ((q = skip(p, "pvhload.tables="))) {
 			tables = number(&q), p = q;
+		} else if ((q = skip(p, "pvhload.si="))) {
+			si = number(&q), p = q;
 		} else if ((q = skip(p, "pvhload.entries="))) {
 			entries = number(&q), p = q;
 		} else if ((q = skip(p, "pvhload.flags="))) {
@@ -352,6 +357,12 @@ void __attribute__((regparm(0))) pvhload_main(const struct hvm_start_info *qemu)
 	}
 	if (!entry || qemu->memmap_entries > 1024 || entries > 1024)
 		die("pvhload: need pvhload.entry; at most 1024 memmap entries\n");
+	if (si) {
+		if (si >> 32)
+			die("pvhload: pvhload.si must lie below 4 GiB (%ebx)\n");
+		report_tsc();
+		chain((struct hvm_start_info *)(uintptr_t)si, (uint32_t)entry);
+	}
 	if (tables)
 		t = (struct tables *)(uintptr_t)tables;
 

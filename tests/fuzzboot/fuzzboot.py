@@ -1,0 +1,629 @@
+#!/usr/bin/env python3
+"""Seeded PVH layouts at boot: the stub's assembly, placement and entry under random loaders.
+
+  fuzzboot.py --obj BUILD --seed N --count M [--jobs J] [--results FILE] [--keep]
+
+Each seed draws, with Python's random.Random(seed), a valid but unusual PVH
+layout: a QEMU machine and memory size; a memory map of 1 to 250 entries
+(holes, reserved, ACPI, NVS and unknown types, tiny RAM, RAM mostly above
+4 GiB, adjacent and unsorted entries, zero-length ones, RAM over the ISA
+hole); modules anywhere (inside the kernel's window, above 4 GiB, over the
+stub, zero-length, several); the start_info (version 0, 1 or 2), command
+line, module list, memory map and RSDP at odd addresses; and the probe
+kernel's header (window size, initrd_addr_max, CAN_BE_LOADED_ABOVE_4G).
+QEMU places every table with -device loader, and pvhload (pvhload.si=)
+enters the stub with %ebx at the start_info.
+
+The seed also predicts the outcome, from the rules the stub documents:
+either the probe's zero page matches the layout (e820 = the memmap after
+the ISA-hole rule, the initrd byte for byte where the stub must put it,
+the cmdline, the RSDP), or the stub panics with a message that names the
+reason.  Anything else (a hang, a fault, another message, a mismatch)
+fails, and prints the command that replays the seed.
+"""
+import argparse
+import concurrent.futures
+import os
+import random
+import re
+import shlex
+import shutil
+import struct
+import subprocess
+import sys
+import threading
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from e820 import isa_rule  # noqa: E402
+
+MiB, GiB = 1 << 20, 1 << 30
+FOUR_GIB = 4 * GiB
+START_INFO_MAGIC = 0x336ec578
+SIF_TYPES = (2, 3, 4, 5, 7, 12, 0xf00)      # reserved, ACPI, NVS, unusable, pmem, PRAM, unknown
+CMDLINE_MAX = 2047                           # the probe's cmdline_size
+TIMEOUT = 60
+WRAP_LOCK = threading.Lock()
+
+
+def fnv1a(data):
+    h = 0x811c9dc5
+    for b in data:
+        h = ((h ^ b) * 0x01000193) & 0xffffffff
+    return h
+
+
+def elf_loads(path):
+    """[(paddr, filesz, memsz)] of an ELF's PT_LOAD segments, 32- or 64-bit."""
+    img = open(path, "rb").read()
+    out = []
+    if img[4] == 2:
+        phoff, = struct.unpack_from("<Q", img, 0x20)
+        phentsize, phnum = struct.unpack_from("<HH", img, 0x36)
+        for i in range(phnum):
+            typ, _, off, _, paddr, filesz, memsz, _ = struct.unpack_from("<IIQQQQQQ", img, phoff + phentsize * i)
+            if typ == 1:
+                out.append((paddr, filesz, memsz, off))
+    else:
+        phoff, = struct.unpack_from("<I", img, 0x1c)
+        phentsize, phnum = struct.unpack_from("<HH", img, 0x2a)
+        for i in range(phnum):
+            typ, off, _, paddr, filesz, memsz, _, _ = struct.unpack_from("<IIIIIIII", img, phoff + phentsize * i)
+            if typ == 1:
+                out.append((paddr, filesz, memsz, off))
+    return out
+
+
+def elf_entry(path):
+    img = open(path, "rb").read()
+    return struct.unpack_from("<Q" if img[4] == 2 else "<I", img, 0x18)[0]
+
+
+def overlaps(a, b):
+    return a[0] < b[1] and b[0] < a[1]
+
+
+class Layout:
+    """One seed's layout, and what the stub must make of it."""
+
+    def __init__(self, seed, probe, obj):
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.obj = obj
+        self.blobs = []             # (addr, bytes)
+        self.taken = []             # ranges no other blob may use
+        self.kinds = []             # what this seed exercises, for the summary
+        self.probe_hdr(probe)
+
+    # --- the machine -----------------------------------------------------
+    def machine(self):
+        r = self.rng
+        self.machine_name = r.choice(["pc", "pc", "q35"])
+        self.mem = r.choice([64, 96, 128, 256, 512, 1024, 2048, 4096, 6144]) * MiB
+        split = 0xe0000000 if self.machine_name == "pc" else 0xb0000000
+        below = self.mem if self.mem < split else (3 * GiB if self.machine_name == "pc" else 2 * GiB)
+        self.low_top = below
+        self.high = (FOUR_GIB, FOUR_GIB + self.mem - below) if self.mem > below else None
+        # Where blobs may go: real RAM, away from what QEMU, SeaBIOS, pvhload and the images use
+        # (SeaBIOS clears low memory after QEMU's loader wrote it, and keeps its tables at the top
+        # of the RAM below 4 GiB).
+        self.zones = [(self.stub[1], self.low_top - 32 * MiB)]
+        if self.high:
+            self.zones.append(self.high)
+        # QEMU refuses blobs over the images' file bytes (its ROMs).
+        self.forbidden = [self.stub_file, self.payload_file, self.pvhload]
+
+    # --- the probe's header ----------------------------------------------
+    def probe_hdr(self, probe):
+        r = self.rng
+        self.init_size = r.choice([0x3000, 0x3000, 16 * MiB, 48 * MiB])
+        self.above4g = r.random() < 0.2
+        self.addr_max = r.choice([0x7fffffff, 0x7fffffff, 0x37ffffff, 0xffffffff, 0x0fffffff])
+        key = "%x-%d-%x" % (self.init_size, self.above4g, self.addr_max)
+        img = os.path.join(self.obj, "tests", "fuzzboot", "probe-%s.pvh" % key)
+        with WRAP_LOCK:
+            if not os.path.exists(img):
+                self.wrap(probe, img)
+        self.image = img
+        loads = elf_loads(img)
+        self.stub = (loads[0][0], loads[0][0] + loads[0][2])
+        self.stub_file = (loads[0][0], loads[0][0] + loads[0][1])
+        p = loads[-1]
+        self.window = (p[0], p[0] + p[2])
+        self.payload_file = (p[0], p[0] + p[1])
+        self.entry = elf_entry(img)
+        pv = elf_loads(os.path.join(self.obj, "tests", "pvhload.elf"))[0]
+        self.pvhload = (pv[0], (pv[0] + pv[2] + 0xfff) & ~0xfff)
+
+    def wrap(self, probe, img):
+        """The probe with this seed's header fields, wrapped."""
+        bz = bytearray(open(probe, "rb").read())
+        struct.pack_into("<I", bz, 0x260, self.init_size)
+        struct.pack_into("<I", bz, 0x22c, self.addr_max)
+        xlf, = struct.unpack_from("<H", bz, 0x236)
+        struct.pack_into("<H", bz, 0x236, (xlf | 2) if self.above4g else (xlf & ~2))
+        open(img + ".bz", "wb").write(bz)
+        subprocess.run([os.path.join(self.obj, "pvhstub"), "wrap", img + ".bz", "-o", img + ".tmp"],
+                       check=True, stdout=subprocess.DEVNULL)
+        os.replace(img + ".tmp", img)
+        os.unlink(img + ".bz")
+
+    # --- placing blobs ---------------------------------------------------
+    def free(self, rng_):
+        return (not any(overlaps(rng_, t) for t in self.taken + self.forbidden))
+
+    def place(self, size, zones=None, align=None, below_4g=True):
+        """A random free address for size bytes in one of zones (real RAM), or None."""
+        r = self.rng
+        zones = [z for z in (zones or self.zones) if not below_4g or z[1] <= FOUR_GIB]
+        align = align or r.choice([1, 1, 4, 8, 16, 4096])
+        for _ in range(200):
+            lo, hi = r.choice(zones)
+            if hi - lo < size + align:
+                continue
+            a = r.randrange(lo, hi - size) // align * align
+            if a >= lo and self.free((a, a + max(size, 1))):
+                return a
+        return None
+
+    def put(self, addr, data):
+        self.blobs.append((addr, bytes(data)))
+        self.taken.append((addr, addr + max(len(data), 1)))
+
+    # --- the memory map --------------------------------------------------
+    def memmap(self):
+        r = self.rng
+        real_low = (0x100000, self.low_top)
+        ram = []
+        style = r.choice(["qemu", "qemu", "fragmented", "fragmented", "tiny", "high", "isa"])
+        if style == "high" and not self.high:
+            style = "tiny"
+        self.kinds.append("map:" + style)
+        top = self.low_top
+        if style in ("tiny", "high"):
+            top = min(self.low_top, max(self.window[1], 2 * MiB) + r.choice([0, 64 << 10, 2 * MiB, 16 * MiB]))
+            top = max(top, 0x200000)
+        if style == "isa":
+            ram.append((0, top))            # OpenVMM-like: one range over the ISA hole
+        else:
+            if r.random() < 0.9:
+                ram.append((0, r.choice([0x9fc00, 0xa0000, 0x9f000])))
+            ram.append((real_low[0], top))
+        if self.high and (style == "high" or r.random() < 0.7):
+            ram.append((self.high[0], self.high[0] + r.randrange(1, (self.high[1] - self.high[0]) // 4096 + 1) * 4096))
+        nonram = []
+        if style != "isa" and r.random() < 0.7:
+            nonram += [(0x9fc00, 0xa0000, 2), (0xf0000, 0x100000, 2)]
+        for extra in range(r.choice([0, 1, 2, 4])):
+            a = r.choice([0xfec00000, 0xfee00000, 0xe0000000, 0xfffc0000, 0xfd00000000, self.low_top])
+            nonram.append((a, a + r.choice([0x1000, 0x20000, 0x10000000]), r.choice(SIF_TYPES)))
+
+        # Window trouble: RAM that stops inside it, or a hole (empty or typed) in it.
+        self.window_bad = r.random() < 0.08
+        if self.window_bad:
+            w0, w1 = self.window
+            cut = r.randrange(w0, w1) & ~0xfff
+            if r.random() < 0.5:            # RAM stops inside the window (or before it)
+                ram = [(s, min(e, cut)) if e > cut and s < w1 else (s, e) for s, e in ram]
+                ram = [(s, e) for s, e in ram if e > s]
+            else:                           # a hole in it, empty or of another type
+                hole = (cut, min(w1, cut + r.choice([0x1000, 0x10000, 1 * MiB])))
+                ram = [p for s, e in ram for p in ((s, min(e, hole[0])), (max(s, hole[1]), e)) if p[1] > p[0]]
+                if r.random() < 0.5:
+                    nonram.append((hole[0], hole[1], r.choice(SIF_TYPES)))
+
+        # Fragment: cut RAM into adjacent pieces, punch holes outside the window, type some holes.
+        want = r.choice([1, 2, 4, 8, 16, 40, 100, 200, 250])
+        pieces = list(ram)
+        tries = 0
+        while len(pieces) + len(nonram) < want and tries < 4 * want:
+            tries += 1
+            i = r.randrange(len(pieces))
+            s, e = pieces[i]
+            if e - s < 0x4000:
+                continue
+            c = r.randrange(s + 0x1000, e - 0x1000) & ~0xfff
+            if c <= s:
+                continue
+            if r.random() < 0.25:          # a hole [c, c2), outside the window
+                c2 = min(e - 0x1000, c + r.choice([0x1000, 0x10000, 1 * MiB]))
+                if c2 <= c or overlaps((c, c2), self.window):
+                    continue
+                pieces[i:i + 1] = [(s, c), (c2, e)]
+                if r.random() < 0.6:
+                    nonram.append((c, c2, r.choice(SIF_TYPES)))
+            else:
+                pieces[i:i + 1] = [(s, c), (c, e)]
+        entries = [(s, e, 1) for s, e in pieces] + nonram
+        if r.random() < 0.1:
+            entries += [(r.choice([0, 0x100000, 0x5000000]), None, r.choice([1, 2]))] * r.randint(1, 3)
+        entries = [(s, s if e is None else e, t) for s, e, t in entries]
+        order = r.random()
+        if order < 0.25:
+            r.shuffle(entries)
+            self.kinds.append("unsorted")
+        elif order < 0.4 and len(entries) > 1:
+            for _ in range(3):
+                i, j = r.randrange(len(entries)), r.randrange(len(entries))
+                entries[i], entries[j] = entries[j], entries[i]
+            self.kinds.append("unsorted")
+        else:
+            entries.sort()
+        self.map = entries
+        self.work = isa_rule(entries)
+        if len(entries) > 100:
+            self.kinds.append("map>100")
+
+    def ram_pieces(self):
+        return [(s, e) for s, e, t in self.work if t == 1]
+
+    # --- modules, cmdline, RSDP, start_info ---------------------------------
+    def modules(self):
+        r = self.rng
+        n = r.choice([0, 1, 1, 1, 1, 1, 2, 3, 4])
+        self.mods = []
+        self.initrd = b""
+        self.mod0_blob = False
+        if not n:
+            return
+        self.kinds.append("modules:%d" % n)
+        size = r.choice([0] + [r.randint(1, 4096)] * 4 + [r.randint(1, 1 * MiB)] * 4 + [r.randint(1, 16 * MiB)] * 2)
+        where = r.random()
+        # Module 0 lies in RAM of the map that is real RAM too.
+        ram_zones = [(max(s, 0x100000), e) for s, e in self.ram_pieces() if e > 0x100000]
+        addr = None
+        if size == 0:
+            addr = r.choice([0, 0x2000000, 0x123456])
+            self.kinds.append("initrd-empty")
+        elif where < 0.03:
+            addr = (self.stub[0] + self.stub[1]) // 2 & ~0xfff
+            self.kinds.append("initrd-over-stub")
+        else:
+            zones = []
+            if where < 0.3:
+                zones = [(max(s, self.window[0]), min(e, self.window[1])) for s, e in ram_zones
+                         if overlaps((s, e), self.window)]
+            elif where < 0.45 and self.high:
+                zones = [z for z in ram_zones if z[0] >= FOUR_GIB]
+            zones = [z for z in zones if z[1] - z[0] > size] or \
+                [(s, min(e, self.low_top - 32 * MiB)) for s, e in ram_zones
+                 if min(e, self.low_top - 32 * MiB) - s > size] + [z for z in ram_zones if z[0] >= FOUR_GIB]
+            zones = [(s, e) for s, e in zones if e - s > size and (e <= self.low_top - 32 * MiB or s >= FOUR_GIB)]
+            if zones:
+                addr = self.place(size, zones, align=r.choice([1, 4096, 4096, 2 * MiB]), below_4g=False)
+            if addr is None:
+                size = 0
+                addr = 0
+                self.kinds.append("initrd-empty")
+            else:
+                self.initrd = r.randbytes(size)
+                self.put(addr, self.initrd)
+                self.mod0_blob = True
+        self.mods.append((addr, size))
+        for _ in range(n - 1):
+            a = r.choice([0, r.randrange(0x100000, self.low_top), r.randrange(FOUR_GIB, 8 * GiB)]) & ~0xfff
+            self.mods.append((a, r.choice([0, 0x1000, r.randint(1, 8 * MiB)])))
+
+    def cmdline(self):
+        r = self.rng
+        self.cmdline_paddr = 0
+        self.cmd = ""
+        if r.random() < 0.05:
+            return
+        length = r.choice([0, r.randint(1, 80), r.randint(1, 2047), r.randint(2000, 2200)])
+        words, n = [], 0
+        while n < length:
+            w = "".join(r.choice("abcdefghijklmnopqrstuvwxyz0123456789=._,-/:") for _ in range(r.randint(1, 24)))
+            words.append(w)
+            n += len(w) + 1
+        self.cmd = " ".join(words)[:length].strip()
+        if len(self.cmd) > CMDLINE_MAX:
+            self.kinds.append("cmdline-truncated")
+        data = self.cmd.encode() + b"\0"
+        self.cmdline_paddr = self.place(len(data))
+        self.put(self.cmdline_paddr, data)
+
+    def rsdp(self):
+        r = self.rng
+        self.rsdp_paddr = 0
+        if r.random() < 0.3:
+            return
+        b = bytearray(36)
+        b[0:8] = b"RSD PTR "
+        b[9:15] = b"PVHFZB"
+        b[15] = 2
+        struct.pack_into("<I", b, 20, 36)
+        b[8] = (-sum(b[0:20])) & 0xff
+        b[32] = (-sum(b)) & 0xff
+        self.rsdp_paddr = self.place(36)
+        self.put(self.rsdp_paddr, b)
+
+    def tables(self):
+        """start_info, memmap and modlist; now and then one where the stub cannot use it."""
+        r = self.rng
+        self.refusal = None
+        self.version = r.choice([1] * 17 + [0, 2, 2])
+        mm = b"".join(struct.pack("<QQII", s, e - s, t, 0) for s, e, t in self.map)
+        ml = b"".join(struct.pack("<QQQQ", a, s, 0, 0) for a, s in self.mods)
+        bad = r.choice(["none"] * 93 + ["si-stub", "si-stub", "mm-stub", "mm-stub", "mm-high", "cl-stub", "ml-stub"])
+        in_bss = (self.stub[1] - 0x2000) & ~0xf     # the stub's bss: no blob can go there, and it is zeroed
+        if bad == "cl-stub" and self.cmdline_paddr:
+            self.blobs = [(a, d) for a, d in self.blobs if a != self.cmdline_paddr]
+            self.cmdline_paddr = in_bss
+        if bad == "mm-stub":
+            mm_paddr = in_bss
+        elif bad == "mm-high" and self.high:
+            mm_paddr = self.place(len(mm), [self.high], below_4g=False)
+            self.put(mm_paddr, mm)
+        else:
+            mm_paddr = self.place(len(mm))
+            self.put(mm_paddr, mm)
+        ml_paddr = 0
+        if self.mods and bad == "ml-stub":
+            ml_paddr = in_bss
+        elif self.mods:
+            ml_paddr = self.place(len(ml))
+            self.put(ml_paddr, ml)
+        si = struct.pack("<IIIIQQQ", START_INFO_MAGIC, self.version, 0, len(self.mods), ml_paddr,
+                         self.cmdline_paddr, self.rsdp_paddr)
+        if self.version:
+            si += struct.pack("<QII", mm_paddr, len(self.map), 0)
+        if bad == "si-stub":
+            si_paddr = in_bss
+            self.refusal = ("start_info-over-stub", r"start_info \[0x[0-9a-f]+, 0x[0-9a-f]+\) overlaps the stub image")
+        else:
+            si_paddr = self.place(len(si))
+            self.put(si_paddr, si)
+        self.tables_at = dict(si=si_paddr, mm=mm_paddr, ml=ml_paddr, cl=self.cmdline_paddr)
+
+    # --- the prediction ----------------------------------------------------
+    def find_home(self, size, last_ok, avoid):
+        """translate/initrd.c's find_home(): the highest 4 KiB-aligned fit inside one RAM entry."""
+        best = None
+        for s, e, t in self.work:
+            if t != 1 or s >= FOUR_GIB:
+                continue
+            last = min(e - 1, FOUR_GIB - 1, last_ok)
+            tops = [last + 1] + [a for a, b in avoid if s < a <= last + 1]
+            for top in tops:
+                dst = (top - size) & ~0xfff
+                if dst < s or dst + size - 1 > last:
+                    continue
+                if not any(overlaps((dst, dst + size), a) for a in avoid):
+                    if best is None or dst > best:
+                        best = dst
+        return best
+
+    def predict(self):
+        """("boot", initrd_addr) or ("refuse", kind, regex)."""
+        if self.refusal:
+            return ("refuse",) + self.refusal
+        t = self.tables_at
+        stub = self.stub
+        hexr = r"0x[0-9a-f]+"
+        if self.version == 0:
+            return ("refuse", "v0-no-memmap", r"no memory map: start_info v0 carries none and this is not Xen")
+        mm_range = (t["mm"], t["mm"] + 24 * len(self.map))
+        if t["mm"] >= FOUR_GIB:
+            return ("refuse", "memmap-above-4g", r"memmap \[%s, %s\) is not readable memory" % (hexr, hexr))
+        if overlaps(mm_range, stub):
+            return ("refuse", "memmap-over-stub", r"memmap \[%s, %s\) overlaps the stub image" % (hexr, hexr))
+        if t["cl"] and overlaps((t["cl"], t["cl"] + 1), stub):
+            return ("refuse", "cmdline-over-stub", r"cmdline \[%s, %s\) overlaps the stub image" % (hexr, hexr))
+        if self.mods:
+            if overlaps((t["ml"], t["ml"] + 32 * len(self.mods)), stub):
+                return ("refuse", "modlist-over-stub", r"modlist \[%s, %s\) overlaps the stub image" % (hexr, hexr))
+            a, size = self.mods[0]
+            if size:
+                rd = (a, a + size)
+                if overlaps(rd, self.window):
+                    self.kinds.append("initrd-in-window")
+                if a >= FOUR_GIB:
+                    self.kinds.append("initrd-above-4g")
+                if overlaps(rd, stub):
+                    return ("refuse", "initrd-over-stub",
+                            r"initrd \[0x%x, 0x%x\) overlaps the stub image" % rd)
+                anywhere = self.above4g
+                limit = FOUR_GIB if anywhere else self.addr_max + 1
+                if overlaps(rd, self.window) or (not anywhere and rd[1] > limit):
+                    if rd[1] > FOUR_GIB:
+                        return ("refuse", "initrd-above-4g-must-move",
+                                r"initrd \[0x%x, 0x%x\) must move .* but it lies above 4 GiB" % rd)
+                    avoid = [(0, 0x100000), stub, self.window] + \
+                        [(m, m + s) for m, s in self.mods[1:] if s and m < FOUR_GIB] + \
+                        [(s, e) for s, e, ty in self.work if ty != 1]
+                    home = self.find_home(size, min(limit - 1, FOUR_GIB - 1), avoid)
+                    if home is None:
+                        return ("refuse", "initrd-no-room",
+                                r"initrd \[0x%x, 0x%x\) must move .* but no free RAM below the limit holds it" % rd)
+                    self.kinds.append("initrd-moved")
+                    return self.window_check() or ("boot", home)
+        return self.window_check() or ("boot", self.mods[0][0] if self.mods and self.mods[0][1] else 0)
+
+    def window_check(self):
+        w0, w1 = self.window
+        at = w0
+        for s, e, t in self.work:
+            if t == 1 and s <= at < e:
+                at = e
+        covered = at >= w1
+        other = any(t != 1 and overlaps((s, e), self.window) for s, e, t in self.work)
+        if covered and not other:
+            return None
+        return ("refuse", "window-not-ram",
+                r"the kernel's window \[0x%x, 0x%x\) is not all RAM" % (w0, w1))
+
+    def generate(self):
+        self.machine()
+        self.memmap()
+        self.modules()
+        self.cmdline()
+        self.rsdp()
+        self.tables()
+        self.expect = self.predict()
+        self.kinds += ["machine:%s" % self.machine_name, "start_info v%d" % self.version,
+                       "rsdp %s" % ("given" if self.rsdp_paddr else "absent"),
+                       "window %d KiB" % ((self.window[1] - self.window[0]) >> 10)]
+        if self.high:
+            self.kinds.append("RAM above 4 GiB")
+        if not self.cmdline_paddr:
+            self.kinds.append("no cmdline")
+
+
+def qemu_args(lay, workdir):
+    args = ["qemu-system-x86_64", "-M", lay.machine_name, "-m", "%dM" % (lay.mem // MiB),
+            "-display", "none", "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
+            "-kernel", os.path.join(lay.obj, "tests", "pvhload.elf"),
+            "-append", "pvhload.entry=0x%x pvhload.si=0x%x" % (lay.entry, lay.tables_at["si"])]
+    img = open(lay.image, "rb").read()
+    for i, (paddr, filesz, _, off) in enumerate(elf_loads(lay.image)):
+        f = os.path.join(workdir, "segment%d.bin" % i)
+        open(f, "wb").write(img[off:off + filesz])
+        args += ["-device", "loader,file=%s,addr=0x%x,force-raw=on" % (f, paddr)]
+    for i, (addr, data) in enumerate(lay.blobs):
+        if not data:
+            continue
+        f = os.path.join(workdir, "blob%d.bin" % i)
+        open(f, "wb").write(data)
+        args += ["-device", "loader,file=%s,addr=0x%x,force-raw=on" % (f, addr)]
+    return args
+
+
+def parse_probe(text):
+    lines = re.findall(r"^probe: (.*)$", text, re.M)
+    if not lines or not lines[0].startswith("begin") or lines[-1] != "end":
+        return None
+    fields, e820 = {}, []
+    for line in lines[1:-1]:
+        key, _, value = line.partition(" ")
+        if key == "e820":
+            a, s, t = value.split()
+            e820.append((int(a, 16), int(a, 16) + int(s, 16), int(t)))
+        else:
+            fields.setdefault(key, value)
+    return fields, e820
+
+
+def check(lay, text, rc):
+    """A list of what is wrong (empty: the boot is right)."""
+    exp = lay.expect
+    panic = re.search(r"pvhstub: PANIC: (.*)", text)
+    if exp[0] == "refuse":
+        if rc == 124:
+            return ["timed out; want the panic %r" % exp[2]]
+        if not panic:
+            return ["want a panic matching %r; none (QEMU %s)" % (exp[2], rc)]
+        if not re.search(exp[2], panic.group(1)):
+            return ["want a panic matching %r; got %r" % (exp[2], panic.group(1))]
+        if rc != 3 or "probe: begin" in text:
+            return ["panicked (%r) but QEMU exited %s, probe ran: %s" % (panic.group(1), rc, "probe: begin" in text)]
+        return []
+    if panic:
+        return ["want a boot; the stub panicked: %s" % panic.group(1)]
+    parsed = parse_probe(text)
+    if rc != 33 or not parsed:
+        return ["want the probe's dump and QEMU exit 33; got exit %s, %s" % (rc, "a dump" if parsed else "no dump")]
+    f, e820 = parsed
+    bad = []
+    want = lay.work
+    if e820 != want:
+        bad.append("e820 differs: probe %s, want %s" % (
+            [(hex(a), hex(b), t) for a, b, t in e820][:12], [(hex(a), hex(b), t) for a, b, t in want][:12]))
+    got_cmd = re.search(r'^probe: cmdline "(.*)"$', text, re.M)
+    want_cmd = lay.cmd[:CMDLINE_MAX]
+    if not got_cmd or got_cmd.group(1) != want_cmd:
+        bad.append("cmdline differs: probe %r, want %r" % (got_cmd and got_cmd.group(1)[:80], want_cmd[:80]))
+    size = len(lay.initrd)
+    if int(f.get("initrd_size", "-1"), 16) != size:
+        bad.append("initrd_size %s, want 0x%x" % (f.get("initrd_size"), size))
+    if size:
+        if int(f.get("initrd_addr", "0"), 16) != exp[1]:
+            bad.append("initrd_addr %s, want 0x%x" % (f.get("initrd_addr"), exp[1]))
+        if exp[1] + size <= FOUR_GIB:
+            if f.get("initrd_fnv1a") != "0x%08x" % fnv1a(lay.initrd):
+                bad.append("initrd_fnv1a %s, want 0x%08x" % (f.get("initrd_fnv1a"), fnv1a(lay.initrd)))
+    elif int(f.get("initrd_addr", "-1"), 16) != 0:
+        bad.append("initrd_addr %s, want 0 (no initrd)" % f.get("initrd_addr"))
+    if int(f.get("acpi_rsdp_addr", "-1"), 16) != lay.rsdp_paddr:
+        bad.append("acpi_rsdp_addr %s, want 0x%x" % (f.get("acpi_rsdp_addr"), lay.rsdp_paddr))
+    if not lay.rsdp_paddr and int(f.get("rsdp", "0"), 16) == 0:
+        bad.append("no RSDP found by the probe's scan")
+    if f.get("hardware_subarch") != "0":
+        bad.append("hardware_subarch %s, want 0 on QEMU" % f.get("hardware_subarch"))
+    return bad
+
+
+def run_seed(seed, args):
+    workdir = os.path.join(args.obj, "tests", "fuzzboot", "seed-%d" % seed)
+    shutil.rmtree(workdir, ignore_errors=True)
+    os.makedirs(workdir)
+    lay = Layout(seed, os.path.join(args.obj, "tests", "probe.bzImage"), args.obj)
+    lay.obj = args.obj
+    lay.generate()
+    log = os.path.join(workdir, "console.log")
+    cmd = ["timeout", "--kill-after=5", str(TIMEOUT)] + qemu_args(lay, workdir) + ["-serial", "file:" + log]
+    p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    rc = 124 if p.returncode in (124, 137) else p.returncode
+    text = open(log, errors="replace").read().replace("\r", "") if os.path.exists(log) else ""
+    bad = check(lay, text, rc)
+    if p.stdout and rc not in (3, 33):
+        bad.append("QEMU said: " + p.stdout.decode(errors="replace").strip()[:300])
+    if not bad and not args.keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+    else:
+        open(os.path.join(workdir, "qemu.cmd"), "w").write(shlex.join(cmd) + "\n")
+        bad = bad and bad + ["log tail:\n" + "\n".join("    " + l for l in text.splitlines()[-15:])]
+    return seed, lay, bad
+
+
+def describe(lay):
+    return "%s %dM, %d memmap entries, %d modules, start_info v%d, window [0x%x, 0x%x)" % (
+        lay.machine_name, lay.mem // MiB, len(lay.map), len(lay.mods), lay.version, *lay.window)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--obj", required=True)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--count", type=int, default=200)
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--results")
+    ap.add_argument("--keep", action="store_true", help="keep every seed's files")
+    args = ap.parse_args()
+    args.obj = os.path.abspath(args.obj)
+    # Each run wraps the probe anew with this build's stub.
+    shutil.rmtree(os.path.join(args.obj, "tests", "fuzzboot"), ignore_errors=True)
+    os.makedirs(os.path.join(args.obj, "tests", "fuzzboot"))
+    outcomes, failed, kinds = {}, [], {}
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        for seed, lay, bad in pool.map(lambda s: run_seed(s, args), range(args.seed, args.seed + args.count)):
+            kind = "booted" if lay.expect[0] == "boot" else "refused: " + lay.expect[1]
+            for k in set(lay.kinds):
+                kinds[k] = kinds.get(k, 0) + 1
+            if bad:
+                failed.append(seed)
+                print("FAIL: fuzz-boot seed %d (%s; expected %s):" % (seed, describe(lay), kind), flush=True)
+                for b in bad:
+                    print("    " + b)
+                print("    replay: make fuzz-boot SEED=%d COUNT=1   (files kept in %s/tests/fuzzboot/seed-%d)"
+                      % (seed, args.obj, seed))
+            else:
+                outcomes[kind] = outcomes.get(kind, 0) + 1
+    ok = sum(outcomes.values())
+    summary = "fuzz-boot: seeds %d..%d: %d as predicted (%s), %d failed" % (
+        args.seed, args.seed + args.count - 1, ok,
+        ", ".join("%s %d" % (k, v) for k, v in sorted(outcomes.items(), key=lambda kv: (kv[0] != "booted", kv[0]))),
+        len(failed))
+    print(summary)
+    print("fuzz-boot: the seeds exercised: " + ", ".join("%s %d" % kv for kv in sorted(kinds.items())))
+    if args.results:
+        with open(args.results, "a") as r:
+            if failed:
+                r.write("fail fuzz-boot: seeds %s did not go as predicted (replay: make fuzz-boot SEED=N COUNT=1)\n"
+                        % " ".join(map(str, failed)))
+            if ok:
+                r.write("%s %s\n" % ("pass" if not failed else "fail", summary))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
