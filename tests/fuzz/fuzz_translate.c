@@ -123,6 +123,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(in_ram);
 		CHECK((bp.hdr.ramdisk_image | (uint64_t)bp.ext_ramdisk_image << 32) == d);
 	}
+	/* The kernel's window is RAM, every byte, and nothing else lies over it. */
+	for (uint64_t at = WIN_START, moved = 1; moved && at < WIN_END;) {
+		moved = 0;
+		for (uint32_t i = 0; i < out.e820_entries; i++)
+			if (work[i].type == 1 && work[i].addr <= at && at < work[i].addr + work[i].size)
+				at = work[i].addr + work[i].size, moved = 1;
+		CHECK(moved || at >= WIN_END);
+	}
+	for (uint32_t i = 0; i < out.e820_entries; i++)
+		CHECK(work[i].type == 1 || !overlaps(work[i].addr, work[i].addr + work[i].size, WIN_START, WIN_END));
 	CHECK(bp.hdr.hardware_subarch == X86_SUBARCH_PC || bp.hdr.hardware_subarch == X86_SUBARCH_XEN);
 	CHECK(si_node.si.magic == XEN_HVM_START_MAGIC_VALUE);
 	sim_free(&sim);

@@ -103,9 +103,10 @@ class Layout:
         below = self.mem if self.mem < split else (3 * GiB if self.machine_name == "pc" else 2 * GiB)
         self.low_top = below
         self.high = (FOUR_GIB, FOUR_GIB + self.mem - below) if self.mem > below else None
-        # Where blobs may go: real RAM, away from what QEMU, SeaBIOS, pvhload and the images use
-        # (SeaBIOS clears low memory after QEMU's loader wrote it, and keeps its tables at the top
-        # of the RAM below 4 GiB).
+        # Where blobs may go: real RAM, away from what QEMU, SeaBIOS, pvhload and the images use.
+        # Blobs below 1 MiB read back as zeros, and ones 16 to 17 MiB below the top of the RAM
+        # under 4 GiB held x86 code, before the stub ran (the firmware and QEMU's PVH option ROM
+        # run in between), so tables stay above the stub and 32 MiB clear of that top.
         self.zones = [(self.stub[1], self.low_top - 32 * MiB)]
         if self.high:
             self.zones.append(self.high)

@@ -71,7 +71,7 @@ dom0_probe() { # VERSION QEMU_OPTIONS
 xl_run() {
 	start=$(date +%s)
 	# shellcheck disable=SC2086
-	qemu_boot "$2" 900 $XEN_QEMU -icount shift=0,sleep=off -kernel "$xen" \
+	qemu_boot "$2" 1500 $XEN_QEMU -icount shift=0,sleep=off -kernel "$xen" \
 		-append "$(echo "$XEN_ARGS" | sed 's/dom0_mem=512M,max:512M/dom0_mem=768M,max:768M/')" \
 		-initrd "$3 console=hvc0 earlyprintk=xen,$4"
 	secs=$(( $(date +%s) - start ))
@@ -224,15 +224,52 @@ guest420() {
 	"$obj/pvhstub" xlconfig "$guests/$name.pvh" --name "$name" --dir /guests $disk_opts \
 		--ramdisk "$guests/initrd-$name.cpio" --cmdline "$pv420_cmdline pvhstub.debug" -o "$guests/$n-$name.cfg"
 }
-own420() { # N NAME: NAME's kernel and config, through Linux's own PVH entry, as NAME-own
-	"$obj/pvhstub" extract "$k/vmlinuz-cloud-sid" -o "$guests/vmlinux-$2" &&
+own420() { # N NAME [KERNEL]: NAME's kernel (sid's cloud) and config, through Linux's own PVH entry, as NAME-own
+	"$obj/pvhstub" extract "${3:-$k/vmlinuz-cloud-sid}" -o "$guests/vmlinux-$2" &&
 	sed -e "s|^name = .*|name = \"$2-own\"|" -e "s|^kernel = .*|kernel = \"/guests/vmlinux-$2\"|" \
 		-e 's| pvhstub.debug"$|"|' "$guests/"[0-9]*"-$2.cfg" > "$guests/$1-$2-own.cfg"
+}
+# life420 N NAME KERNEL MODULES_DIR: the lifecycle pair (tests/xen/dom0-init's
+# lifecycle(): boot, save and restore, migrate to localhost, reboot, shut
+# down), NAME through the stub and NAME-own through Linux's own PVH entry,
+# the same kernel, initrd, disk and network.  The guest ticks (lifecycle=1).
+# 128 MiB each: xl save writes the domain's memory to dom0's tmpfs, and a
+# guest of xlconfig's default 331 MiB filled it ("No space left on device").
+life420() {
+	guest420 "$1" "$2" "$3" "$4" && own420 "$(($1 + 1))" "$2" "$3" &&
+	for c in "$guests/$1-$2.cfg" "$guests/$(($1 + 1))-$2-own.cfg"; do
+		sed -i -e 's| kmsg=1| lifecycle=1|' -e 's|^memory = .*|memory = 128|' "$c" &&
+			: > "${c%.cfg}.life" || return 1
+	done
+}
+# The lifecycle table from dom0's DOM0-LIFE rows: the stub's domU must do
+# every step Linux's own PVH entry does (each row's detail is printed).
+life_verdict() { # LOG NAME
+	for step in boot save-restore migrate reboot shutdown; do
+		stub=$(tr -d '\r' < "$1" | sed -n "s/^DOM0-LIFE: $2 $step \([a-zA-Z]*\).*/\1/p" | head -n 1)
+		own=$(tr -d '\r' < "$1" | sed -n "s/^DOM0-LIFE: $2-own $step \([a-zA-Z]*\).*/\1/p" | head -n 1)
+		tr -d '\r' < "$1" | grep -E "^DOM0-LIFE: $2(-own)? $step " | sed 's/^/    /'
+		if [ "$stub" = ok ] && [ "$own" = ok ]; then
+			pass "xen 4.20 lifecycle: xl $step: the stub's domU and Linux's own PVH entry both ok"
+		elif [ "$stub" = ok ]; then
+			pass "xen 4.20 lifecycle: xl $step: the stub's domU ok (Linux's own PVH entry: ${own:-no row})"
+		else
+			fail "xen 4.20 lifecycle: xl $step: the stub's domU: ${stub:-no row}; Linux's own PVH entry: ${own:-no row}"
+		fi
+	done
+	if tr -d '\r' < "$1" | grep -q "^DOMU-CONSOLE $2.*PVHSTUB-TICK: .* unreadable"; then
+		fail "xen 4.20 lifecycle: the stub's domU could not read its PV disk at some tick"
+	elif [ "$(tr -d '\r' < "$1" | sed -n "s/^DOMU-CONSOLE $2: PVHSTUB-TICK: .* \([0-9a-f]\{32\}\)$/\1/p" | sort -u)" = "$(cat "$out/disk.md5")" ]; then
+		pass "xen 4.20 lifecycle: every disk read of the stub's domU, across all steps, has the disk's md5 $(cat "$out/disk.md5")"
+	else
+		fail "xen 4.20 lifecycle: the stub's domU read md5s other than the disk's $(cat "$out/disk.md5") (or none)"
+	fi
 }
 if ! $ok; then
 	:
 elif ! mkdisk "$guests" || ! guest420 1 linux612 "$k/vmlinuz-cloud-trixie" "$k/modules-cloud-trixie" ||
      ! guest420 2 linux7 "$k/vmlinuz-cloud-sid" "$k/modules-cloud-sid" || ! own420 3 linux7 ||
+     ! life420 4 life "$k/vmlinuz-cloud-trixie" "$k/modules-cloud-trixie" ||
      ! "$top/tests/xen/mkdom0.sh" "$out/dom0-4.20.cpio" "$guests" 4.20 "$k/modules-generic-trixie"; then
 	fail "xen 4.20 domU: preparing the guests and the dom0 initramfs"
 else
@@ -248,6 +285,7 @@ else
 		fail "xen 4.20 domU: see the checks above"
 		log_tail "$log"
 	fi
+	life_verdict "$log" life
 	if python3 "$top/tests/xen/compare_dmesg.py" "$log" linux7 linux7-own > "$log.dmesg"; then
 		sed 's/^/    /' "$log.dmesg"
 		pass "xen 4.20 domU: 7.x through the stub and through its own PVH entry log the same, but for $(grep -c '^expected:' "$log.dmesg") explained lines"
