@@ -257,6 +257,15 @@ life_verdict() { # LOG NAME
 			fail "xen 4.20 lifecycle: xl $step: the stub's domU: ${stub:-no row}; Linux's own PVH entry: ${own:-no row}"
 		fi
 	done
+	# The stub ran at the first boot and at the reboot (Xen prints its lines as "(dN) pvhstub:").
+	for step in boot reboot; do
+		id=$(tr -d '\r' < "$1" | sed -n "s/^DOM0-LIFE: $2 $step ok .*as domain \([0-9]*\))$/\1/p")
+		if [ -n "$id" ] && tr -d '\r' < "$1" | grep -q "^(d$id) pvhstub: start_info .* on Xen"; then
+			pass "xen 4.20 lifecycle: at the $step, domain $id entered through the stub ($(tr -d '\r' < "$1" | grep -m1 "^(d$id) pvhstub: start_info .* on Xen" | cut -c1-90)...)"
+		else
+			fail "xen 4.20 lifecycle: at the $step, no stub line from the domU's domain (${id:-no domain id})"
+		fi
+	done
 	if tr -d '\r' < "$1" | grep -q "^DOMU-CONSOLE $2.*PVHSTUB-TICK: .* unreadable"; then
 		fail "xen 4.20 lifecycle: the stub's domU could not read its PV disk at some tick"
 	elif [ "$(tr -d '\r' < "$1" | sed -n "s/^DOMU-CONSOLE $2: PVHSTUB-TICK: .* \([0-9a-f]\{32\}\)$/\1/p" | sort -u)" = "$(cat "$out/disk.md5")" ]; then
