@@ -97,10 +97,13 @@ class Layout:
     # --- the machine -----------------------------------------------------
     def machine(self):
         r = self.rng
-        self.machine_name = r.choice(["pc", "pc", "q35"])
+        self.machine_name = r.choice(["pc", "pc", "q35", "microvm"])
         self.mem = r.choice([64, 96, 128, 256, 512, 1024, 2048, 4096, 6144]) * MiB
-        split = 0xe0000000 if self.machine_name == "pc" else 0xb0000000
-        below = self.mem if self.mem < split else (3 * GiB if self.machine_name == "pc" else 2 * GiB)
+        # Where QEMU splits the RAM around the 4 GiB hole: pc puts 3 GiB below it from 3.5 GiB
+        # of RAM, q35 2 GiB from 2.75 GiB, microvm 3 GiB (seen in the probe's e820 on QEMU 7.2).
+        split, low = {"pc": (0xe0000000, 3 * GiB), "q35": (0xb0000000, 2 * GiB),
+                      "microvm": (0xc0000000, 3 * GiB)}[self.machine_name]
+        below = self.mem if self.mem < split else low
         self.low_top = below
         self.high = (FOUR_GIB, FOUR_GIB + self.mem - below) if self.mem > below else None
         # Where blobs may go: real RAM, away from what QEMU, SeaBIOS, pvhload and the images use.

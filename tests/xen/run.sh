@@ -9,7 +9,10 @@
 #      cloud kernel wrapped with --decompress --kaslr full (the stub's KASLR),
 #      with two vCPUs, the cloud kernel's vmlinux through Linux's own PVH
 #      entry, whose kernel log is compared with the stub's (compare_dmesg.py),
-#      and the tiny kernel, which has no Xen support, to init.
+#      and the tiny kernel, which has no Xen support, to init.  Then the
+#      lifecycle: the cloud kernel through the stub and through its own PVH
+#      entry, each saved and restored, migrated to localhost, rebooted and
+#      shut down (life_guests, life_verdict; 4.20 too, with 6.12).
 #   3. Xen 4.20, with Debian 13's generic kernel as PV dom0 and Debian 13's
 #      userland: xl PVH domUs of Debian 13's 6.12 and sid's 7.x cloud
 #      kernels through the stub, each with the PV disk and network, and the
@@ -99,6 +102,61 @@ mkdisk() { # GUESTS_DIR
 	mke2fs -q -F -t ext4 -L pvhdisk -d "$out/disk" "$1/disk.img" 8M >/dev/null
 }
 
+# life_guests N NAME IMAGE VMLINUX MODULES_DIR CMDLINE: the lifecycle pair
+# in $guests (tests/xen/dom0-init's lifecycle(): boot, save and restore,
+# migrate to localhost, reboot, shut down): N-NAME boots IMAGE (the wrapped
+# kernel) and N+1-NAME-own the same kernel's VMLINUX through Linux's own
+# PVH entry, with the same initrd, disk and network.  IMAGE and VMLINUX are
+# files in $guests already: dom0's initramfs holds every guest, and at 270
+# MiB it no longer unpacked in dom0's 768 MiB.  The guest ticks
+# (lifecycle=1).  128 MiB each: xl save writes the domain's memory to dom0's
+# RAM, and a guest of xlconfig's default 331 MiB filled it ("No space left
+# on device").
+life_guests() {
+	MODULES="$5/kernel/drivers/block/xen-blkfront.ko $5/kernel/drivers/net/xen-netfront.ko" \
+		"$top/scripts/mkinitrd.sh" "$guests/initrd-$2.cpio" &&
+	# shellcheck disable=SC2086  # $disk_opts: two options and their specs, no spaces in them
+	"$obj/pvhstub" xlconfig "$3" --name "$2" --dir /guests $disk_opts --memory 128 \
+		--ramdisk "$guests/initrd-$2.cpio" --cmdline "$6 lifecycle=1" -o "$guests/$1-$2.cfg" &&
+	sed -e "s|^name = .*|name = \"$2-own\"|" -e "s|^kernel = .*|kernel = \"/guests/${4##*/}\"|" \
+		"$guests/$1-$2.cfg" > "$guests/$(($1 + 1))-$2-own.cfg" &&
+	: > "$guests/$1-$2.life" && : > "$guests/$(($1 + 1))-$2-own.life"
+}
+# life_verdict VERSION LOG NAME: the lifecycle table from dom0's DOM0-LIFE
+# rows: the stub's domU must do every step (Linux's own PVH entry's row is
+# printed beside it).
+life_verdict() {
+	v=$1
+	shift
+	for step in boot save-restore migrate reboot shutdown; do
+		stub=$(tr -d '\r' < "$1" | sed -n "s/^DOM0-LIFE: $2 $step \([a-zA-Z]*\).*/\1/p" | head -n 1)
+		own=$(tr -d '\r' < "$1" | sed -n "s/^DOM0-LIFE: $2-own $step \([a-zA-Z]*\).*/\1/p" | head -n 1)
+		tr -d '\r' < "$1" | grep -E "^DOM0-LIFE: $2(-own)? $step " | sed 's/^/    /'
+		if [ "$stub" = ok ] && [ "$own" = ok ]; then
+			pass "xen $v lifecycle: xl $step: the stub's domU and Linux's own PVH entry both ok"
+		elif [ "$stub" = ok ]; then
+			pass "xen $v lifecycle: xl $step: the stub's domU ok (Linux's own PVH entry: ${own:-no row})"
+		else
+			fail "xen $v lifecycle: xl $step: the stub's domU: ${stub:-no row}; Linux's own PVH entry: ${own:-no row}"
+		fi
+	done
+	# The stub ran at the first boot and at the reboot (Xen prints its lines as "(dN) pvhstub:").
+	for step in boot reboot; do
+		id=$(tr -d '\r' < "$1" | sed -n "s/^DOM0-LIFE: $2 $step ok .*as domain \([0-9]*\))$/\1/p")
+		if [ -n "$id" ] && tr -d '\r' < "$1" | grep -q "^(d$id) pvhstub: start_info .* on Xen"; then
+			pass "xen $v lifecycle: at the $step, domain $id entered through the stub ($(tr -d '\r' < "$1" | grep -m1 "^(d$id) pvhstub: start_info .* on Xen" | cut -c1-90)...)"
+		else
+			fail "xen $v lifecycle: at the $step, no stub line from the domU's domain (${id:-no domain id})"
+		fi
+	done
+	if tr -d '\r' < "$1" | grep -q "^DOMU-CONSOLE $2.*PVHSTUB-TICK: .* unreadable"; then
+		fail "xen $v lifecycle: the stub's domU could not read its PV disk at some tick"
+	elif [ "$(tr -d '\r' < "$1" | sed -n "s/^DOMU-CONSOLE $2: PVHSTUB-TICK: .* \([0-9a-f]\{32\}\)$/\1/p" | sort -u)" = "$(cat "$out/disk.md5")" ]; then
+		pass "xen $v lifecycle: every disk read of the stub's domU, across all steps, has the disk's md5 $(cat "$out/disk.md5")"
+	else
+		fail "xen $v lifecycle: the stub's domU read md5s other than the disk's $(cat "$out/disk.md5") (or none)"
+	fi
+}
 case " $versions " in *" 4.17 "*)
 xen=$(xen_of 4.17) XEN_QEMU=$XEN_QEMU_417
 dom0_probe 4.17 "$XEN_QEMU"
@@ -158,6 +216,8 @@ elif ! "$obj/pvhstub" wrap "$cloud" -o "$guests/cloud.pvh" ||
      ! "$obj/pvhstub" xlconfig "$guests/tiny.pvh" --name tiny --dir /guests \
 	--ramdisk "$guests/small-initrd.cpio" --cmdline "$tiny_cmdline pvhstub.debug" -o "$guests/5-tiny.cfg" ||
      ! echo 15 > "$guests/5-tiny.wait" ||
+     ! life_guests 6 life "$guests/cloud.pvh" "$guests/vmlinux-cloud" "$PVHSTUB_CACHE/kernels/modules-cloud" \
+	"$(echo "$pv_cmdline" | sed 's/ kmsg=1//')" ||
      ! "$top/tests/xen/mkdom0.sh" "$out/dom0.cpio" "$guests" 4.17 "$PVHSTUB_CACHE/kernels/modules-generic"; then
 	fail "xen 4.17 domU: preparing the guests and the dom0 initramfs"
 else
@@ -173,6 +233,7 @@ else
 		fail "xen 4.17 domU: see the checks above"
 		log_tail "$log"
 	fi
+	life_verdict 4.17 "$log" life
 	# The same kernel and xl config entered through the stub and through
 	# Linux's own PVH entry: their kernel logs, normalized, agree but for
 	# the differences tests/xen/compare_dmesg.py lists with their reasons.
@@ -229,56 +290,13 @@ own420() { # N NAME [KERNEL]: NAME's kernel (sid's cloud) and config, through Li
 	sed -e "s|^name = .*|name = \"$2-own\"|" -e "s|^kernel = .*|kernel = \"/guests/vmlinux-$2\"|" \
 		-e 's| pvhstub.debug"$|"|' "$guests/"[0-9]*"-$2.cfg" > "$guests/$1-$2-own.cfg"
 }
-# life420 N NAME KERNEL MODULES_DIR: the lifecycle pair (tests/xen/dom0-init's
-# lifecycle(): boot, save and restore, migrate to localhost, reboot, shut
-# down), NAME through the stub and NAME-own through Linux's own PVH entry,
-# the same kernel, initrd, disk and network.  The guest ticks (lifecycle=1).
-# 128 MiB each: xl save writes the domain's memory to dom0's tmpfs, and a
-# guest of xlconfig's default 331 MiB filled it ("No space left on device").
-life420() {
-	guest420 "$1" "$2" "$3" "$4" && own420 "$(($1 + 1))" "$2" "$3" &&
-	for c in "$guests/$1-$2.cfg" "$guests/$(($1 + 1))-$2-own.cfg"; do
-		sed -i -e 's| kmsg=1| lifecycle=1|' -e 's|^memory = .*|memory = 128|' "$c" &&
-			: > "${c%.cfg}.life" || return 1
-	done
-}
-# The lifecycle table from dom0's DOM0-LIFE rows: the stub's domU must do
-# every step Linux's own PVH entry does (each row's detail is printed).
-life_verdict() { # LOG NAME
-	for step in boot save-restore migrate reboot shutdown; do
-		stub=$(tr -d '\r' < "$1" | sed -n "s/^DOM0-LIFE: $2 $step \([a-zA-Z]*\).*/\1/p" | head -n 1)
-		own=$(tr -d '\r' < "$1" | sed -n "s/^DOM0-LIFE: $2-own $step \([a-zA-Z]*\).*/\1/p" | head -n 1)
-		tr -d '\r' < "$1" | grep -E "^DOM0-LIFE: $2(-own)? $step " | sed 's/^/    /'
-		if [ "$stub" = ok ] && [ "$own" = ok ]; then
-			pass "xen 4.20 lifecycle: xl $step: the stub's domU and Linux's own PVH entry both ok"
-		elif [ "$stub" = ok ]; then
-			pass "xen 4.20 lifecycle: xl $step: the stub's domU ok (Linux's own PVH entry: ${own:-no row})"
-		else
-			fail "xen 4.20 lifecycle: xl $step: the stub's domU: ${stub:-no row}; Linux's own PVH entry: ${own:-no row}"
-		fi
-	done
-	# The stub ran at the first boot and at the reboot (Xen prints its lines as "(dN) pvhstub:").
-	for step in boot reboot; do
-		id=$(tr -d '\r' < "$1" | sed -n "s/^DOM0-LIFE: $2 $step ok .*as domain \([0-9]*\))$/\1/p")
-		if [ -n "$id" ] && tr -d '\r' < "$1" | grep -q "^(d$id) pvhstub: start_info .* on Xen"; then
-			pass "xen 4.20 lifecycle: at the $step, domain $id entered through the stub ($(tr -d '\r' < "$1" | grep -m1 "^(d$id) pvhstub: start_info .* on Xen" | cut -c1-90)...)"
-		else
-			fail "xen 4.20 lifecycle: at the $step, no stub line from the domU's domain (${id:-no domain id})"
-		fi
-	done
-	if tr -d '\r' < "$1" | grep -q "^DOMU-CONSOLE $2.*PVHSTUB-TICK: .* unreadable"; then
-		fail "xen 4.20 lifecycle: the stub's domU could not read its PV disk at some tick"
-	elif [ "$(tr -d '\r' < "$1" | sed -n "s/^DOMU-CONSOLE $2: PVHSTUB-TICK: .* \([0-9a-f]\{32\}\)$/\1/p" | sort -u)" = "$(cat "$out/disk.md5")" ]; then
-		pass "xen 4.20 lifecycle: every disk read of the stub's domU, across all steps, has the disk's md5 $(cat "$out/disk.md5")"
-	else
-		fail "xen 4.20 lifecycle: the stub's domU read md5s other than the disk's $(cat "$out/disk.md5") (or none)"
-	fi
-}
 if ! $ok; then
 	:
 elif ! mkdisk "$guests" || ! guest420 1 linux612 "$k/vmlinuz-cloud-trixie" "$k/modules-cloud-trixie" ||
      ! guest420 2 linux7 "$k/vmlinuz-cloud-sid" "$k/modules-cloud-sid" || ! own420 3 linux7 ||
-     ! life420 4 life "$k/vmlinuz-cloud-trixie" "$k/modules-cloud-trixie" ||
+     ! "$obj/pvhstub" extract "$k/vmlinuz-cloud-trixie" -o "$guests/vmlinux-linux612" ||
+     ! life_guests 4 life "$guests/linux612.pvh" "$guests/vmlinux-linux612" "$k/modules-cloud-trixie" \
+	"$(echo "$pv420_cmdline" | sed 's/ kmsg=1//')" ||
      ! "$top/tests/xen/mkdom0.sh" "$out/dom0-4.20.cpio" "$guests" 4.20 "$k/modules-generic-trixie"; then
 	fail "xen 4.20 domU: preparing the guests and the dom0 initramfs"
 else
@@ -294,7 +312,7 @@ else
 		fail "xen 4.20 domU: see the checks above"
 		log_tail "$log"
 	fi
-	life_verdict "$log" life
+	life_verdict 4.20 "$log" life
 	if python3 "$top/tests/xen/compare_dmesg.py" "$log" linux7 linux7-own > "$log.dmesg"; then
 		sed 's/^/    /' "$log.dmesg"
 		pass "xen 4.20 domU: 7.x through the stub and through its own PVH entry log the same, but for $(grep -c '^expected:' "$log.dmesg") explained lines"
