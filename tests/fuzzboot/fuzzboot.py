@@ -176,7 +176,6 @@ class Layout:
     # --- the memory map --------------------------------------------------
     def memmap(self):
         r = self.rng
-        real_low = (0x100000, self.low_top)
         ram = []
         style = r.choice(["qemu", "qemu", "fragmented", "fragmented", "tiny", "high", "isa"])
         if style == "high" and not self.high:
@@ -191,19 +190,20 @@ class Layout:
         else:
             if r.random() < 0.9:
                 ram.append((0, r.choice([0x9fc00, 0xa0000, 0x9f000])))
-            ram.append((real_low[0], top))
+            ram.append((0x100000, top))
         if self.high and (style == "high" or r.random() < 0.7):
             ram.append((self.high[0], self.high[0] + r.randrange(1, (self.high[1] - self.high[0]) // 4096 + 1) * 4096))
         nonram = []
         if style != "isa" and r.random() < 0.7:
             nonram += [(0x9fc00, 0xa0000, 2), (0xf0000, 0x100000, 2)]
-        for extra in range(r.choice([0, 1, 2, 4])):
+        for _ in range(r.choice([0, 1, 2, 4])):
             a = r.choice([0xfec00000, 0xfee00000, 0xe0000000, 0xfffc0000, 0xfd00000000, self.low_top])
             nonram.append((a, a + r.choice([0x1000, 0x20000, 0x10000000]), r.choice(SIF_TYPES)))
 
         # Window trouble: RAM that stops inside it, or a hole (empty or typed) in it.
         self.window_bad = r.random() < 0.08
         if self.window_bad:
+            self.kinds.append("window-not-ram")
             w0, w1 = self.window
             cut = r.randrange(w0, w1) & ~0xfff
             if r.random() < 0.5:            # RAM stops inside the window (or before it)
