@@ -203,46 +203,29 @@ static int window_fail(const struct pvhstub_info *pi, uint64_t start, uint64_t e
  * it there, and (decompressing) it writes all of it.  Every byte of it must
  * be RAM in the map the kernel gets, and none of it anything else, or the
  * kernel would crash later, or free memory it runs in.  Run after
- * e820_build(): in->work holds the sorted map, out->e820_entries long.
+ * e820_build(): in->work holds the sorted map, out->e820_entries long, so
+ * one pass up to the window's end finds the first part that is not RAM.
  */
 int e820_check_window(const struct translate_in *in, struct translate_out *out)
 {
 	const struct pvhstub_info *pi = in->payload;
 	uint64_t at = pi->window_start, end = pi->window_end;
-	uint64_t bad_end = end;
 
-	for (uint32_t i = 0; i < out->e820_entries && at < end; i++) {
-		const struct boot_e820_entry *e = &in->work[i];
-		uint64_t e_end = e->addr + e->size;
-
-		if (e->type != E820_TYPE_RAM || e_end <= at)
-			continue;
-		if (e->addr > at)
-			break;		/* Sorted: nothing later covers `at`. */
-		at = e_end;
-	}
-	if (at >= end) {
-		/* All of it is RAM; now no other entry may lie over it. */
-		for (uint32_t i = 0; i < out->e820_entries; i++) {
-			const struct boot_e820_entry *e = &in->work[i];
-
-			if (e->type != E820_TYPE_RAM && e->addr < end && e->addr + e->size > pi->window_start) {
-				at = e->addr > pi->window_start ? e->addr : pi->window_start;
-				bad_end = e->addr + e->size < end ? e->addr + e->size : end;
-				return window_fail(pi, at, bad_end, e->type, out);
-			}
-		}
-		return TE_OK;
-	}
-	/* No RAM at `at`: another type, or nothing up to the next entry. */
 	for (uint32_t i = 0; i < out->e820_entries; i++) {
 		const struct boot_e820_entry *e = &in->work[i];
 		uint64_t e_end = e->addr + e->size;
 
-		if (e->addr <= at && e_end > at)
-			return window_fail(pi, at, e_end < end ? e_end : end, e->type, out);
-		if (e->addr > at && e->addr < bad_end)
-			bad_end = e->addr;
+		if (e->addr >= end)
+			break;
+		if (e_end <= pi->window_start)
+			continue;
+		if (e->addr > at)	/* Sorted: nothing covers [at, e->addr). */
+			return window_fail(pi, at, e->addr, 0, out);
+		if (e->type != E820_TYPE_RAM)
+			return window_fail(pi, e->addr > pi->window_start ? e->addr : pi->window_start,
+					   e_end < end ? e_end : end, e->type, out);
+		if (e_end > at)
+			at = e_end;
 	}
-	return window_fail(pi, at, bad_end, 0, out);
+	return at < end ? window_fail(pi, at, end, 0, out) : TE_OK;
 }
