@@ -617,7 +617,7 @@ def main():
         args.seed, args.seed + args.count - 1, ok,
         ", ".join("%s %d" % (k, v) for k, v in sorted(outcomes.items(), key=lambda kv: (kv[0] != "booted", kv[0]))),
         len(failed))
-    print(summary)
+    print(("FAIL: " if failed else "PASS: ") + summary)
     print("fuzz-boot: the seeds exercised: " + ", ".join("%s %d" % kv for kv in sorted(kinds.items())))
     if args.results:
         with open(args.results, "a") as r:
