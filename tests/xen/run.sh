@@ -149,7 +149,7 @@ life_verdict() {
 			fail "xen $v lifecycle: at the $step, no stub line from the domU's domain (${id:-no domain id})"
 		fi
 	done
-	if tr -d '\r' < "$1" | grep -q "^DOMU-CONSOLE $2.*PVHSTUB-TICK: .* unreadable"; then
+	if tr -d '\r' < "$1" | grep -q "^DOMU-CONSOLE $2: PVHSTUB-TICK: .* unreadable"; then
 		fail "xen $v lifecycle: the stub's domU could not read its PV disk at some tick"
 	elif [ "$(tr -d '\r' < "$1" | sed -n "s/^DOMU-CONSOLE $2: PVHSTUB-TICK: .* \([0-9a-f]\{32\}\)$/\1/p" | sort -u)" = "$(cat "$out/disk.md5")" ]; then
 		pass "xen $v lifecycle: every disk read of the stub's domU, across all steps, has the disk's md5 $(cat "$out/disk.md5")"
