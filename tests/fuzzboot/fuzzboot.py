@@ -52,30 +52,26 @@ def fnv1a(data):
     return h
 
 
-def elf_loads(path):
-    """[(paddr, filesz, memsz)] of an ELF's PT_LOAD segments, 32- or 64-bit."""
-    img = open(path, "rb").read()
-    out = []
-    if img[4] == 2:
-        phoff, = struct.unpack_from("<Q", img, 0x20)
-        phentsize, phnum = struct.unpack_from("<HH", img, 0x36)
-        for i in range(phnum):
-            typ, _, off, _, paddr, filesz, memsz, _ = struct.unpack_from("<IIQQQQQQ", img, phoff + phentsize * i)
-            if typ == 1:
-                out.append((paddr, filesz, memsz, off))
-    else:
-        phoff, = struct.unpack_from("<I", img, 0x1c)
-        phentsize, phnum = struct.unpack_from("<HH", img, 0x2a)
-        for i in range(phnum):
-            typ, off, _, paddr, filesz, memsz, _, _ = struct.unpack_from("<IIIIIIII", img, phoff + phentsize * i)
-            if typ == 1:
-                out.append((paddr, filesz, memsz, off))
-    return out
+# Per ELF class (e_ident[4]): e_entry's and e_phoff's format, e_phoff's and
+# e_phentsize's offsets, a program header's format, and where p_type,
+# p_offset, p_paddr, p_filesz and p_memsz sit in it.
+ELF_CLASS = {1: ("<I", 0x1c, 0x2a, "<IIIIIIII", (0, 1, 3, 4, 5)),
+             2: ("<Q", 0x20, 0x36, "<IIQQQQQQ", (0, 2, 4, 5, 6))}
 
 
-def elf_entry(path):
+def elf_read(path):
+    """(e_entry, [(paddr, filesz, memsz, offset)] of its PT_LOAD segments), 32- or 64-bit."""
     img = open(path, "rb").read()
-    return struct.unpack_from("<Q" if img[4] == 2 else "<I", img, 0x18)[0]
+    word, phoff_at, phentsize_at, phdr, (typ, off, paddr, filesz, memsz) = ELF_CLASS[img[4]]
+    entry, = struct.unpack_from(word, img, 0x18)
+    phoff, = struct.unpack_from(word, img, phoff_at)
+    phentsize, phnum = struct.unpack_from("<HH", img, phentsize_at)
+    loads = []
+    for i in range(phnum):
+        h = struct.unpack_from(phdr, img, phoff + phentsize * i)
+        if h[typ] == 1:
+            loads.append((h[paddr], h[filesz], h[memsz], h[off]))
+    return entry, loads
 
 
 def overlaps(a, b):
@@ -128,14 +124,14 @@ class Layout:
             if not os.path.exists(img):
                 self.wrap(probe, img)
         self.image = img
-        loads = elf_loads(img)
+        self.entry, self.loads = elf_read(img)
+        loads = self.loads
         self.stub = (loads[0][0], loads[0][0] + loads[0][2])
         self.stub_file = (loads[0][0], loads[0][0] + loads[0][1])
         p = loads[-1]
         self.window = (p[0], p[0] + p[2])
         self.payload_file = (p[0], p[0] + p[1])
-        self.entry = elf_entry(img)
-        pv = elf_loads(os.path.join(self.obj, "tests", "pvhload.elf"))[0]
+        pv = elf_read(os.path.join(self.obj, "tests", "pvhload.elf"))[1][0]
         self.pvhload = (pv[0], (pv[0] + pv[2] + 0xfff) & ~0xfff)
 
     def wrap(self, probe, img):
@@ -479,7 +475,7 @@ def qemu_args(lay, workdir):
             "-kernel", os.path.join(lay.obj, "tests", "pvhload.elf"),
             "-append", "pvhload.entry=0x%x pvhload.si=0x%x" % (lay.entry, lay.tables_at["si"])]
     img = open(lay.image, "rb").read()
-    for i, (paddr, filesz, _, off) in enumerate(elf_loads(lay.image)):
+    for i, (paddr, filesz, _, off) in enumerate(lay.loads):
         f = os.path.join(workdir, "segment%d.bin" % i)
         open(f, "wb").write(img[off:off + filesz])
         args += ["-device", "loader,file=%s,addr=0x%x,force-raw=on" % (f, paddr)]
