@@ -40,6 +40,10 @@ UAPI_ASM ?= $(firstword $(wildcard $(UAPI_HEADERS)/x86_64-linux-gnu/asm $(UAPI_H
 	$(UAPI_HEADERS)/x86_64-linux-gnu/asm)
 UAPI_INC := $(obj)/include/linux-uapi
 
+# The version, from the package's changelog: pvhstub --version, inspect --json,
+# the stub's pvhstub.debug dump.
+PVHSTUB_VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' $(srctree)/debian/changelog)
+
 cc-option = $(shell $(CC) $(1) -Werror -c -x c /dev/null -o /dev/null 2>/dev/null && echo $(1))
 
 GUEST_CFLAGS := -m32 -march=i686 -std=gnu11 -mregparm=3 -fomit-frame-pointer \
@@ -51,7 +55,8 @@ GUEST_CFLAGS := -m32 -march=i686 -std=gnu11 -mregparm=3 -fomit-frame-pointer \
 	$(call cc-option,-fcf-protection=none) $(call cc-option,--param=min-pagesize=0) \
 	-Wall -Wextra -Werror -Wno-address-of-packed-member \
 	-nostdinc -isystem $(shell $(CC) -print-file-name=include) -idirafter $(XEN_INC) \
-	-idirafter $(UAPI_INC) -I$(srctree)/include -include $(AUTOHEADER) -MMD -MP
+	-idirafter $(UAPI_INC) -I$(srctree)/include -include $(AUTOHEADER) \
+	-DPVHSTUB_VERSION='"$(PVHSTUB_VERSION)"' -MMD -MP
 GUEST_AFLAGS := $(GUEST_CFLAGS) -D__ASSEMBLY__
 
 # HOSTCFLAGS and HOSTLDFLAGS are the builder's to set (a package build passes
@@ -59,7 +64,7 @@ GUEST_AFLAGS := $(GUEST_CFLAGS) -D__ASSEMBLY__
 HOSTCFLAGS ?= -O2 -g
 HOSTLDFLAGS ?=
 HOST_FLAGS := $(HOSTCFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wno-address-of-packed-member \
-	-I$(srctree)/include -MMD -MP
+	-I$(srctree)/include -DPVHSTUB_VERSION='"$(PVHSTUB_VERSION)"' -MMD -MP
 
 # The stub: Kbuild-style object lists.
 obj-y := entry/head.o entry/info.o entry/main.o entry/string.o entry/panic.o entry/dump.o
@@ -84,7 +89,7 @@ TOOL_LIBS := -lelf -lz -llzma -lbz2 -llz4 -lzstd -llzo2
 PAYLOAD_IMAGE := $(if $(PAYLOAD),$(obj)/$(notdir $(PAYLOAD)).pvh)
 
 .PHONY: all defconfig olddefconfig oldconfig menuconfig savedefconfig clean distclean \
-	check check-unit check-tool check-boot check-overlap check-zoo check-fuzzboot fuzz-boot check-image check-probe check-xen \
+	check check-unit check-tool check-cli check-boot check-overlap check-zoo check-fuzzboot fuzz-boot check-image check-probe check-xen \
 	check-fuzz check-deb check-hosts \
 	fuzz fuzz-build bench run deps kernels help install uninstall deb
 .DEFAULT_GOAL := all
@@ -182,7 +187,7 @@ $(obj)/tests/fuzz/fuzz_translate: tests/fuzz/fuzz_translate.c tests/unit/sim.h $
 $(obj)/tests/fuzz/fuzz_image: tests/fuzz/fuzz_image.c $(obj)/host/$(tool-dir)/stub_blob.o $(wildcard $(tool-dir)/*.c $(tool-dir)/*.h) translate/kaslr.c translate/relocwalk.c translate/format.c
 	$(quiet) FUZZCC "tests/fuzz/fuzz_image"
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) '-DDECOMPRESS_MAX=(16u << 20)' -o $@ $< \
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) '-DDECOMPRESS_MAX=(16u << 20)' -DPVHSTUB_VERSION='"$(PVHSTUB_VERSION)"' -o $@ $< \
 		$(addprefix $(tool-dir)/,$(addsuffix .c,$(tool-stages))) translate/kaslr.c translate/relocwalk.c translate/format.c \
 		$(obj)/host/$(tool-dir)/stub_blob.o $(TOOL_LIBS)
 
@@ -226,7 +231,7 @@ $(obj)/tests/probe.bzImage: $(obj)/tests/probe/setup.elf $(obj)/tests/probe/prob
 		$$(( 0x$$(nm $(obj)/tests/probe/probe32.elf | awk '$$3 == "_probe_end" { print $$1 }') - 0x400000 )) $@
 
 # --- The host tool ------------------------------------------------------------
-$(obj)/host/%.o: %.c Makefile
+$(obj)/host/%.o: %.c Makefile debian/changelog
 	$(quiet) HOSTCC "$*.o"
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) $(HOST_FLAGS) -c $< -o $@
@@ -305,7 +310,7 @@ check: deps ## every test suite; the summary decides
 	suite unit; \
 	scripts/fetch-kernels.sh || { echo "fail fetching Debian's kernels" >> $(obj)/tests/results/kernels; status=1; }; \
 	tests/kernels/build-tiny.sh || { echo "fail building the tiny kernels" >> $(obj)/tests/results/kernels; status=1; }; \
-	suite tool; suite boot; suite overlap; suite zoo; suite fuzzboot; suite probe; suite xen; suite fuzz; suite deb; \
+	suite tool; suite cli; suite boot; suite overlap; suite zoo; suite fuzzboot; suite probe; suite xen; suite fuzz; suite deb; \
 	suite hosts; \
 	tests/summary.sh $(obj) || status=1; \
 	exit $$status
@@ -322,6 +327,13 @@ check-unit: ## the translator under cmocka, plain and under ASan+UBSan
 
 check-tool: $(obj)/pvhstub ## the pvhstub tool, and the crafted-ELF table under valgrind
 	$(Q)tests/tool/run.sh $(obj)
+
+# The pytest harness (tests/conftest.py, tests/framework/), on every core.
+PYTHON ?= /usr/bin/python3
+PYTEST = PVHSTUB_BUILD=$(obj) $(PYTHON) -m pytest -c tests/pytest.ini --rootdir tests -n auto
+check-cli: all ## the tool's command line as a user meets it: refusals, outputs, help, man page (pytest)
+	$(Q)mkdir -p $(obj)/tests/results && : > $(obj)/tests/results/cli
+	$(Q)PVHSTUB_RESULTS=$(obj)/tests/results/cli $(PYTEST) tests/tool
 
 check-boot: all ## Debian's kernels through the stub in QEMU (pc, microvm)
 	$(Q)tests/boot/run.sh $(obj)

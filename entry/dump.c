@@ -11,12 +11,17 @@
 #include "lib.h"
 #include "translate.h"
 
+#ifndef PVHSTUB_VERSION
+#define PVHSTUB_VERSION "(unknown version)"
+#endif
+
 void dump_start_info(const struct hvm_start_info *si, const struct boot_e820_entry *fw_map,
 		     uint32_t fw_entries)
 {
 	const uint8_t *mm = (const void *)(uintptr_t)si->memmap_paddr;
 	uint32_t n = si->memmap_entries, stride = sizeof(struct hvm_memmap_table_entry);
 
+	printk("version " PVHSTUB_VERSION "; pvhstub.debug: what the loader handed over");
 	printk("start_info v%u: flags 0x%x, nr_modules %u, modlist 0x%llx, cmdline 0x%llx, rsdp 0x%llx",
 	       si->version, si->flags, si->nr_modules, (unsigned long long)si->modlist_paddr,
 	       (unsigned long long)si->cmdline_paddr, (unsigned long long)si->rsdp_paddr);

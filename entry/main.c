@@ -204,6 +204,9 @@ void stub_main(uint32_t start_info_paddr)
 	if (out.debug)
 		dump_start_info(&start_info_copy.si, in.fw_map, in.fw_map_entries);
 	report_warnings(&out, bp);
+	/* A 64-bit kernel's own entry would stop without a word on such a CPU. */
+	if ((bp->hdr.xloadflags & XLF_KERNEL_64) && !cpu_has_long_mode())
+		panic("a 64-bit kernel needs long mode (CPUID 0x80000001 EDX.LM); this CPU lacks it");
 
 	if (out.initrd_move.size) {
 		struct range rd = { out.initrd_move.src, out.initrd_move.src + out.initrd_move.size };

@@ -39,6 +39,11 @@ static uint32_t ext_features_edx(void)
 	return d;
 }
 
+bool cpu_has_long_mode(void)
+{
+	return ext_features_edx() & CPUID_LM;
+}
+
 bool cpu_has_la57(void)
 {
 	uint32_t a, b, c, d;

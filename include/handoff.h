@@ -37,6 +37,8 @@ extern struct kernel_move kernel_move;
  */
 uint32_t identity_map_build(uint64_t top, struct range extra, bool la57);
 /* The CPU has 5-level paging (CPUID.7.0:ECX.LA57). */
+/* CPUID 0x80000001 EDX bit 29: the CPU can run a 64-bit kernel. */
+bool cpu_has_long_mode(void);
 bool cpu_has_la57(void);
 
 extern struct pvhstub_info pvhstub_info;

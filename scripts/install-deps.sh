@@ -11,7 +11,8 @@ PACKAGES="make gcc libc6-dev binutils build-essential kconfig-frontends libxen-d
 qemu-system-x86 busybox-static cpio python3 ca-certificates zlib1g liblzma5 libgcc-s1 \
 zlib1g-dev liblzma-dev libbz2-dev liblz4-dev libzstd-dev liblzo2-dev \
 zstd lz4 lzop xz-utils bzip2 gzip clang libelf-dev valgrind \
-debhelper dpkg-dev lintian systemd flex bison bc e2fsprogs util-linux mmdebstrap"
+debhelper dpkg-dev lintian systemd flex bison bc e2fsprogs util-linux mmdebstrap \
+python3-pytest python3-pytest-xdist"
 
 release="unknown"
 if [ -r /etc/os-release ]; then

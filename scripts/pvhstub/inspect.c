@@ -1,27 +1,166 @@
 // SPDX-License-Identifier: MIT
 /*
  * pvhstub inspect: what a kernel image is, where it will sit in memory,
- * its notes, and which loaders will take it.  Works on bzImages, vmlinux
- * files and images made by pvhstub wrap.
+ * its notes, whether pvhstub wrap takes it, and which loaders will take
+ * it.  Works on bzImages, vmlinux files and images made by pvhstub wrap.
+ * Each fact is said twice, once for each form: a line of text for people
+ * (text()), and a JSON member for programs (jnum(), jstr(), ...); only the
+ * form asked for is printed.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xen/elfnote.h>
 #include "tool.h"
 
+#ifndef PVHSTUB_VERSION
+#define PVHSTUB_VERSION "unknown"
+#endif
+
+#define MAX_WARNINGS	8
+
+struct report {
+	FILE *out;
+	int json;
+	int comma;			/* JSON: a member came before, in this object or array. */
+	int nwarn;
+	char warn[MAX_WARNINGS][320];	/* JSON: said at the end. */
+};
+
+/* --- The two forms ------------------------------------------------------- */
+
+__attribute__((format(printf, 2, 3)))
+static void text(struct report *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->json)
+		return;
+	va_start(ap, fmt);
+	vfprintf(r->out, fmt, ap);
+	va_end(ap);
+}
+
+static void json_string(FILE *out, const char *s, size_t n)
+{
+	fputc('"', out);
+	for (size_t i = 0; i < n && s[i]; i++) {
+		unsigned char c = s[i];
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+/* "key": (or nothing in an array), after a comma if one is due. */
+static void jkey(struct report *r, const char *key)
+{
+	if (r->comma)
+		fputc(',', r->out);
+	r->comma = 1;
+	if (key) {
+		json_string(r->out, key, strlen(key));
+		fputc(':', r->out);
+	}
+}
+
+static void jnum(struct report *r, const char *key, unsigned long long v)
+{
+	if (r->json) {
+		jkey(r, key);
+		fprintf(r->out, "%llu", v);
+	}
+}
+
+static void jbool(struct report *r, const char *key, int v)
+{
+	if (r->json) {
+		jkey(r, key);
+		fputs(v ? "true" : "false", r->out);
+	}
+}
+
+/* A string, or null for NULL. */
+static void jstr(struct report *r, const char *key, const char *s)
+{
+	if (r->json) {
+		jkey(r, key);
+		if (s)
+			json_string(r->out, s, strlen(s));
+		else
+			fputs("null", r->out);
+	}
+}
+
+/* { or [, and its end. */
+static void jopen(struct report *r, const char *key, char brace)
+{
+	if (r->json) {
+		jkey(r, key);
+		fputc(brace, r->out);
+		r->comma = 0;
+	}
+}
+
+static void jclose(struct report *r, char brace)
+{
+	if (r->json) {
+		fputc(brace, r->out);
+		r->comma = 1;
+	}
+}
+
+/* A warning: a line of text where it arises (after indent), or a JSON string at the end. */
+__attribute__((format(printf, 3, 4)))
+static void warn(struct report *r, const char *indent, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (!r->json) {
+		fprintf(r->out, "%swarning: ", indent);
+		vfprintf(r->out, fmt, ap);
+		fputc('\n', r->out);
+	} else if (r->nwarn < MAX_WARNINGS) {
+		vsnprintf(r->warn[r->nwarn++], sizeof(r->warn[0]), fmt, ap);
+	}
+	va_end(ap);
+}
+
+void json_error(FILE *out, const char *name, const char *err)
+{
+	fprintf(out, "{\"pvhstub\":\"%s\",\"file\":", PVHSTUB_VERSION);
+	json_string(out, name, strlen(name));
+	fputs(",\"error\":", out);
+	json_string(out, err, strlen(err));
+	fputs("}\n", out);
+}
+
+/* --- The setup header ------------------------------------------------------ */
+
 static const char *const xlf_names[] = {
 	"KERNEL_64", "CAN_BE_LOADED_ABOVE_4G", "EFI_HANDOVER_32", "EFI_HANDOVER_64",
 	"EFI_KEXEC", "5LEVEL", "5LEVEL_ENABLED", "MEM_ENCRYPTION",
 };
 
-static void print_xloadflags(FILE *out, uint16_t x)
+static void print_xloadflags(struct report *r, uint16_t x)
 {
-	fprintf(out, "xloadflags:      0x%x", x);
+	text(r, "xloadflags:      0x%x", x);
+	jnum(r, "xloadflags", x);
+	jopen(r, "xloadflags_names", '[');
 	for (unsigned int i = 0; i < sizeof(xlf_names) / sizeof(xlf_names[0]); i++)
-		if (x & (1u << i))
-			fprintf(out, " %s", xlf_names[i]);
-	fprintf(out, "\n");
+		if (x & (1u << i)) {
+			text(r, " %s", xlf_names[i]);
+			jstr(r, NULL, xlf_names[i]);
+		}
+	jclose(r, ']');
+	text(r, "\n");
 }
 
 /* A size for people: KiB below 1 MiB, else MiB, rounded up. */
@@ -34,28 +173,73 @@ static const char *human(uint64_t bytes, char *buf, size_t size)
 	return buf;
 }
 
-static void print_header(FILE *out, const struct kernel_image *k)
+static void print_header(struct report *r, const struct kernel_image *k)
 {
 	const struct setup_header *h = (const void *)k->setup_hdr;
 	char buf[32];
 
-	fprintf(out, "boot protocol:   %u.%02u\n", k->protocol >> 8, k->protocol & 0xff);
-	print_xloadflags(out, k->xloadflags);
-	fprintf(out, "relocatable:     %s\n", h->relocatable_kernel ? "yes" : "no");
+	text(r, "boot protocol:   %u.%02u\n", k->protocol >> 8, k->protocol & 0xff);
+	snprintf(buf, sizeof(buf), "%u.%02u", k->protocol >> 8, k->protocol & 0xff);
+	jstr(r, "boot_protocol", buf);
+	print_xloadflags(r, k->xloadflags);
+	text(r, "relocatable:     %s\n", h->relocatable_kernel ? "yes" : "no");
+	jbool(r, "relocatable", h->relocatable_kernel);
 	if (k->protocol < 0x020a) {
-		fprintf(out, "init_size, pref_address: none (they came with boot protocol 2.10)\n");
+		text(r, "init_size, pref_address: none (they came with boot protocol 2.10)\n");
 	} else {
-		fprintf(out, "kernel_alignment: 0x%x\n", k->kernel_alignment);
-		fprintf(out, "pref_address:    0x%llx\n", (unsigned long long)k->pref_address);
-		fprintf(out, "init_size:       0x%x (%s)\n", k->init_size, human(k->init_size, buf, sizeof(buf)));
+		text(r, "kernel_alignment: 0x%x\n", k->kernel_alignment);
+		text(r, "pref_address:    0x%llx\n", (unsigned long long)k->pref_address);
+		text(r, "init_size:       0x%x (%s)\n", k->init_size, human(k->init_size, buf, sizeof(buf)));
+		jnum(r, "kernel_alignment", k->kernel_alignment);
+		jnum(r, "pref_address", k->pref_address);
+		jnum(r, "init_size", k->init_size);
 	}
-	fprintf(out, "cmdline_size:    %u\n", h->cmdline_size);
-	fprintf(out, "initrd_addr_max: 0x%x\n", h->initrd_addr_max);
+	text(r, "cmdline_size:    %u\n", h->cmdline_size);
+	text(r, "initrd_addr_max: 0x%x\n", h->initrd_addr_max);
+	jnum(r, "cmdline_size", h->cmdline_size);
+	jnum(r, "initrd_addr_max", h->initrd_addr_max);
 }
 
-/* What the notes say; with out set, each note is printed too. */
+/* --- Notes ----------------------------------------------------------------- */
+
+enum note_form { NOTE_HEX, NOTE_STRING, NOTE_NUMBER };
+
+static const struct {
+	const char *owner;
+	uint32_t type;
+	const char *name;
+	enum note_form form;
+} known_notes[] = {
+	{ "Xen", XEN_ELFNOTE_INFO, "INFO", NOTE_STRING },
+	{ "Xen", XEN_ELFNOTE_ENTRY, "ENTRY", NOTE_NUMBER },
+	{ "Xen", XEN_ELFNOTE_HYPERCALL_PAGE, "HYPERCALL_PAGE", NOTE_NUMBER },
+	{ "Xen", XEN_ELFNOTE_VIRT_BASE, "VIRT_BASE", NOTE_NUMBER },
+	{ "Xen", XEN_ELFNOTE_PADDR_OFFSET, "PADDR_OFFSET", NOTE_NUMBER },
+	{ "Xen", XEN_ELFNOTE_XEN_VERSION, "XEN_VERSION", NOTE_STRING },
+	{ "Xen", XEN_ELFNOTE_GUEST_OS, "GUEST_OS", NOTE_STRING },
+	{ "Xen", XEN_ELFNOTE_GUEST_VERSION, "GUEST_VERSION", NOTE_STRING },
+	{ "Xen", XEN_ELFNOTE_LOADER, "LOADER", NOTE_STRING },
+	{ "Xen", XEN_ELFNOTE_PAE_MODE, "PAE_MODE", NOTE_STRING },
+	{ "Xen", XEN_ELFNOTE_FEATURES, "FEATURES", NOTE_STRING },
+	{ "Xen", XEN_ELFNOTE_BSD_SYMTAB, "BSD_SYMTAB", NOTE_STRING },
+	{ "Xen", XEN_ELFNOTE_HV_START_LOW, "HV_START_LOW", NOTE_NUMBER },
+	{ "Xen", XEN_ELFNOTE_L1_MFN_VALID, "L1_MFN_VALID", NOTE_HEX },
+	{ "Xen", XEN_ELFNOTE_SUSPEND_CANCEL, "SUSPEND_CANCEL", NOTE_NUMBER },
+	{ "Xen", XEN_ELFNOTE_INIT_P2M, "INIT_P2M", NOTE_NUMBER },
+	{ "Xen", XEN_ELFNOTE_MOD_START_PFN, "MOD_START_PFN", NOTE_NUMBER },
+	{ "Xen", XEN_ELFNOTE_SUPPORTED_FEATURES, "SUPPORTED_FEATURES", NOTE_NUMBER },
+	{ "Xen", XEN_ELFNOTE_PHYS32_ENTRY, "PHYS32_ENTRY", NOTE_NUMBER },
+	{ "GNU", NT_GNU_BUILD_ID, "BUILD_ID", NOTE_HEX },
+	{ "GNU", NT_GNU_PROPERTY_TYPE_0, "PROPERTY_TYPE_0", NOTE_HEX },
+	{ "Linux", 0x100, "BUILD_SALT", NOTE_STRING },
+	{ "Linux", 0x101, "LTO_INFO", NOTE_NUMBER },
+	{ PVHSTUB_NOTE_NAME, PVHSTUB_NOTE_VERSION, "the kernel version", NOTE_STRING },
+};
+
+/* What the notes say; with print set, each note is reported too. */
 struct note_walk {
-	FILE *out;
+	struct report *r;
+	int print;
 	int phys32_entry, gnu_property;
 	char version[128];		/* From the wrap's version note. */
 };
@@ -70,15 +254,80 @@ static int is_version(const struct elf_note *n)
 	return note_is(n, PVHSTUB_NOTE_NAME, PVHSTUB_NOTE_VERSION);
 }
 
-static void print_note(FILE *out, const struct elf_note *n)
+/* Printable characters, then only NULs (or none): its length, else -1. */
+static int note_string(const struct elf_note *n)
 {
-	fprintf(out, n->type < 256 ? "  %-4.*s type %2u, %u bytes:" : "  %-4.*s type %#x, %u bytes:",
-		(int)(n->namesz ? strnlen(n->name, n->namesz) : 0), n->name, n->type, n->descsz);
-	for (uint32_t i = 0; i < n->descsz && i < 16; i++)
-		fprintf(out, " %02x", n->desc[i]);
-	fprintf(out, "%s%s\n", n->descsz > 16 ? " ..." : "",
-		is_phys32_entry(n) ? "  (XEN_ELFNOTE_PHYS32_ENTRY)" :
-		is_version(n) ? "  (the kernel version)" : "");
+	uint32_t i = 0, len;
+
+	while (i < n->descsz && n->desc[i] >= 0x20 && n->desc[i] < 0x7f)
+		i++;
+	for (len = i; i < n->descsz && !n->desc[i]; i++)
+		;
+	return len && i == n->descsz ? (int)len : -1;
+}
+
+static void print_note(struct report *r, const struct elf_note *n)
+{
+	const char *name = NULL;
+	enum note_form form = NOTE_HEX;
+	int owner_len = (int)(n->namesz ? strnlen(n->name, n->namesz) : 0);
+	char hex[16 * 3 + 8] = "";
+	unsigned long long v = 0;
+
+	for (size_t i = 0; i < sizeof(known_notes) / sizeof(known_notes[0]) && !name; i++)
+		if (note_is(n, known_notes[i].owner, known_notes[i].type)) {
+			name = known_notes[i].name;
+			form = known_notes[i].form;
+		}
+	if (form == NOTE_STRING && note_string(n) < 0)
+		form = NOTE_HEX;
+	if (form == NOTE_NUMBER && n->descsz != 4 && n->descsz != 8)
+		form = NOTE_HEX;
+	if (form == NOTE_NUMBER)
+		for (uint32_t i = n->descsz; i--;)
+			v = v << 8 | n->desc[i];
+	for (uint32_t i = 0; form == NOTE_HEX && i < n->descsz && i < 16; i++)
+		snprintf(hex + 3 * i, 4, " %02x", n->desc[i]);
+	if (n->descsz > 16 && form == NOTE_HEX)
+		strcat(hex, " ...");
+
+	text(r, "  %-7.*s ", owner_len, n->name);
+	if (name)
+		text(r, "%-18s", name);
+	else
+		text(r, n->type < 256 ? "type %-13u" : "type %#-13x", n->type);
+	if (form == NOTE_STRING)
+		text(r, " \"%.*s\"\n", note_string(n), (const char *)n->desc);
+	else if (form == NOTE_NUMBER)
+		text(r, " 0x%llx\n", v);
+	else
+		text(r, "%s (%u bytes)\n", hex, n->descsz);
+
+	if (!r->json)
+		return;
+	jopen(r, NULL, '{');
+	jkey(r, "owner");
+	json_string(r->out, n->name, (size_t)owner_len);
+	jnum(r, "type", n->type);
+	jstr(r, "type_name", name);
+	jnum(r, "size", n->descsz);
+	if (form == NOTE_STRING) {
+		jkey(r, "string");
+		json_string(r->out, (const char *)n->desc, (size_t)note_string(n));
+	} else if (form == NOTE_NUMBER) {
+		jnum(r, "value", v);
+	} else {
+		char *buf = malloc(2 * (size_t)n->descsz + 1);
+
+		for (uint32_t i = 0; buf && i < n->descsz; i++)
+			snprintf(buf + 2 * i, 3, "%02x", n->desc[i]);
+		if (buf) {
+			buf[2 * n->descsz] = '\0';
+			jstr(r, "hex", buf);
+		}
+		free(buf);
+	}
+	jclose(r, '}');
 }
 
 static int walk_note(void *arg, const struct elf_note *n)
@@ -94,37 +343,57 @@ static int walk_note(void *arg, const struct elf_note *n)
 		memcpy(w->version, n->desc, len);
 		w->version[len] = '\0';
 	}
-	if (w->out)
-		print_note(w->out, n);
+	if (w->print)
+		print_note(w->r, n);
 	return 0;
 }
 
-/* Whether pvhstub wrap takes the kernel, with its defaults, and where it would go. */
-static void print_verdict(FILE *out, struct blob stub, struct blob f)
+/* --- Verdicts --------------------------------------------------------------- */
+
+/* Whether pvhstub wrap takes the image, with its defaults, and where it would go. */
+static void print_verdict(struct report *r, struct blob stub, struct blob f)
 {
 	static const struct wrap_opts defaults;
 	struct pvhstub_info info;
 	struct wrap_out w;
 	char err[512];
 
+	jopen(r, "wrap", '{');
 	if (wrap_image(stub, f, &defaults, &w, err, sizeof(err))) {
-		fprintf(out, "pvhstub wrap:    no: %s\n", err);
+		text(r, "pvhstub wrap:    no: %s\n", err);
+		jbool(r, "ok", 0);
+		jstr(r, "reason", err);
+		jclose(r, '}');
 		return;
 	}
-	if (!wrapped_info((struct blob){ w.img, w.size }, &info, err, sizeof(err)))
-		fprintf(out, "pvhstub wrap:    yes: %s-bit handoff to 0x%llx, window [0x%llx, 0x%llx), ELF%s\n",
-			info.flags & PI_HANDOFF_64 ? "64" : "32", (unsigned long long)info.entry,
-			(unsigned long long)info.window_start, (unsigned long long)info.window_end,
-			w.img[EI_CLASS] == ELFCLASS64 ? "64" : "32");
+	jbool(r, "ok", 1);
+	if (!wrapped_info((struct blob){ w.img, w.size }, &info, err, sizeof(err))) {
+		text(r, "pvhstub wrap:    yes: %s-bit handoff to 0x%llx, window [0x%llx, 0x%llx), ELF%s\n",
+		     info.flags & PI_HANDOFF_64 ? "64" : "32", (unsigned long long)info.entry,
+		     (unsigned long long)info.window_start, (unsigned long long)info.window_end,
+		     w.img[EI_CLASS] == ELFCLASS64 ? "64" : "32");
+		jnum(r, "handoff", info.flags & PI_HANDOFF_64 ? 64 : 32);
+		jnum(r, "entry", info.entry);
+		jnum(r, "window_start", info.window_start);
+		jnum(r, "window_end", info.window_end);
+		jnum(r, "elf_class", w.img[EI_CLASS] == ELFCLASS64 ? 64 : 32);
+	}
+	jclose(r, '}');
 	if (w.note[0])
-		fprintf(out, "                 warning: %s\n", w.note);
+		warn(r, "                 ", "%s", w.note);
 	free(w.img);
 }
 
-static void loader(FILE *out, const char *name, int ok, const char *how)
+static void loader(struct report *r, const char *name, int ok, const char *how)
 {
-	fprintf(out, "  %-18s %s (%s)\n", name, ok ? "yes" : "no ", how);
+	text(r, "  %-18s %s (%s)\n", name, ok ? "yes" : "no ", how);
+	jopen(r, name, '{');
+	jbool(r, "ok", ok);
+	jstr(r, "why", how);
+	jclose(r, '}');
 }
+
+/* --- ELF files ------------------------------------------------------------ */
 
 /* What the program headers say. */
 struct segments {
@@ -148,68 +417,95 @@ static void scan_segments(const struct elf_file *e, struct segments *sg)
 	}
 }
 
+static void kaslr_by(struct report *r, const char *by, const char *line)
+{
+	text(r, "KASLR:           %s\n", line);
+	jstr(r, "by", by);
+}
+
 /* Who randomizes the kernel, and with what. */
-static void print_kaslr(FILE *out, const struct elf_file *e, const struct pvhstub_info *info)
+static void print_kaslr(struct report *r, const struct elf_file *e, const struct pvhstub_info *info)
 {
 	struct pvhstub_relocs h;
 	const uint8_t *bytes = NULL;
+	char line[160];
 	GElf_Phdr ph;
 
+	jopen(r, "kaslr", '{');
 	if (info->version < 2) {
-		fprintf(out, "KASLR:           the kernel's decompressor, if it has one (an image from pvhstub 0.1)\n");
-		return;
+		kaslr_by(r, "kernel", "the kernel's decompressor, if it has one (an image from pvhstub 0.1)");
+		goto out;
 	}
 	if (!info->kernel_end) {
-		fprintf(out, "KASLR:           the kernel's own decompressor (nokaslr turns it off)\n");
-		return;
+		kaslr_by(r, "kernel", "the kernel's own decompressor (nokaslr turns it off)");
+		goto out;
 	}
 	if (info->flags & PI_KASLR_NONE) {
-		fprintf(out, "KASLR:           none: the kernel has no relocation table kept; it runs at 0x%llx\n",
-			(unsigned long long)info->window_start);
-		return;
+		snprintf(line, sizeof(line), "none: the kernel has no relocation table kept; it runs at 0x%llx",
+			 (unsigned long long)info->window_start);
+		kaslr_by(r, "none", line);
+		goto out;
 	}
 	if (!(info->flags & PI_KASLR_VIRT)) {
-		fprintf(out, "KASLR:           off (wrapped with --kaslr off); the kernel runs at 0x%llx\n",
-			(unsigned long long)info->window_start);
-		return;
+		snprintf(line, sizeof(line), "off (wrapped with --kaslr off); the kernel runs at 0x%llx",
+			 (unsigned long long)info->window_start);
+		kaslr_by(r, "off", line);
+		goto out;
 	}
 	for (size_t i = 0; !bytes && !elf_file_phdr(e, i, &ph); i++)
 		if (ph.p_type == PT_LOAD && info->relocs_addr >= ph.p_paddr &&
 		    info->relocs_addr - ph.p_paddr + sizeof(h) <= ph.p_filesz)
 			bytes = elf_file_bytes(e, ph.p_offset + (info->relocs_addr - ph.p_paddr), sizeof(h));
 	if (!bytes || (memcpy(&h, bytes, sizeof(h)), h.magic != PVHSTUB_RELOCS_MAGIC)) {
-		fprintf(out, "KASLR:           by the stub, but its relocation table at 0x%llx is missing: the stub will refuse to boot\n",
-			(unsigned long long)info->relocs_addr);
-		return;
+		snprintf(line, sizeof(line), "by the stub, but its relocation table at 0x%llx is missing: the stub will refuse to boot",
+			 (unsigned long long)info->relocs_addr);
+		kaslr_by(r, "broken", line);
+		goto out;
 	}
-	fprintf(out, "KASLR:           by the stub: %s (nokaslr turns it off)\n",
-		info->flags & PI_KASLR_PHYS ? "virtual offset and physical slot" : "virtual offset");
-	fprintf(out, "relocations:     %u (64-bit %u, 32-bit %u, inverse 32-bit %u), a %u-byte table at 0x%llx\n",
-		h.count[RELOCS_64] + h.count[RELOCS_32] + h.count[RELOCS_32_INV], h.count[RELOCS_64],
-		h.count[RELOCS_32], h.count[RELOCS_32_INV], info->relocs_size,
-		(unsigned long long)info->relocs_addr);
-	fprintf(out, "relocs format:   %s\n",
-		h.source_lists == 3 ? "3 lists (64-bit, inverse 32-bit, 32-bit: Linux up to 6.14)" :
-		h.source_lists == 2 ? "2 lists (64-bit, 32-bit: Linux 6.15 and later)" :
-		"not recorded (an image from an older pvhstub)");
-	if (!(info->flags & PI_KASLR_PHYS))
-		return;
-	uint64_t size = info->kernel_end - info->window_start;
-	const struct setup_header *sh = (const void *)info->setup_hdr;
+	kaslr_by(r, "stub", info->flags & PI_KASLR_PHYS ?
+		 "by the stub: virtual offset and physical slot (nokaslr turns it off)" :
+		 "by the stub: virtual offset (nokaslr turns it off)");
+	jbool(r, "physical", !!(info->flags & PI_KASLR_PHYS));
+	text(r, "relocations:     %u (64-bit %u, 32-bit %u, inverse 32-bit %u), a %u-byte table at 0x%llx\n",
+	     h.count[RELOCS_64] + h.count[RELOCS_32] + h.count[RELOCS_32_INV], h.count[RELOCS_64],
+	     h.count[RELOCS_32], h.count[RELOCS_32_INV], info->relocs_size,
+	     (unsigned long long)info->relocs_addr);
+	jnum(r, "relocations_64", h.count[RELOCS_64]);
+	jnum(r, "relocations_32", h.count[RELOCS_32]);
+	jnum(r, "relocations_32_inverse", h.count[RELOCS_32_INV]);
+	jnum(r, "table_addr", info->relocs_addr);
+	jnum(r, "table_size", info->relocs_size);
+	jnum(r, "relocs_lists", h.source_lists);
+	text(r, "relocs format:   %s\n",
+	     h.source_lists == 3 ? "3 lists (64-bit, inverse 32-bit, 32-bit: Linux up to 6.14)" :
+	     h.source_lists == 2 ? "2 lists (64-bit, 32-bit: Linux 6.15 and later)" :
+	     "not recorded (an image from an older pvhstub)");
+	if (info->flags & PI_KASLR_PHYS) {
+		uint64_t size = info->kernel_end - info->window_start;
+		const struct setup_header *sh = (const void *)info->setup_hdr;
+		uint64_t moved = info->version >= 3 && info->move_size && info->move_size < size ?
+				 info->move_size : size;
 
-	if (info->version >= 3 && info->move_size && info->move_size < size)
-		fprintf(out, "physical move:   %u of the kernel's %llu bytes (the rest is .bss, .brk and .init.scratch, which it clears itself)\n",
-			info->move_size, (unsigned long long)size);
-	else
-		fprintf(out, "physical move:   all of the kernel's %llu bytes\n", (unsigned long long)size);
-	fprintf(out, "physical slots:  2 MiB-aligned, in e820 RAM from 0x%llx %s\n",
-		(unsigned long long)info->window_start,
-		sh->xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G ? "up to 512 GiB (CAN_BE_LOADED_ABOVE_4G)" :
-		"below 4 GiB (no CAN_BE_LOADED_ABOVE_4G)");
+		if (moved < size)
+			text(r, "physical move:   %llu of the kernel's %llu bytes (the rest is .bss, .brk and .init.scratch, which it clears itself)\n",
+			     (unsigned long long)moved, (unsigned long long)size);
+		else
+			text(r, "physical move:   all of the kernel's %llu bytes\n", (unsigned long long)size);
+		text(r, "physical slots:  2 MiB-aligned, in e820 RAM from 0x%llx %s\n",
+		     (unsigned long long)info->window_start,
+		     sh->xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G ? "up to 512 GiB (CAN_BE_LOADED_ABOVE_4G)" :
+		     "below 4 GiB (no CAN_BE_LOADED_ABOVE_4G)");
+		jnum(r, "move_bytes", moved);
+		jnum(r, "kernel_bytes", size);
+		jnum(r, "slots_from", info->window_start);
+		jnum(r, "slots_below", sh->xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G ? 512ULL << 30 : FOUR_GIB);
+	}
+out:
+	jclose(r, '}');
 }
 
 /* What the stub was told: the handoff, the payload and its setup header. */
-static void print_wrapped(FILE *out, const struct pvhstub_info *info)
+static void print_wrapped(struct report *r, const struct pvhstub_info *info)
 {
 	const struct setup_header *h = (const void *)info->setup_hdr;
 	struct kernel_image k = {
@@ -218,109 +514,190 @@ static void print_wrapped(FILE *out, const struct pvhstub_info *info)
 		.init_size = h->init_size,
 	};
 
-	fprintf(out, "handoff:         %s-bit, to 0x%llx\n", info->flags & PI_HANDOFF_64 ? "64" : "32",
-		(unsigned long long)info->entry);
-	fprintf(out, "payload:         0x%llx bytes at 0x%llx\n", (unsigned long long)info->payload_size,
-		(unsigned long long)info->payload_addr);
-	fprintf(out, "window:          [0x%llx, 0x%llx), reserved in the ELF\n",
-		(unsigned long long)info->window_start, (unsigned long long)info->window_end);
-	print_header(out, &k);
+	text(r, "handoff:         %s-bit, to 0x%llx\n", info->flags & PI_HANDOFF_64 ? "64" : "32",
+	     (unsigned long long)info->entry);
+	text(r, "payload:         0x%llx bytes at 0x%llx\n", (unsigned long long)info->payload_size,
+	     (unsigned long long)info->payload_addr);
+	text(r, "window:          [0x%llx, 0x%llx), reserved in the ELF\n",
+	     (unsigned long long)info->window_start, (unsigned long long)info->window_end);
+	jnum(r, "handoff", info->flags & PI_HANDOFF_64 ? 64 : 32);
+	jnum(r, "entry", info->entry);
+	jnum(r, "payload_addr", info->payload_addr);
+	jnum(r, "payload_size", info->payload_size);
+	jnum(r, "window_start", info->window_start);
+	jnum(r, "window_end", info->window_end);
+	jbool(r, "linux", !!(info->flags & PI_LINUX));
+	print_header(r, &k);
 }
 
-static void print_elf_loaders(FILE *out, int elf64, const struct note_walk *w,
+/*
+ * Which loaders take an ELF.  kernel64: the kernel inside needs long mode
+ * (qemu-system-i386's CPUs have none; the stub refuses to boot it there).
+ */
+static void print_elf_loaders(struct report *r, int elf64, int kernel64, const struct note_walk *w,
 			      const struct segments *sg)
 {
 	int pvh = w->phys32_entry;
 
-	fprintf(out, "loaders:\n");
-	loader(out, "qemu-system-x86_64", pvh, pvh ? "PVH: the PHYS32_ENTRY note" : "an ELF without a PVH note");
-	loader(out, "qemu-system-i386", pvh && !elf64, elf64 ? "takes ELF32 only" :
+	text(r, "loaders:\n");
+	jopen(r, "loaders", '{');
+	loader(r, "qemu-system-x86_64", pvh, pvh ? "PVH: the PHYS32_ENTRY note" : "an ELF without a PVH note");
+	loader(r, "qemu-system-i386", pvh && !elf64 && !kernel64, elf64 ? "takes ELF32 only" :
+	       kernel64 ? "a 64-bit kernel, and its CPUs have no long mode" :
 	       pvh ? "PVH: the PHYS32_ENTRY note" : "an ELF without a PVH note");
-	loader(out, "Xen PVH (xl, dom0)", pvh, pvh ? "the PHYS32_ENTRY note, ELF32 or ELF64" : "no PHYS32_ENTRY note");
-	loader(out, "Firecracker", elf64, !elf64 ? "takes ELF64 only" :
+	loader(r, "Xen PVH (xl, dom0)", pvh, pvh ? "the PHYS32_ENTRY note, ELF32 or ELF64" : "no PHYS32_ENTRY note");
+	loader(r, "Firecracker", elf64, !elf64 ? "takes ELF64 only" :
 	       pvh ? "ELF64 with a PVH note: PVH boot" : "ELF64: 64-bit Linux boot");
-	loader(out, "Cloud Hypervisor", elf64 && pvh, !elf64 ? "takes ELF64 only" :
+	loader(r, "Cloud Hypervisor", elf64 && pvh, !elf64 ? "takes ELF64 only" :
 	       pvh ? "ELF64 with a PVH note" : "needs a PVH note");
+	jclose(r, '}');
 	if (w->gnu_property)
-		fprintf(out, "warning: a .note.gnu.property note: QEMU's note parser may fail on it\n");
+		warn(r, "", "a .note.gnu.property note: QEMU's note parser may fail on it");
 	if (sg->pt_notes > 1)
-		fprintf(out, "warning: %d PT_NOTE headers; some loaders read only the first\n", sg->pt_notes);
+		warn(r, "", "%d PT_NOTE headers; some loaders read only the first", sg->pt_notes);
 	if (sg->bad_loads)
-		fprintf(out, "warning: %d PT_LOAD segments lie outside the file: loaders will refuse it\n",
-			sg->bad_loads);
+		warn(r, "", "%d PT_LOAD segments lie outside the file: loaders will refuse it", sg->bad_loads);
 }
 
-static int inspect_elf(FILE *out, struct blob f, struct blob stub, char *err, size_t errsz)
+static const char *machine_name(uint16_t m)
 {
-	struct note_walk w = { 0 };
+	return m == EM_X86_64 ? "x86-64" : m == EM_386 ? "i386" : m == EM_AARCH64 ? "AArch64" :
+	       m == EM_ARM ? "ARM" : m == EM_RISCV ? "RISC-V" : m == EM_PPC64 ? "PowerPC 64" :
+	       m == EM_S390 ? "S/390" : "not x86";
+}
+
+static int inspect_elf(struct report *r, struct blob f, struct blob stub, char *err, size_t errsz)
+{
+	struct note_walk w = { .r = r };
 	struct pvhstub_info info;
+	struct kernel_image k;
 	struct segments sg;
 	struct elf_file e;
-	int wrapped, bad_notes;
+	const char *version = NULL;
+	int wrapped, bad_notes, kernel64;
 
 	if (elf_file_open(f, NULL, &e, err, errsz))
 		return -1;
 	scan_segments(&e, &sg);
 	bad_notes = elf_file_notes(&e, walk_note, &w);
 	wrapped = !wrapped_info(f, &info, NULL, 0);
-	fprintf(out, "kind:            %s\n", wrapped ? "PVH image made by pvhstub wrap" :
-		e.class == ELFCLASS64 ? "ELF64 (vmlinux)" : "ELF32");
-	if (wrapped)
-		fprintf(out, "version:         %s\n", w.version[0] ? w.version : "(none)");
-	fprintf(out, "e_machine:       %u, e_flags 0x%x, e_entry 0x%llx\n", e.eh.e_machine,
-		e.eh.e_flags, (unsigned long long)e.eh.e_entry);
 	if (wrapped) {
-		print_wrapped(out, &info);
-		print_kaslr(out, &e, &info);
-	} else
-		print_verdict(out, stub, f);
-	if (sg.hi)
-		fprintf(out, "footprint:       [0x%llx, 0x%llx): %llu MiB from %llu MiB; loaders put modules above it\n",
-			(unsigned long long)sg.lo, (unsigned long long)sg.hi,
-			(unsigned long long)((sg.hi - sg.lo) / MIB + !!((sg.hi - sg.lo) % MIB)),
-			(unsigned long long)(sg.lo / MIB));
-	else
-		fprintf(out, "footprint:       none (no PT_LOAD with memory)\n");
-	fprintf(out, "notes (%d PT_NOTE):\n", sg.pt_notes);
-	w.out = out;
+		version = w.version[0] ? w.version : NULL;
+		kernel64 = !!(((const struct setup_header *)info.setup_hdr)->xloadflags & XLF_KERNEL_64);
+	} else {
+		/* A vmlinux: the version from its banner; not a kernel: none. */
+		kernel64 = e.class == ELFCLASS64;
+		if (!vmlinux_parse(f, &k, NULL, err, errsz) && k.version[0])
+			version = k.version;
+	}
+	text(r, "kind:            %s\n", wrapped ? "PVH image made by pvhstub wrap" :
+	     e.class == ELFCLASS64 ? "ELF64 (vmlinux)" : "ELF32");
+	jstr(r, "kind", wrapped ? "pvhstub-image" : elf_file_x86(&e) ? "vmlinux" : "elf");
+	text(r, "version:         %s\n", version ? version : "(none)");
+	jstr(r, "version", version);
+	text(r, "e_machine:       %u (%s), ELF%d, e_flags 0x%x, e_entry 0x%llx\n", e.eh.e_machine,
+	     machine_name(e.eh.e_machine), e.class == ELFCLASS64 ? 64 : 32, e.eh.e_flags,
+	     (unsigned long long)e.eh.e_entry);
+	jnum(r, "elf_class", e.class == ELFCLASS64 ? 64 : 32);
+	jnum(r, "e_machine", e.eh.e_machine);
+	jstr(r, "machine", machine_name(e.eh.e_machine));
+	jnum(r, "e_entry", e.eh.e_entry);
+	if (wrapped) {
+		print_wrapped(r, &info);
+		print_kaslr(r, &e, &info);
+	}
+	print_verdict(r, stub, f);
+	if (sg.hi) {
+		text(r, "footprint:       [0x%llx, 0x%llx): %llu MiB from %llu MiB; loaders put modules above it\n",
+		     (unsigned long long)sg.lo, (unsigned long long)sg.hi,
+		     (unsigned long long)((sg.hi - sg.lo) / MIB + !!((sg.hi - sg.lo) % MIB)),
+		     (unsigned long long)(sg.lo / MIB));
+		jnum(r, "footprint_start", sg.lo);
+		jnum(r, "footprint_end", sg.hi);
+	} else {
+		text(r, "footprint:       none (no PT_LOAD with memory)\n");
+	}
+	text(r, "notes (%d PT_NOTE):\n", sg.pt_notes);
+	jopen(r, "notes", '[');
+	w.print = 1;
 	elf_file_notes(&e, walk_note, &w);
+	jclose(r, ']');
 	if (bad_notes)
-		fprintf(out, "warning: a PT_NOTE lies outside the file; its notes are not shown\n");
-	print_elf_loaders(out, e.class == ELFCLASS64, &w, &sg);
+		warn(r, "", "a PT_NOTE lies outside the file; its notes are not shown");
+	print_elf_loaders(r, e.class == ELFCLASS64, kernel64, &w, &sg);
 	elf_file_close(&e);
 	return 0;
 }
 
-static int inspect_bzimage(FILE *out, struct blob f, struct blob stub, char *err, size_t errsz)
+/* --- bzImages ----------------------------------------------------------------- */
+
+static int inspect_bzimage(struct report *r, struct blob f, struct blob stub, char *err, size_t errsz)
 {
 	struct kernel_image k;
 	const char *comp;
 	char buf[32];
+	int k64;
 
 	if (bzimage_parse(f, &k, err, errsz))
 		return -1;
 	comp = compression_name(k.payload);
-	fprintf(out, "kind:            bzImage\n");
-	fprintf(out, "version:         %s\n", k.version[0] ? k.version : "(none)");
-	print_header(out, &k);
-	fprintf(out, "payload:         %s, %zu bytes\n", comp ? comp : "unknown", k.payload.size);
+	k64 = !!(k.xloadflags & XLF_KERNEL_64);
+	text(r, "kind:            bzImage\n");
+	jstr(r, "kind", "bzimage");
+	text(r, "version:         %s\n", k.version[0] ? k.version : "(none)");
+	jstr(r, "version", k.version[0] ? k.version : NULL);
+	print_header(r, &k);
+	text(r, "payload:         %s, %zu bytes\n", comp ? comp : "unknown", k.payload.size);
+	jstr(r, "compression", comp);
+	jnum(r, "payload_size", k.payload.size);
 	if (k.protocol >= 0x020a)
-		fprintf(out, "footprint:       the protected-mode code (%zu bytes) and its decompression window of %s at 0x%llx%s\n",
-			k.pm.size, human(k.init_size, buf, sizeof(buf)), (unsigned long long)k.pref_address,
-			k.relocatable ? " or above" : "");
-	print_verdict(out, stub, f);
-	fprintf(out, "loaders:\n");
-	loader(out, "qemu-system-x86_64", 1, "Linux boot protocol, through the firmware");
-	loader(out, "qemu-system-i386", 1, "Linux boot protocol, through the firmware");
-	loader(out, "Xen PVH (xl, dom0)", 0, "needs a PVH ELF: pvhstub wrap");
-	loader(out, "Firecracker", 0, "needs an ELF: pvhstub wrap");
-	loader(out, "Cloud Hypervisor", 0, "needs a PVH ELF: pvhstub wrap");
+		text(r, "footprint:       the protected-mode code (%zu bytes) and its decompression window of %s at 0x%llx%s\n",
+		     k.pm.size, human(k.init_size, buf, sizeof(buf)), (unsigned long long)k.pref_address,
+		     k.relocatable ? " or above" : "");
+	print_verdict(r, stub, f);
+	text(r, "loaders:\n");
+	jopen(r, "loaders", '{');
+	loader(r, "qemu-system-x86_64", 1, "Linux boot protocol, through the firmware");
+	loader(r, "qemu-system-i386", !k64, k64 ? "a 64-bit kernel, and its CPUs have no long mode" :
+	       "Linux boot protocol, through the firmware");
+	loader(r, "Xen PVH (xl, dom0)", 0, "needs a PVH ELF: pvhstub wrap");
+	loader(r, "Firecracker", 0, "needs an ELF: pvhstub wrap");
+	loader(r, "Cloud Hypervisor", 0, "needs a PVH ELF: pvhstub wrap");
+	jclose(r, '}');
 	return 0;
 }
 
-int inspect_image(FILE *out, struct blob f, struct blob stub, char *err, size_t errsz)
+int inspect_image(FILE *out, const char *name, struct blob f, struct blob stub, int json,
+		  char *err, size_t errsz)
 {
+	struct report *r = calloc(1, sizeof(*r));
+	int rc;
+
+	if (!r) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	r->out = out;
+	r->json = json;
+	text(r, "file:            %s (%zu bytes)\n", name, f.size);
+	jopen(r, NULL, '{');
+	jstr(r, "pvhstub", PVHSTUB_VERSION);
+	jstr(r, "file", name);
+	jnum(r, "size", f.size);
 	if (f.size >= SELFMAG && !memcmp(f.data, ELFMAG, SELFMAG))
-		return inspect_elf(out, f, stub, err, errsz);
-	return inspect_bzimage(out, f, stub, err, errsz);
+		rc = inspect_elf(r, f, stub, err, errsz);
+	else
+		rc = inspect_bzimage(r, f, stub, err, errsz);
+	if (json) {
+		if (rc)
+			jstr(r, "error", err);
+		jopen(r, "warnings", '[');
+		for (int i = 0; i < r->nwarn; i++)
+			jstr(r, NULL, r->warn[i]);
+		jclose(r, ']');
+		jclose(r, '}');
+		fputc('\n', out);
+	}
+	free(r);
+	return rc;
 }

@@ -2,40 +2,63 @@
 /*
  * pvhstub: the host tool's command line.
  *
- *   pvhstub wrap [--decompress] [--handoff 32|64] [--stub STUB.elf] KERNEL -o OUT
- *   pvhstub inspect IMAGE
+ *   pvhstub wrap [options] KERNEL -o OUT
+ *   pvhstub inspect [--json] IMAGE...
  *   pvhstub extract BZIMAGE -o VMLINUX
  *   pvhstub xlconfig IMAGE [options] -o OUT.cfg
  *
  * Each command reads its arguments through one parser (getopt_long, so
  * options and operands come in any order), reads its inputs whole, hands
  * them to its stage (wrap.c, inspect.c, xlconfig.c), and writes its output
- * atomically: on any error, nothing is left behind.
+ * through file.c's one writer: checked before the work (never an input,
+ * never anything but a regular file or standard output), written
+ * completely or not at all.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "tool.h"
 
 extern const uint8_t stub_blob[], stub_blob_end[];
 #define builtin_stub	((struct blob){ stub_blob, (size_t)(stub_blob_end - stub_blob) })
 
+#ifndef PVHSTUB_VERSION
+#define PVHSTUB_VERSION "unknown"
+#endif
+
+/*
+ * The help texts, one per command.  The man page (docs/pvhstub.1) lists
+ * the same options; make check compares the two.
+ */
 static const char usage[] =
-	"Usage: pvhstub wrap [--decompress] [--kaslr MODE | --no-kaslr] [--handoff 32|64] [--elf32]\n"
-	"                    [--stub STUB.elf] KERNEL -o OUT\n"
-	"       pvhstub inspect IMAGE\n"
+	"Usage: pvhstub wrap [options] KERNEL -o OUT\n"
+	"       pvhstub inspect [--json] IMAGE...\n"
 	"       pvhstub extract BZIMAGE -o VMLINUX\n"
 	"       pvhstub xlconfig IMAGE [options] -o OUT.cfg\n"
-	"       pvhstub --help\n"
+	"       pvhstub --version | --help\n"
 	"\n"
-	"Wrap KERNEL into OUT, a PVH ELF image that Xen, QEMU, Firecracker and Cloud\n"
-	"Hypervisor boot through the kernel's native entry.  KERNEL is a Linux bzImage\n"
-	"(boot protocol 2.10 or later) or a vmlinux (ELF, x86-64 or i386).\n"
+	"wrap      turn a Linux bzImage or vmlinux into a PVH ELF image that Xen, QEMU,\n"
+	"          Firecracker and Cloud Hypervisor boot through the kernel's native entry\n"
+	"inspect   say what a bzImage, vmlinux or wrapped image is, and who boots it\n"
+	"extract   write the vmlinux inside a bzImage\n"
+	"xlconfig  write an xl domain config (type = \"pvh\") for a wrapped image\n"
 	"\n"
-	"  -o, --output OUT   the image to write (atomically; never partially)\n"
+	"'pvhstub COMMAND --help' lists a command's options; 'man pvhstub' has the rest.\n";
+
+static const char wrap_help[] =
+	"Usage: pvhstub wrap [--decompress] [--kaslr MODE | --no-kaslr] [--handoff 32|64] [--elf32]\n"
+	"                    [--stub STUB.elf] KERNEL -o OUT\n"
+	"\n"
+	"Wrap KERNEL into OUT, a PVH ELF image.  KERNEL is a Linux bzImage (boot\n"
+	"protocol 2.05 or later) or a vmlinux (ELF, x86-64 or i386).\n"
+	"\n"
+	"  -o, --output OUT   the image to write, completely or not at all; '-' is\n"
+	"                     standard output, when it is not a terminal\n"
 	"      --decompress   decompress a bzImage's payload now (gzip, xz, lzma,\n"
 	"                     bzip2, lz4, zstd, lzo) and wrap the vmlinux inside,\n"
 	"                     so that the kernel does not decompress itself at boot;\n"
@@ -56,31 +79,56 @@ static const char usage[] =
 	"                     Hypervisor take only ELF64, qemu-system-i386 only ELF32)\n"
 	"      --stub FILE    use this linked stub (build/stub.elf) instead of\n"
 	"                     the one built into this tool\n"
-	"  -h, --help         show this help\n"
+	"  -h, --help         show this help\n";
+
+static const char inspect_help[] =
+	"Usage: pvhstub inspect [--json] IMAGE...\n"
 	"\n"
-	"inspect prints what IMAGE (a bzImage, a vmlinux or a wrapped image) is: its\n"
+	"Say what each IMAGE (a bzImage, a vmlinux or a wrapped image) is: its kernel\n"
 	"version, boot protocol, xloadflags, init_size, the memory it will occupy, its\n"
-	"ELF notes, and which loaders will accept it.\n"
-	"extract writes the vmlinux inside a bzImage (decompressed, as --decompress).\n"
+	"ELF notes, whether 'pvhstub wrap' takes it, and which loaders boot it.\n"
 	"\n"
-	"xlconfig writes an xl domain config (type = \"pvh\") for a wrapped IMAGE:\n"
-	"  --name NAME        domain name (default: the image's file name)\n"
-	"  --memory MIB       guest memory (default: enough for the kernel's window,\n"
+	"      --json         one JSON object per IMAGE, one per line\n"
+	"  -h, --help         show this help\n";
+
+static const char extract_help[] =
+	"Usage: pvhstub extract BZIMAGE -o VMLINUX\n"
+	"\n"
+	"Write the vmlinux inside BZIMAGE, decompressed.\n"
+	"\n"
+	"  -o, --output VMLINUX\n"
+	"                     the file to write, completely or not at all; '-' is\n"
+	"                     standard output, when it is not a terminal\n"
+	"  -h, --help         show this help\n";
+
+static const char xlconfig_help[] =
+	"Usage: pvhstub xlconfig IMAGE [options] -o OUT.cfg\n"
+	"\n"
+	"Write an xl domain config (type = \"pvh\") for IMAGE, an image made by wrap.\n"
+	"\n"
+	"  -o, --output OUT.cfg\n"
+	"                     the config to write; '-' is standard output\n"
+	"      --name NAME    domain name (default: the image's file name)\n"
+	"      --memory MIB   guest memory (default: enough for the kernel's window,\n"
 	"                     the ramdisk and 256 MiB more); too little is an error\n"
-	"  --vcpus N          (default 1)\n"
-	"  --ramdisk FILE     the initrd\n"
-	"  --cmdline STRING   the kernel command line\n"
-	"  --dir DIR          where IMAGE and the ramdisk will be on dom0: the config\n"
-	"                     names DIR/<file name> (default: their absolute paths here)\n"
-	"  --on-poweroff A, --on-reboot A, --on-crash A\n"
+	"      --vcpus N      (default 1)\n"
+	"      --ramdisk FILE the initrd\n"
+	"      --cmdline STRING\n"
+	"                     the kernel command line\n"
+	"      --dir DIR      where IMAGE and the ramdisk will be on dom0: the config\n"
+	"                     names DIR/<file name> (default: their paths as given,\n"
+	"                     made absolute; a symbolic link stays a link)\n"
+	"      --on-poweroff ACTION, --on-reboot ACTION, --on-crash ACTION\n"
 	"                     destroy, restart, preserve, rename-restart, coredump-destroy\n"
 	"                     or coredump-restart (defaults: destroy, restart, destroy)\n"
-	"  --disk SPEC        a PV disk, in xl's disk syntax (xl-disk-configuration(5)),\n"
+	"      --disk SPEC    a PV disk, in xl's disk syntax (xl-disk-configuration(5)),\n"
 	"                     e.g. 'format=raw,vdev=xvda,access=rw,target=/srv/g.img';\n"
 	"                     repeat for more (the kernel needs xen-blkfront)\n"
-	"  --vif SPEC         a PV network interface, in xl's vif syntax\n"
+	"      --vif SPEC     a PV network interface, in xl's vif syntax\n"
 	"                     (xl-network-configuration(5)), e.g. 'bridge=xenbr0';\n"
-	"                     repeat for more (the kernel needs xen-netfront)\n";
+	"                     repeat for more (the kernel needs xen-netfront)\n"
+	"  -h, --help         show this help\n"
+	"Strings with control characters (a newline, a tab) are refused: xl cannot read them.\n";
 
 /* One option of a command: a flag, a value (a string, checked later), or a repeatable value. */
 struct cli_opt {
@@ -96,24 +144,26 @@ struct cli_opt {
 struct cli {
 	const char *cmd;		/* "wrap" */
 	const struct cli_opt *opts;	/* Ending with { NULL }. */
-	int nargs;			/* Operands, into args[]. */
+	int nargs;			/* Operands, into args[]; -1: one or more. */
 	const char *needs;		/* "KERNEL and -o OUT", for the message. */
+	const char *help;		/* Its --help text. */
 };
 
 #define MAX_OPTS	16
+#define MAX_OPERANDS	64
 #define CLI_GO_ON	(-1)
 
 static int usage_error(const char *cmd, const char *what, const char *arg)
 {
-	fprintf(stderr, "pvhstub %s: %s%s%s%s\nTry 'pvhstub --help'.\n", cmd, what, arg ? " '" : "",
-		arg ? arg : "", arg ? "'" : "");
+	fprintf(stderr, "pvhstub %s: %s%s%s%s\nTry 'pvhstub %s --help'.\n", cmd, what, arg ? " '" : "",
+		arg ? arg : "", arg ? "'" : "", cmd);
 	return 2;
 }
 
 /* One operand into args[], if the command takes another. */
 static int operand(const struct cli *c, const char **args, int *got, char *arg)
 {
-	if (*got == c->nargs)
+	if (*got == (c->nargs < 0 ? MAX_OPERANDS : c->nargs))
 		return usage_error(c->cmd, "unexpected argument", arg);
 	args[(*got)++] = arg;
 	return CLI_GO_ON;
@@ -121,10 +171,12 @@ static int operand(const struct cli *c, const char **args, int *got, char *arg)
 
 /*
  * Options and operands in any order, whatever POSIXLY_CORRECT says: the
- * leading '-' makes getopt_long hand operands over as they come.  Returns
- * CLI_GO_ON, or the exit status: 0 after --help, 2 after a usage error.
+ * leading '-' makes getopt_long hand operands over as they come.  An
+ * option that takes one value may be given once.  Returns CLI_GO_ON, or
+ * the exit status: 0 after --help, 2 after a usage error; *nargs is the
+ * number of operands.
  */
-static int cli_parse(const struct cli *c, int argc, char **argv, const char **args)
+static int cli_parse(const struct cli *c, int argc, char **argv, const char **args, int *nargs)
 {
 	struct option lo[MAX_OPTS + 1] = { { "help", no_argument, NULL, 'h' } };
 	char shorts[2 * MAX_OPTS + 4] = "-:h";
@@ -155,7 +207,7 @@ static int cli_parse(const struct cli *c, int argc, char **argv, const char **ar
 			continue;
 		}
 		if (ch == 'h') {
-			fputs(usage, stdout);
+			fputs(c->help, stdout);
 			return 0;
 		}
 		if (ch == '?' || ch == ':')
@@ -173,6 +225,12 @@ static int cli_parse(const struct cli *c, int argc, char **argv, const char **ar
 			}
 			o->list->s[o->list->n++] = optarg;
 		} else if (o->value) {
+			if (*o->value) {
+				char what[64];
+
+				snprintf(what, sizeof(what), "--%s given twice, the second time as", o->name);
+				return usage_error(c->cmd, what, optarg);
+			}
 			*o->value = optarg;
 		} else {
 			*o->flag = 1;
@@ -181,9 +239,10 @@ static int cli_parse(const struct cli *c, int argc, char **argv, const char **ar
 	for (; optind < argc; optind++)		/* After "--". */
 		if ((rc = operand(c, args, &got, argv[optind])) != CLI_GO_ON)
 			return rc;
+	*nargs = got;
 	for (size_t i = 0; i < n; i++)
 		got -= c->opts[i].required && !*c->opts[i].value;
-	if (got != c->nargs) {
+	if (c->nargs < 0 ? got < 1 : got != c->nargs) {
 		char what[128];
 
 		snprintf(what, sizeof(what), "need %s", c->needs);
@@ -192,19 +251,25 @@ static int cli_parse(const struct cli *c, int argc, char **argv, const char **ar
 	return CLI_GO_ON;
 }
 
-static int same_file(const char *a, const char *b)
+/* Check the output before the work: 0, or 1 after saying why not. */
+static int output_start(const char *cmd, struct output *out, const char *path, int binary,
+			const char *const *inputs, size_t n)
 {
-	struct stat sa, sb;
+	char err[768];
 
-	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	if (output_open(out, path, binary, inputs, n, err, sizeof(err))) {
+		fprintf(stderr, "pvhstub %s: %s\n", cmd, err);
+		return 1;
+	}
+	return 0;
 }
 
-/* Write out, or say why not. */
-static int emit(const char *cmd, const char *path, const uint8_t *data, size_t size)
+/* Write the output, or say why not. */
+static int emit(const char *cmd, struct output *out, const uint8_t *data, size_t size)
 {
-	char err[512];
+	char err[768];
 
-	if (write_atomic(path, data, size, err, sizeof(err))) {
+	if (output_commit(out, data, size, err, sizeof(err))) {
 		fprintf(stderr, "pvhstub %s: %s\n", cmd, err);
 		return 1;
 	}
@@ -226,40 +291,38 @@ static int parse_handoff(const char *v, int *handoff)
 {
 	if (!v)
 		return 0;
-	if (strcmp(v, "32") && strcmp(v, "64")) {
-		fprintf(stderr, "pvhstub wrap: --handoff takes 32 or 64, not '%s'\n", v);
-		return 2;
-	}
+	if (strcmp(v, "32") && strcmp(v, "64"))
+		return usage_error("wrap", "--handoff takes 32 or 64, not", v);
 	*handoff = atoi(v);
 	return 0;
 }
 
-static int parse_kaslr(const char *v, int no_kaslr, enum wrap_kaslr *kaslr)
+static int parse_kaslr(const char *v, int no_kaslr, struct wrap_opts *o)
 {
 	static const char *const modes[] = { "off", "virtual", "full" };
 
-	if (v && no_kaslr) {
-		fprintf(stderr, "pvhstub wrap: --kaslr and --no-kaslr together\n");
-		return 2;
+	if (v && no_kaslr)
+		return usage_error("wrap", "--kaslr and --no-kaslr together", NULL);
+	if (no_kaslr) {
+		o->kaslr = WRAP_KASLR_OFF;
+		o->kaslr_opt = "--no-kaslr";
 	}
-	if (no_kaslr)
-		*kaslr = WRAP_KASLR_OFF;
 	if (!v)
 		return 0;
 	for (int i = 0; i < 3; i++)
 		if (!strcmp(v, modes[i])) {
-			*kaslr = WRAP_KASLR_OFF + i;
+			o->kaslr = WRAP_KASLR_OFF + i;
+			o->kaslr_opt = "--kaslr";
 			return 0;
 		}
-	fprintf(stderr, "pvhstub wrap: --kaslr takes virtual, full or off, not '%s'\n", v);
-	return 2;
+	return usage_error("wrap", "--kaslr takes virtual, full or off, not", v);
 }
 
 static int cmd_wrap(int argc, char **argv)
 {
 	const char *output = NULL, *stub_path = NULL, *handoff = NULL, *kaslr = NULL, *kernel;
 	struct wrap_opts o = { 0 };
-	int no_kaslr = 0;
+	int no_kaslr = 0, nargs;
 	const struct cli_opt opts[] = {
 		{ .name = "output", .letter = 'o', .value = &output, .required = 1 },
 		{ .name = "stub", .value = &stub_path },
@@ -268,50 +331,68 @@ static int cmd_wrap(int argc, char **argv)
 		{ .name = "no-kaslr", .flag = &no_kaslr },
 		{ NULL },
 	};
-	const struct cli cli = { "wrap", opts, 1, "KERNEL and -o OUT" };
+	const struct cli cli = { "wrap", opts, 1, "KERNEL and -o OUT", wrap_help };
 	struct blob kfile, stub = builtin_stub;
+	struct stub_image s;
+	struct output out;
 	struct wrap_out w;
 	char err[512];
 	int rc;
 
-	if ((rc = cli_parse(&cli, argc, argv, &kernel)) != CLI_GO_ON ||
-	    (rc = parse_handoff(handoff, &o.handoff)) || (rc = parse_kaslr(kaslr, no_kaslr, &o.kaslr)))
+	if ((rc = cli_parse(&cli, argc, argv, &kernel, &nargs)) != CLI_GO_ON ||
+	    (rc = parse_handoff(handoff, &o.handoff)) || (rc = parse_kaslr(kaslr, no_kaslr, &o)))
 		return rc;
-	if (same_file(kernel, output)) {
-		fprintf(stderr, "pvhstub wrap: refusing to overwrite the input %s\n", kernel);
+	if (output_start("wrap", &out, output, 1, (const char *const[]){ kernel, stub_path }, 2))
+		return 1;
+	if (stub_path && (read_input("wrap", stub_path, &stub) ||
+			  (stub_parse(stub, &s, err, sizeof(err)) &&
+			   fprintf(stderr, "pvhstub wrap: --stub %s: %s\n", stub_path, err)))) {
+		output_abort(&out);
 		return 1;
 	}
-	if ((stub_path && read_input("wrap", stub_path, &stub)) || read_input("wrap", kernel, &kfile))
+	if (read_input("wrap", kernel, &kfile)) {
+		output_abort(&out);
 		return 1;
+	}
 	if (wrap_image(stub, kfile, &o, &w, err, sizeof(err))) {
 		fprintf(stderr, "pvhstub wrap: %s: %s\n", kernel, err);
+		output_abort(&out);
 		return 1;
 	}
 	if (w.note[0])
 		fprintf(stderr, "pvhstub wrap: %s: warning: %s\n", kernel, w.note);
-	return emit("wrap", output, w.img, w.size);
+	return emit("wrap", &out, w.img, w.size);
 }
 
 static int cmd_inspect(int argc, char **argv)
 {
-	const struct cli_opt opts[] = { { NULL } };
-	const struct cli cli = { "inspect", opts, 1, "one IMAGE" };
-	const char *image;
+	int json = 0, nargs, status = 0;
+	const struct cli_opt opts[] = { { .name = "json", .flag = &json }, { NULL } };
+	const struct cli cli = { "inspect", opts, -1, "at least one IMAGE", inspect_help };
+	const char *images[MAX_OPERANDS];
 	struct blob f;
 	char err[512];
 	int rc;
 
-	if ((rc = cli_parse(&cli, argc, argv, &image)) != CLI_GO_ON)
+	if ((rc = cli_parse(&cli, argc, argv, images, &nargs)) != CLI_GO_ON)
 		return rc;
-	if (read_input("inspect", image, &f))
-		return 1;
-	printf("file:            %s (%zu bytes)\n", image, f.size);
-	if (inspect_image(stdout, f, builtin_stub, err, sizeof(err))) {
-		fflush(stdout);
-		fprintf(stderr, "pvhstub inspect: %s: %s\n", image, err);
-		return 1;
+	for (int i = 0; i < nargs; i++) {
+		if (read_input("inspect", images[i], &f)) {
+			if (json)
+				json_error(stdout, images[i], "cannot read it");
+			status = 1;
+			continue;
+		}
+		if (!json && nargs > 1)
+			printf("%s", i ? "\n" : "");
+		if (inspect_image(stdout, images[i], f, builtin_stub, json, err, sizeof(err))) {
+			fflush(stdout);
+			fprintf(stderr, "pvhstub inspect: %s: %s\n", images[i], err);
+			status = 1;
+		}
+		free((void *)f.data);
 	}
-	return 0;
+	return status;
 }
 
 static int cmd_extract(int argc, char **argv)
@@ -320,54 +401,86 @@ static int cmd_extract(int argc, char **argv)
 	const struct cli_opt opts[] = {
 		{ .name = "output", .letter = 'o', .value = &output, .required = 1 }, { NULL },
 	};
-	const struct cli cli = { "extract", opts, 1, "BZIMAGE and -o OUT" };
+	const struct cli cli = { "extract", opts, 1, "BZIMAGE and -o OUT", extract_help };
+	struct output out;
 	struct blob f;
 	char err[512];
 	uint8_t *elf;
 	size_t size;
-	int rc;
+	int rc, nargs;
 
-	if ((rc = cli_parse(&cli, argc, argv, &kernel)) != CLI_GO_ON)
+	if ((rc = cli_parse(&cli, argc, argv, &kernel, &nargs)) != CLI_GO_ON)
 		return rc;
-	if (read_input("extract", kernel, &f))
+	if (output_start("extract", &out, output, 1, &kernel, 1))
 		return 1;
-	if (extract_vmlinux(f, &elf, &size, err, sizeof(err))) {
-		fprintf(stderr, "pvhstub extract: %s: %s\n", kernel, err);
+	if (read_input("extract", kernel, &f)) {
+		output_abort(&out);
 		return 1;
 	}
-	return emit("extract", output, elf, size);
+	if (extract_vmlinux(f, &elf, &size, err, sizeof(err))) {
+		fprintf(stderr, "pvhstub extract: %s: %s\n", kernel, err);
+		output_abort(&out);
+		return 1;
+	}
+	return emit("extract", &out, elf, size);
 }
-/* A positive count of at most 2^24 (MiB of memory, vCPUs). */
+
+/* A positive count of at most 2^24 (MiB of memory, vCPUs); 0, or 2 after a usage error. */
 static int parse_count(const char *opt, const char *v, unsigned long long *n)
 {
 	char *end;
 
 	if (!v)
 		return 0;
+	errno = 0;
 	*n = strtoull(v, &end, 10);
-	if (*end || !*v || *v == '-' || !*n || *n > (1ULL << 24)) {
-		fprintf(stderr, "pvhstub xlconfig: %s wants a positive number, not '%s'\n", opt, v);
-		return 1;
+	if (*end || !*v || *v == '-' || *v == '+' || !*n)
+		return usage_error("xlconfig", opt[2] == 'm' ? "--memory wants a positive number of MiB, not" :
+				   "--vcpus wants a positive number, not", v);
+	if (errno == ERANGE || *n > (1ULL << 24)) {
+		char what[96];
+
+		snprintf(what, sizeof(what), "%s takes at most %llu, not", opt, 1ULL << 24);
+		return usage_error("xlconfig", what, v);
 	}
 	return 0;
 }
 
-/* The path xl will use: DIR/basename with --dir, else the absolute path here. */
+/* Strings xl's parser cannot read back: a control character in them. */
+static int check_xl_string(const char *opt, const char *v)
+{
+	for (const unsigned char *p = (const unsigned char *)v; v && *p; p++)
+		if (*p < 0x20 || *p == 0x7f) {
+			char what[128];
+
+			snprintf(what, sizeof(what), "%s holds a control character (0x%02x), which an xl config cannot carry",
+				 opt, *p);
+			return usage_error("xlconfig", what, NULL);
+		}
+	return 0;
+}
+
+/*
+ * The path xl will use: DIR/basename with --dir, else the path as the user
+ * gave it, made absolute but not resolved, so that a link such as
+ * /boot/pvh/current stays the link.
+ */
 static int guest_path(const char *path, const char *dir, char *out, size_t size)
 {
 	const char *slash = strrchr(path, '/');
-	char *real;
+	char cwd[PATH_MAX];
 
-	if (dir) {
-		snprintf(out, size, "%s/%s", dir, slash ? slash + 1 : path);
-		return 0;
-	}
-	real = realpath(path, NULL);
-	if (!real)
+	if (dir)
+		return snprintf(out, size, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/",
+				slash ? slash + 1 : path) >= (int)size ? -1 : 0;
+	if (path[0] == '/')
+		return snprintf(out, size, "%s", path) >= (int)size ? -1 : 0;
+	if (!getcwd(cwd, sizeof(cwd)))
 		return -1;
-	snprintf(out, size, "%s", real);
-	free(real);
-	return 0;
+	while (path[0] == '.' && path[1] == '/')
+		for (path += 2; *path == '/'; path++)
+			;
+	return snprintf(out, size, "%s%s%s", cwd, strcmp(cwd, "/") ? "/" : "", path) >= (int)size ? -1 : 0;
 }
 
 /* The image and ramdisk as dom0 names them, and the ramdisk's size. */
@@ -377,13 +490,19 @@ static int resolve_paths(const char *image, const char *dir, struct xl_opts *o,
 	struct stat st;
 
 	if (guest_path(image, dir, kpath, size)) {
-		fprintf(stderr, "pvhstub xlconfig: %s: cannot find it\n", image);
+		fprintf(stderr, "pvhstub xlconfig: %s: cannot name it (the path is too long)\n", image);
 		return 1;
 	}
 	o->kernel = kpath;
 	if (o->ramdisk) {
-		if (stat(o->ramdisk, &st) || guest_path(o->ramdisk, dir, rpath, size)) {
-			fprintf(stderr, "pvhstub xlconfig: ramdisk %s: cannot find it\n", o->ramdisk);
+		if (stat(o->ramdisk, &st) || !S_ISREG(st.st_mode)) {
+			fprintf(stderr, "pvhstub xlconfig: --ramdisk %s: %s\n", o->ramdisk,
+				errno ? strerror(errno) : "not a regular file");
+			return 1;
+		}
+		if (guest_path(o->ramdisk, dir, rpath, size)) {
+			fprintf(stderr, "pvhstub xlconfig: --ramdisk %s: cannot name it (the path is too long)\n",
+				o->ramdisk);
 			return 1;
 		}
 		o->ramdisk_size = st.st_size;
@@ -403,10 +522,26 @@ static int check_actions(const struct xl_opts *o)
 
 	for (int k = 0; k < XL_ON_MAX; k++)
 		if (o->on[k] && !xl_action_valid(o->on[k])) {
-			fprintf(stderr, "pvhstub xlconfig: %s: unknown action '%s'\n", flags[k], o->on[k]);
-			return 1;
+			char what[128];
+
+			snprintf(what, sizeof(what), "%s takes destroy, restart, preserve, rename-restart, coredump-destroy or coredump-restart, not",
+				 flags[k]);
+			return usage_error("xlconfig", what, o->on[k]);
 		}
 	return 0;
+}
+
+static int check_xl_strings(const struct xl_opts *o, const char *image, const char *dir)
+{
+	int rc = check_xl_string("--name", o->name) ?: check_xl_string("--cmdline", o->cmdline) ?:
+		 check_xl_string("--dir", dir) ?: check_xl_string("IMAGE", image) ?:
+		 check_xl_string("--ramdisk", o->ramdisk);
+
+	for (int i = 0; !rc && i < o->disks.n; i++)
+		rc = check_xl_string("--disk", o->disks.s[i]);
+	for (int i = 0; !rc && i < o->vifs.n; i++)
+		rc = check_xl_string("--vif", o->vifs.s[i]);
+	return rc;
 }
 
 static int cmd_xlconfig(int argc, char **argv)
@@ -423,23 +558,30 @@ static int cmd_xlconfig(int argc, char **argv)
 		{ .name = "on-crash", .value = &o.on[XL_ON_CRASH] },
 		{ .name = "disk", .list = &o.disks }, { .name = "vif", .list = &o.vifs }, { NULL },
 	};
-	const struct cli cli = { "xlconfig", opts, 1, "IMAGE and -o OUT" };
+	const struct cli cli = { "xlconfig", opts, 1, "IMAGE and -o OUT", xlconfig_help };
 	char err[512], kpath[PATH_MAX], rpath[PATH_MAX], *text;
+	struct output out;
 	struct blob img;
 	size_t len;
-	int rc;
+	int rc, nargs;
 
-	if ((rc = cli_parse(&cli, argc, argv, &image)) != CLI_GO_ON)
+	if ((rc = cli_parse(&cli, argc, argv, &image, &nargs)) != CLI_GO_ON ||
+	    (rc = parse_count("--memory", memory, &o.memory)) ||
+	    (rc = parse_count("--vcpus", vcpus, &o.vcpus)) || (rc = check_actions(&o)) ||
+	    (rc = check_xl_strings(&o, image, dir)))
 		return rc;
-	if (parse_count("--memory", memory, &o.memory) || parse_count("--vcpus", vcpus, &o.vcpus) ||
-	    check_actions(&o) || read_input("xlconfig", image, &img) ||
-	    resolve_paths(image, dir, &o, kpath, rpath, sizeof(kpath)))
+	if (output_start("xlconfig", &out, output, 0, (const char *const[]){ image, o.ramdisk }, 2))
 		return 1;
-	if (xlconfig_text(img, &o, &text, &len, err, sizeof(err))) {
-		fprintf(stderr, "pvhstub xlconfig: %s: %s\n", image, err);
+	if (read_input("xlconfig", image, &img) || resolve_paths(image, dir, &o, kpath, rpath, sizeof(kpath))) {
+		output_abort(&out);
 		return 1;
 	}
-	return emit("xlconfig", output, (const uint8_t *)text, len);
+	if (xlconfig_text(img, &o, &text, &len, err, sizeof(err))) {
+		fprintf(stderr, "pvhstub xlconfig: %s: %s\n", image, err);
+		output_abort(&out);
+		return 1;
+	}
+	return emit("xlconfig", &out, (const uint8_t *)text, len);
 }
 
 static const struct {
@@ -455,10 +597,18 @@ int main(int argc, char **argv)
 	for (size_t i = 0; argc >= 2 && i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
-	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		fputs(usage, stdout);
 		return 0;
 	}
-	fprintf(stderr, "pvhstub: %s\n\n%s", argc < 2 ? "no command" : "unknown command", usage);
+	if (argc == 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))) {
+		printf("pvhstub %s\n", PVHSTUB_VERSION);
+		return 0;
+	}
+	if (argc < 2)
+		fprintf(stderr, "pvhstub: no command\n");
+	else
+		fprintf(stderr, "pvhstub: unknown command '%s'\n", argv[1]);
+	fprintf(stderr, "Try 'pvhstub --help'.\n");
 	return 2;
 }

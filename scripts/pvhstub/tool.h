@@ -73,6 +73,7 @@ struct kernel_image {
 	uint8_t hdr_buf[SETUP_HDR_MAX];	/* vmlinux: the setup header we use. */
 	char version[128];		/* The kernel version string, if any. */
 	int is_linux;			/* It is Linux: see linux_version(). */
+	int decompressed;		/* A vmlinux decompressed from a bzImage's payload. */
 };
 
 #define STUB_MAX_RELOCS	1024
@@ -113,7 +114,19 @@ static inline uint64_t align_up(uint64_t v, uint64_t a)
 
 /* file.c */
 int read_file(const char *path, struct blob *b, char *err, size_t errsz);
-int write_atomic(const char *path, const uint8_t *data, size_t size, char *err, size_t errsz);
+/* An output file, checked before the work and written after it (file.c). */
+struct output {
+	const char *path;		/* As the user gave it; "-" is standard output. */
+	char *target;			/* The file replaced: path, or the file a link names. */
+	char *tmp;			/* The temporary file beside it. */
+	int fd, to_stdout;
+	unsigned int mode;		/* The mode it gets. */
+};
+/* inputs: the files the command reads (NULL entries skipped); binary: not text. */
+int output_open(struct output *o, const char *path, int binary, const char *const *inputs,
+		size_t ninputs, char *err, size_t errsz);
+int output_commit(struct output *o, const uint8_t *data, size_t size, char *err, size_t errsz);
+void output_abort(struct output *o);
 
 /* elfread.c: an ELF file in memory, read through libelf. */
 struct elf_file {
@@ -210,6 +223,7 @@ struct wrap_opts {
 	int decompress;
 	int elf32;			/* ELF32 even for a 64-bit kernel */
 	enum wrap_kaslr kaslr;
+	const char *kaslr_opt;		/* How the user said it ("--no-kaslr"), for messages. */
 };
 struct wrap_out {
 	uint8_t *img;			/* malloc'ed */
@@ -221,8 +235,11 @@ int wrap_image(struct blob stub, struct blob kernel, const struct wrap_opts *o,
 	       struct wrap_out *out, char *err, size_t errsz);
 int extract_vmlinux(struct blob kernel, uint8_t **out, size_t *outsz, char *err, size_t errsz);
 
-/* inspect.c: prints to out; stub: the stub a wrap would use. */
-int inspect_image(FILE *out, struct blob f, struct blob stub, char *err, size_t errsz);
+/* inspect.c: prints to out, as text or one JSON object; stub: the stub a wrap would use. */
+int inspect_image(FILE *out, const char *name, struct blob f, struct blob stub, int json,
+		  char *err, size_t errsz);
+/* The JSON object for a file inspect could not read. */
+void json_error(FILE *out, const char *name, const char *err);
 
 /* xlconfig.c */
 enum { XL_ON_POWEROFF, XL_ON_REBOOT, XL_ON_CRASH, XL_ON_MAX };

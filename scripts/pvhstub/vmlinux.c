@@ -190,6 +190,47 @@ static int take_bzimage_header(struct kernel_image *k, const struct kernel_image
 	return 0;
 }
 
+/*
+ * The version a bzImage's header would carry ("6.1.0-9-amd64 (user@host)
+ * #1 SMP ..."), from Linux's banner, which also names the compiler:
+ * "Linux version 6.1.0-9-amd64 (user@host) (gcc-12 (...) 12.2.0, ...) #1
+ * SMP ...".  The first that reads as one and has a build number ("#1"),
+ * as the bzImage's header would, else the first that reads as one.
+ */
+static void banner_version(struct blob f, struct kernel_image *k)
+{
+	static const char tag[] = "Linux version ";
+	const uint8_t *p = f.data, *end = f.data + f.size;
+	char banner[512];
+
+	k->version[0] = '\0';
+	while ((p = memmem(p, end - p, tag, sizeof(tag) - 1))) {
+		const char *who_end, *hash;
+		size_t n = 0;
+		int numbered;
+
+		p += sizeof(tag) - 1;
+		while (p + n < end && p[n] >= 0x20 && p[n] < 0x7f && n + 1 < sizeof(banner))
+			n++;
+		memcpy(banner, p, n);
+		banner[n] = '\0';
+		if (!linux_version(banner))
+			continue;
+		who_end = strchr(strstr(banner, " ("), ')');
+		hash = strstr(who_end, ") #");
+		numbered = hash[3] >= '0' && hash[3] <= '9';
+		if (!numbered && k->version[0])
+			continue;
+		if (hash != who_end)	/* Drop the compiler. */
+			memmove((char *)who_end + 1, hash + 1, strlen(hash + 1) + 1);
+		n = strlen(banner) < sizeof(k->version) - 1 ? strlen(banner) : sizeof(k->version) - 1;
+		memcpy(k->version, banner, n);
+		k->version[n] = '\0';
+		if (numbered)
+			return;
+	}
+}
+
 /* x86-64, or i386: which entry it has. */
 static int check_machine(const struct elf_file *e, struct kernel_image *k, char *err, size_t errsz)
 {
@@ -225,5 +266,7 @@ int vmlinux_parse(struct blob f, struct kernel_image *k, const struct kernel_ima
 	k->setup_hdr = k->hdr_buf;
 	/* A bare vmlinux has no version field; Linux's banner says what it is. */
 	k->is_linux = memmem(f.data, f.size, "Linux version ", 14) != NULL;
+	if (!bz)
+		banner_version(f, k);
 	return bz ? take_bzimage_header(k, bz, err, errsz) : 0;
 }

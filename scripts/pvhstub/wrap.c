@@ -62,9 +62,16 @@ static int kernel_parse(struct blob f, const struct wrap_opts *o, struct kernel_
 
 	struct kernel_image bz;
 	size_t elfsz;
+	int rc;
 
 	*owned = NULL;
 	if (f.size >= SELFMAG && !memcmp(f.data, ELFMAG, SELFMAG)) {
+		struct pvhstub_info info;
+
+		if (!wrapped_info(f, &info, NULL, 0)) {
+			snprintf(err, errsz, "this is already a PVH image made by pvhstub wrap; wrap the kernel it was made from (pvhstub inspect names its version)");
+			return -1;
+		}
 		if (vmlinux_parse(f, k, NULL, err, errsz))
 			return -1;
 		segments_footprint(k, &(uint64_t){ 0 }, &k->kernel_end);
@@ -77,8 +84,9 @@ static int kernel_parse(struct blob f, const struct wrap_opts *o, struct kernel_
 		return 0;
 	if (decompress_payload(bz.payload, owned, &elfsz, err, errsz))
 		return -1;
-	if (vmlinux_parse((struct blob){ *owned, elfsz }, k, &bz, err, errsz) ||
-	    keep_relocs((struct blob){ *owned, elfsz }, o->kaslr != WRAP_KASLR_OFF, k, err, errsz)) {
+	rc = vmlinux_parse((struct blob){ *owned, elfsz }, k, &bz, err, errsz);
+	k->decompressed = 1;
+	if (rc || keep_relocs((struct blob){ *owned, elfsz }, o->kaslr != WRAP_KASLR_OFF, k, err, errsz)) {
 		err_prefix(err, errsz, "the decompressed payload");
 		return -1;
 	}
@@ -97,7 +105,8 @@ static int plan_kaslr(const struct kernel_image *k, const struct wrap_opts *o, s
 	if (!k->vmlinux) {
 		if (o->kaslr == WRAP_KASLR_DEFAULT)
 			return 0;
-		snprintf(err, errsz, "--kaslr applies to a pre-decompressed kernel (--decompress or a vmlinux); a bzImage randomizes itself (nokaslr on its command line turns that off)");
+		snprintf(err, errsz, "%s applies to a pre-decompressed kernel (--decompress or a vmlinux); a bzImage randomizes itself (nokaslr on its command line turns that off)",
+			 o->kaslr_opt ? o->kaslr_opt : "--kaslr");
 		return -1;
 	}
 	p->kernel_end = k->kernel_end;	/* Marks a pre-decompressed kernel. */
@@ -106,8 +115,8 @@ static int plan_kaslr(const struct kernel_image *k, const struct wrap_opts *o, s
 	if (!k->relocs) {
 		snprintf(out->note, sizeof(out->note), "%s: no KASLR; the kernel runs at 0x%llx",
 			 k->vmlinux32 ? "the stub randomizes only x86-64 kernels" :
-			 o->decompress ? "the kernel has no relocation table (CONFIG_RANDOMIZE_BASE is off)" :
-			 "a vmlinux file carries no relocation table (wrap its bzImage with --decompress to keep it)",
+			 k->decompressed ? "the kernel has no relocation table (CONFIG_RANDOMIZE_BASE is off)" :
+			 "a vmlinux file has no relocation table (Linux keeps it only inside the bzImage: wrap that with --decompress for KASLR)",
 			 (unsigned long long)at);
 		p->kaslr = PI_KASLR_NONE;
 		return 0;

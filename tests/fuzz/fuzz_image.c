@@ -36,7 +36,8 @@ static void read_image(struct blob f, struct blob stub)
 	size_t len;
 
 	stub_parse(f, &as_stub, err, sizeof(err));	/* What --stub FILE reads. */
-	inspect_image(devnull, f, stub, err, sizeof(err));
+	inspect_image(devnull, "fuzz", f, stub, 0, err, sizeof(err));
+	inspect_image(devnull, "fuzz", f, stub, 1, err, sizeof(err));
 	wrapped_info(f, &info, err, sizeof(err));
 	if (!xlconfig_text(f, &xl, &text, &len, err, sizeof(err)))
 		free(text);

@@ -12,6 +12,8 @@ Options: claim=N       append N as the size instead of the true one
          cut=N         keep only the first N bytes of the compressed stream
          dict=N        (lzma) claim an N-byte dictionary in the header
          i386=1        an ELF32 i386 vmlinux instead
+         banner=1      Linux's banner ("Linux version 6.1.0-synthetic x (t@h) (gcc) #1 SMP")
+                       in the x86-64 vmlinux's data, at 0x1000 into its segment (same sizes)
          relocs=KIND   append a relocation table as Linux does (CONFIG_RANDOMIZE_BASE):
                        good, outside (a site past the kernel), noend (no
                        terminating 0), extra (a word before the first 0), odd
@@ -41,10 +43,15 @@ def vmlinux32():
     return bytes(img)
 
 
-def vmlinux(badphdr, misalign=False, percpu=False):
+BANNER = b"Linux version 6.1.0-synthetic x (t@h) (gcc 12 (Debian)) #1 SMP\n\0"
+
+
+def vmlinux(badphdr, misalign=False, percpu=False, banner=False):
     """ELF64 x86-64, one PT_LOAD of code at 16 MiB, entry (physical) at its start; with
     percpu, a second PT_LOAD linked at virtual 0 (a zero-based per-CPU area) after it."""
     code = bytes([0xf4, 0xeb, 0xfd]) + bytes(range(256)) * 64      # hlt; jmp .-1; data
+    if banner:
+        code = code[:0x1000] + BANNER + code[0x1000 + len(BANNER):]
     phoff = 0x7fffffff if badphdr else 0x41 if misalign else 0x40
     ehdr = struct.pack("<16sHHIQQQIHHHHHH", b"\x7fELF\x02\x01\x01" + b"\0" * 9, 2, 62, 1,
                        0x1000000, phoff, 0, 0, 64, 56, 2 if percpu else 1, 64, 0, 0)
@@ -85,7 +92,7 @@ def main():
     fmt, out = sys.argv[1], sys.argv[2]
     opts = dict(a.split("=", 1) for a in sys.argv[3:])
     data = (b"\0" * (int(opts["zeros"]) << 20) if "zeros" in opts else
-            vmlinux32() if "i386" in opts else vmlinux("badphdr" in opts, "misalign" in opts, "percpu" in opts))
+            vmlinux32() if "i386" in opts else vmlinux("badphdr" in opts, "misalign" in opts, "percpu" in opts, "banner" in opts))
     if "relocs" in opts:
         data += relocs(opts["relocs"])
     if fmt == "raw":

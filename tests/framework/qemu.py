@@ -1,0 +1,40 @@
+"""QEMU boots for the tests: every boot has a timeout, and its console log
+is kept in the test's folder; a failed check shows the log's tail."""
+import pathlib
+import subprocess
+
+DEBUG_EXIT = ["-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
+
+
+class Boot:
+    """A finished boot: rc (124 after the timeout; 3 after the stub's panic), the console."""
+
+    def __init__(self, argv, rc, log):
+        self.argv, self.rc, self.log = argv, rc, log
+        self.console = pathlib.Path(log).read_text(errors="replace").replace("\r", "")
+
+    def tail(self, n=40):
+        lines = self.console.splitlines()[-n:]
+        return "qemu: %s\nexit %s; the last %d lines of %s:\n%s" % (
+            " ".join(self.argv), self.rc, len(lines), self.log, "\n".join("    " + x for x in lines))
+
+
+def boot(image, log, qemu="qemu-system-x86_64", machine="pc", memory=512, cpu=None, initrd=None,
+         append=None, timeout=120, extra=()):
+    """Boot image with QEMU's -kernel, the serial console into log, no reboot."""
+    argv = [qemu, "-M", machine, "-m", str(memory), "-display", "none", "-no-reboot",
+            "-serial", "file:%s" % log] + DEBUG_EXIT + ["-kernel", str(image)]
+    if cpu:
+        argv += ["-cpu", cpu]
+    if initrd:
+        argv += ["-initrd", str(initrd)]
+    if append is not None:
+        argv += ["-append", append]
+    argv += list(extra)
+    pathlib.Path(log).write_text("")
+    try:
+        rc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, timeout=timeout).returncode
+    except subprocess.TimeoutExpired:
+        rc = 124
+    return Boot(argv, rc, log)

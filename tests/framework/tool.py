@@ -1,0 +1,64 @@
+"""Running the pvhstub tool, and what it did to a folder."""
+import hashlib
+import json
+import os
+import stat
+import subprocess
+
+from . import paths
+
+
+class Run:
+    """How a command ended: rc (negative: killed by that signal), stdout, stderr."""
+
+    def __init__(self, argv, rc, stdout, stderr):
+        self.argv, self.rc, self.stdout, self.stderr = argv, rc, stdout, stderr
+
+    def __str__(self):
+        return "%s: exit %s\n--- stderr ---\n%s--- stdout (first 2000 bytes) ---\n%s" % (
+            " ".join(map(str, self.argv)), self.rc, self.stderr.decode(errors="replace"),
+            self.stdout[:2000].decode(errors="replace"))
+
+
+def run(args, cwd=None, stdout=subprocess.PIPE, timeout=300, env=None, tool=None):
+    """pvhstub ARGS in cwd; the tool is build/pvhstub unless told."""
+    argv = [str(tool or paths.TOOL)] + [str(a) for a in args]
+    p = subprocess.run(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=stdout,
+                       stderr=subprocess.PIPE, timeout=timeout, env=env)
+    return Run(argv, p.returncode, p.stdout or b"", p.stderr)
+
+
+def inspect(image, cwd=None):
+    """The JSON object 'pvhstub inspect --json' gives for one image."""
+    r = run(["inspect", "--json", image], cwd=cwd)
+    assert r.rc == 0, str(r)
+    lines = r.stdout.decode().splitlines()
+    assert len(lines) == 1, "inspect --json: one line per image, got %d" % len(lines)
+    return json.loads(lines[0])
+
+
+def snapshot(folder):
+    """Every entry under folder (links not followed): its kind, mode and content's hash."""
+    out = {}
+    for root, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            p = os.path.join(root, name)
+            st = os.lstat(p)
+            rel = os.path.relpath(p, folder)
+            if stat.S_ISLNK(st.st_mode):
+                out[rel] = ("link", os.readlink(p))
+            elif stat.S_ISREG(st.st_mode):
+                with open(p, "rb") as f:
+                    digest = hashlib.sha256(f.read()).hexdigest()
+                out[rel] = ("file", oct(st.st_mode & 0o7777), digest)
+            elif stat.S_ISDIR(st.st_mode):
+                out[rel] = ("dir", oct(st.st_mode & 0o7777))
+            else:
+                out[rel] = ("special", st.st_mode, st.st_rdev)
+    return out
+
+
+def changes(before, after):
+    """What differs between two snapshots: {path: (before, after)}."""
+    return {k: (before.get(k), after.get(k)) for k in set(before) | set(after)
+            if before.get(k) != after.get(k)}
