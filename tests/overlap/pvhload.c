@@ -38,7 +38,7 @@ void *memmove(void *dst, const void *src, unsigned int n);
 
 enum layout { LAYOUT_OWN, LAYOUT_FIRECRACKER, LAYOUT_CLOUD_HV, LAYOUT_LIBKRUN, LAYOUT_OPENVMM };
 
-/* Firecracker's and Cloud Hypervisor's fixed addresses (DESIGN.md, from their sources). */
+/* Firecracker's and Cloud Hypervisor's fixed addresses, from their sources (docs/testing.md, "Loaders tested"). */
 #define RV_START_INFO	0x6000
 #define RV_MODLIST	0x6040
 #define RV_MEMMAP	0x7000

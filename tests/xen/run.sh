@@ -29,8 +29,8 @@ suite xen
 need qemu-system-x86_64 python3 timeout || exit 1
 
 # QEMU 7.2 TCG workarounds: SMAP breaks PV dom0 iretq, RDTSCP breaks SVM
-# nested exits.  Xen 4.20 runs with PKU off too, the setup it was first
-# checked in (the design notes' recipe).
+# nested exits.  Xen 4.20 runs with PKU off too, the CPU it was first
+# checked on.
 XEN_QEMU_417="-M pc -cpu max,-smap,-rdtscp -m 1536"
 XEN_QEMU_420="-M pc -cpu max,-smap,-rdtscp,-pku -m 1536"
 XEN_ARGS="console=com1 loglvl=all guest_loglvl=all dom0_mem=512M,max:512M dom0_max_vcpus=1"

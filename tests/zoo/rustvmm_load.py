@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """rustvmm_load.py IMAGE [OUTDIR]: read IMAGE as rust-vmm's linux-loader does
-(Firecracker and Cloud Hypervisor), from its elf.rs as DESIGN.md sums it up.
+(Firecracker and Cloud Hypervisor), from its src/loader/elf.rs:
 
   - ELF64, x86-64, little-endian only;
   - e_entry at or above 1 MiB (HIMEM_START);
