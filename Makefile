@@ -89,7 +89,7 @@ TOOL_LIBS := -lelf -lz -llzma -lbz2 -llz4 -lzstd -llzo2
 PAYLOAD_IMAGE := $(if $(PAYLOAD),$(obj)/$(notdir $(PAYLOAD)).pvh)
 
 .PHONY: all defconfig olddefconfig oldconfig menuconfig savedefconfig clean distclean \
-	check check-unit check-tool check-cli check-boot check-overlap check-zoo check-fuzzboot fuzz-boot check-image check-probe check-xen \
+	check check-unit check-tool check-boot check-overlap check-zoo check-fuzzboot fuzz-boot check-image check-probe check-xen \
 	check-fuzz check-deb check-hosts \
 	fuzz fuzz-build bench run deps kernels help install uninstall deb
 .DEFAULT_GOAL := all
@@ -310,7 +310,7 @@ check: deps ## every test suite; the summary decides
 	suite unit; \
 	scripts/fetch-kernels.sh || { echo "fail fetching Debian's kernels" >> $(obj)/tests/results/kernels; status=1; }; \
 	tests/kernels/build-tiny.sh || { echo "fail building the tiny kernels" >> $(obj)/tests/results/kernels; status=1; }; \
-	suite tool; suite cli; suite boot; suite overlap; suite zoo; suite fuzzboot; suite probe; suite xen; suite fuzz; suite deb; \
+	suite tool; suite boot; suite overlap; suite zoo; suite fuzzboot; suite probe; suite xen; suite fuzz; suite deb; \
 	suite hosts; \
 	tests/summary.sh $(obj) || status=1; \
 	exit $$status
@@ -325,15 +325,12 @@ check-unit: ## the translator under cmocka, plain and under ASan+UBSan
 		RESULTS=$(obj)/tests/results/unit SANITIZE=1 run || status=1; \
 	exit $$status
 
-check-tool: $(obj)/pvhstub ## the pvhstub tool, and the crafted-ELF table under valgrind
-	$(Q)tests/tool/run.sh $(obj)
-
 # The pytest harness (tests/conftest.py, tests/framework/), on every core.
 PYTHON ?= /usr/bin/python3
 PYTEST = PVHSTUB_BUILD=$(obj) $(PYTHON) -m pytest -c tests/pytest.ini --rootdir tests -n auto
-check-cli: all ## the tool's command line as a user meets it: refusals, outputs, help, man page (pytest)
-	$(Q)mkdir -p $(obj)/tests/results && : > $(obj)/tests/results/cli
-	$(Q)PVHSTUB_RESULTS=$(obj)/tests/results/cli $(PYTEST) tests/tool
+check-tool: all ## the tool in pytest: every bad input a row, crafted ELFs under valgrind, the command line, the README's examples
+	$(Q)mkdir -p $(obj)/tests/results && : > $(obj)/tests/results/tool
+	$(Q)PVHSTUB_RESULTS=$(obj)/tests/results/tool $(PYTEST) tests/tool
 
 check-boot: all ## Debian's kernels through the stub in QEMU (pc, microvm)
 	$(Q)tests/boot/run.sh $(obj)

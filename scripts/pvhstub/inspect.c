@@ -402,12 +402,24 @@ struct segments {
 	int bad_loads;			/* PT_LOADs whose bytes leave the file. */
 };
 
-static void scan_segments(const struct elf_file *e, struct segments *sg)
+static void scan_segments(struct report *r, const struct elf_file *e, struct segments *sg)
 {
 	GElf_Phdr ph;
 
 	*sg = (struct segments){ .lo = ~0ULL };
+	jopen(r, "segments", '[');
 	for (size_t i = 0; !elf_file_phdr(e, i, &ph); i++) {
+		jopen(r, NULL, '{');
+		jstr(r, "type", ph.p_type == PT_LOAD ? "LOAD" : ph.p_type == PT_NOTE ? "NOTE" : NULL);
+		jnum(r, "p_type", ph.p_type);
+		jnum(r, "offset", ph.p_offset);
+		jnum(r, "vaddr", ph.p_vaddr);
+		jnum(r, "paddr", ph.p_paddr);
+		jnum(r, "filesz", ph.p_filesz);
+		jnum(r, "memsz", ph.p_memsz);
+		jnum(r, "flags", ph.p_flags);
+		jnum(r, "align", ph.p_align);
+		jclose(r, '}');
 		if (ph.p_type == PT_LOAD && ph.p_memsz) {
 			sg->lo = ph.p_paddr < sg->lo ? ph.p_paddr : sg->lo;
 			sg->hi = ph.p_paddr + ph.p_memsz > sg->hi ? ph.p_paddr + ph.p_memsz : sg->hi;
@@ -415,6 +427,7 @@ static void scan_segments(const struct elf_file *e, struct segments *sg)
 		sg->bad_loads += ph.p_type == PT_LOAD && !elf_file_bytes(e, ph.p_offset, ph.p_filesz);
 		sg->pt_notes += ph.p_type == PT_NOTE;
 	}
+	jclose(r, ']');
 }
 
 static void kaslr_by(struct report *r, const char *by, const char *line)
@@ -578,7 +591,6 @@ static int inspect_elf(struct report *r, struct blob f, struct blob stub, char *
 
 	if (elf_file_open(f, NULL, &e, err, errsz))
 		return -1;
-	scan_segments(&e, &sg);
 	bad_notes = elf_file_notes(&e, walk_note, &w);
 	wrapped = !wrapped_info(f, &info, NULL, 0);
 	if (wrapped) {
@@ -602,6 +614,8 @@ static int inspect_elf(struct report *r, struct blob f, struct blob stub, char *
 	jnum(r, "e_machine", e.eh.e_machine);
 	jstr(r, "machine", machine_name(e.eh.e_machine));
 	jnum(r, "e_entry", e.eh.e_entry);
+	jnum(r, "e_flags", e.eh.e_flags);
+	scan_segments(r, &e, &sg);
 	if (wrapped) {
 		print_wrapped(r, &info);
 		print_kaslr(r, &e, &info);

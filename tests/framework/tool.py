@@ -2,6 +2,7 @@
 import hashlib
 import json
 import os
+import re
 import stat
 import subprocess
 
@@ -62,3 +63,27 @@ def changes(before, after):
     """What differs between two snapshots: {path: (before, after)}."""
     return {k: (before.get(k), after.get(k)) for k in set(before) | set(after)
             if before.get(k) != after.get(k)}
+
+
+def refuses(folder, argv, rc, message):
+    """Run argv in folder: it must exit rc with stderr matching the regex
+    message, and leave every entry of folder as it was."""
+    before = snapshot(folder)
+    r = run(argv, cwd=folder)
+    after = snapshot(folder)
+    assert r.rc == rc, str(r)
+    assert re.search(message, r.stderr.decode(), re.M), "stderr does not match %r\n%s" % (message, r)
+    assert not changes(before, after), "the refusal changed the folder: %s" % changes(before, after)
+    return r
+
+
+def segments(info, kind="LOAD"):
+    """The program headers of an inspect --json object, of one type."""
+    return [s for s in info["segments"] if s["type"] == kind]
+
+
+def segment_bytes(image, seg):
+    """The file bytes of one program header of image."""
+    with open(image, "rb") as f:
+        f.seek(seg["offset"])
+        return f.read(seg["filesz"])

@@ -3,7 +3,7 @@
 ELF reading, each derived from a good wrapped IMAGE (ELF64: stub PT_LOAD,
 payload PT_LOAD, PT_NOTE) or a good VMLINUX.  Writes OUTDIR/<name>.elf and
 prints the names.  Every craft must be refused or described without one
-invalid read (tests/tool/crafts.sh runs the tool on them under valgrind).
+invalid read (tests/tool/test_crafts.py runs the tool on them under valgrind).
 """
 import os
 import struct
@@ -78,48 +78,51 @@ def elf32(img):
     return img
 
 
+# Each craft: a name, and how to make it from the good image i and vmlinux v
+# (bytearrays; size: the image's length).
+c = bytearray
+CRAFTS = {
+    "phoff-wraps": lambda i, v, size: set_eh(c(i), phoff=NEAR_2_64),
+    "phoff-past-end": lambda i, v, size: set_eh(c(i), phoff=size - 8),
+    "load-offset-wraps": lambda i, v, size: set_ph(c(i), PT_LOAD, offset=NEAR_2_64),
+    "load-offset-wraps-2nd": lambda i, v, size: set_ph(c(i), PT_LOAD, 1, offset=NEAR_2_64),
+    "note-offset-wraps": lambda i, v, size: set_ph(c(i), PT_NOTE, offset=NEAR_2_64),
+    "note-size-wraps": lambda i, v, size: set_ph(c(i), PT_NOTE, filesz=NEAR_2_64),
+    "vmlinux-offset-wraps": lambda i, v, size: set_ph(c(v), PT_LOAD, offset=NEAR_2_64),
+    "vmlinux-filesz-wraps": lambda i, v, size: set_ph(c(v), PT_LOAD, filesz=NEAR_2_64, memsz=NEAR_2_64),
+    "vmlinux-paddr-wraps": lambda i, v, size: set_ph(c(v), PT_LOAD, paddr=NEAR_2_64),
+    "vmlinux-entry-wraps": lambda i, v, size: set_eh(c(v), entry=NEAR_2_64),
+    # Counts and sizes near their limits.
+    "phnum-65535": lambda i, v, size: set_eh(c(i), phnum=0xffff),
+    "phnum-xnum-huge": lambda i, v, size: pn_xnum(c(i), 0xffffffff),
+    "phnum-xnum-3": lambda i, v, size: pn_xnum(c(i), 3),
+    "phentsize-0": lambda i, v, size: set_eh(c(i), phentsize=0),
+    "phentsize-huge": lambda i, v, size: set_eh(c(i), phentsize=0xffff),
+    "shoff-wraps": lambda i, v, size: set_eh(c(i), shoff=NEAR_2_64, shnum=0xffff, shentsize=64),
+    "note-namesz-huge": lambda i, v, size: note_at(c(i), 0xfffffffc, 8),
+    "note-descsz-huge": lambda i, v, size: note_at(c(i), 4, 0xfffffffc),
+    "note-both-huge": lambda i, v, size: note_at(c(i), 0xffffffff, 0xffffffff),
+    "note-unaligned": lambda i, v, size: set_ph(c(i), PT_NOTE, offset=phdrs(i)[find(i, PT_NOTE)][2] + 1),
+    "note-align-8": lambda i, v, size: set_ph(c(i), PT_NOTE, align=8),
+    # Segments past the end of the file.
+    "load-past-end": lambda i, v, size: set_ph(c(i), PT_LOAD, offset=size - 16),
+    "load-filesz-past-end": lambda i, v, size: set_ph(c(i), PT_LOAD, filesz=size),
+    "payload-past-end": lambda i, v, size: set_ph(c(i), PT_LOAD, 1, filesz=size),
+    "vmlinux-past-end": lambda i, v, size: set_ph(c(v), PT_LOAD, filesz=len(v)),
+    "note-past-end": lambda i, v, size: set_ph(c(i), PT_NOTE, offset=size - 4),
+    # Cut short, and the wrong class.
+    "truncated-ehdr": lambda i, v, size: c(i[:40]),
+    "truncated-phdrs": lambda i, v, size: c(i[:64 + 56 + 20]),
+    "truncated-info": lambda i, v, size: c(i[:0x1000 + 40]),
+    "elf32-relabelled": lambda i, v, size: elf32(c(i)),
+    "vmlinux-elf32": lambda i, v, size: elf32(c(v)),
+    "big-endian": lambda i, v, size: c(i[:5]) + b"\x02" + c(i[6:]),
+}
+
+
 def crafts(image, vmlinux):
-    i, v = bytearray(image), bytearray(vmlinux)
-    c = bytearray
-    size = len(image)
-    return {
-        # Offsets that wrap past 2^64 when a size is added.
-        "phoff-wraps": set_eh(c(i), phoff=NEAR_2_64),
-        "phoff-past-end": set_eh(c(i), phoff=size - 8),
-        "load-offset-wraps": set_ph(c(i), PT_LOAD, offset=NEAR_2_64),
-        "load-offset-wraps-2nd": set_ph(c(i), PT_LOAD, 1, offset=NEAR_2_64),
-        "note-offset-wraps": set_ph(c(i), PT_NOTE, offset=NEAR_2_64),
-        "note-size-wraps": set_ph(c(i), PT_NOTE, filesz=NEAR_2_64),
-        "vmlinux-offset-wraps": set_ph(c(v), PT_LOAD, offset=NEAR_2_64),
-        "vmlinux-filesz-wraps": set_ph(c(v), PT_LOAD, filesz=NEAR_2_64, memsz=NEAR_2_64),
-        "vmlinux-paddr-wraps": set_ph(c(v), PT_LOAD, paddr=NEAR_2_64),
-        "vmlinux-entry-wraps": set_eh(c(v), entry=NEAR_2_64),
-        # Counts and sizes near their limits.
-        "phnum-65535": set_eh(c(i), phnum=0xffff),
-        "phnum-xnum-huge": pn_xnum(c(i), 0xffffffff),
-        "phnum-xnum-3": pn_xnum(c(i), 3),
-        "phentsize-0": set_eh(c(i), phentsize=0),
-        "phentsize-huge": set_eh(c(i), phentsize=0xffff),
-        "shoff-wraps": set_eh(c(i), shoff=NEAR_2_64, shnum=0xffff, shentsize=64),
-        "note-namesz-huge": note_at(c(i), 0xfffffffc, 8),
-        "note-descsz-huge": note_at(c(i), 4, 0xfffffffc),
-        "note-both-huge": note_at(c(i), 0xffffffff, 0xffffffff),
-        "note-unaligned": set_ph(c(i), PT_NOTE, offset=phdrs(i)[find(i, PT_NOTE)][2] + 1),
-        "note-align-8": set_ph(c(i), PT_NOTE, align=8),
-        # Segments past the end of the file.
-        "load-past-end": set_ph(c(i), PT_LOAD, offset=size - 16),
-        "load-filesz-past-end": set_ph(c(i), PT_LOAD, filesz=size),
-        "payload-past-end": set_ph(c(i), PT_LOAD, 1, filesz=size),
-        "vmlinux-past-end": set_ph(c(v), PT_LOAD, filesz=len(vmlinux)),
-        "note-past-end": set_ph(c(i), PT_NOTE, offset=size - 4),
-        # Cut short, and the wrong class.
-        "truncated-ehdr": c(i[:40]),
-        "truncated-phdrs": c(i[:64 + 56 + 20]),
-        "truncated-info": c(i[:0x1000 + 40]),
-        "elf32-relabelled": elf32(c(i)),
-        "vmlinux-elf32": elf32(c(v)),
-        "big-endian": c(i[:5]) + b"\x02" + c(i[6:]),
-    }
+    """{name: the craft's bytes}."""
+    return {name: make(bytearray(image), bytearray(vmlinux), len(image)) for name, make in CRAFTS.items()}
 
 
 def main():

@@ -135,12 +135,7 @@ REFUSALS = [
 def test_refusal(folder, prepare, argv, rc, message):
     if prepare:
         prepare(folder)
-    before = pvhstub.snapshot(folder)
-    r = pvhstub.run(argv, cwd=folder)
-    after = pvhstub.snapshot(folder)
-    assert r.rc == rc, str(r)
-    assert re.search(message, r.stderr.decode(), re.M), "stderr does not match %r\n%s" % (message, r)
-    assert not pvhstub.changes(before, after), "the refusal changed the folder: %s" % pvhstub.changes(before, after)
+    pvhstub.refuses(folder, argv, rc, message)
 
 
 def test_stdout_is_a_terminal(folder):
