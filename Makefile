@@ -89,7 +89,7 @@ TOOL_LIBS := -lelf -lz -llzma -lbz2 -llz4 -lzstd -llzo2
 PAYLOAD_IMAGE := $(if $(PAYLOAD),$(obj)/$(notdir $(PAYLOAD)).pvh)
 
 .PHONY: all defconfig olddefconfig oldconfig menuconfig savedefconfig clean distclean \
-	check check-unit check-tool check-boot check-overlap check-zoo check-fuzzboot fuzz-boot check-image check-probe check-xen \
+	check check-unit unit-build check-tool check-boot check-overlap check-zoo check-fuzzboot fuzz-boot check-image check-probe check-xen \
 	check-fuzz check-deb check-hosts \
 	fuzz fuzz-build bench run deps kernels help install uninstall deb
 .DEFAULT_GOAL := all
@@ -193,12 +193,14 @@ $(obj)/tests/fuzz/fuzz_image: tests/fuzz/fuzz_image.c $(obj)/host/$(tool-dir)/st
 
 fuzz-build: $(obj)/tests/fuzz/fuzz_translate $(obj)/tests/fuzz/fuzz_image $(obj)/pvhstub ## build the libFuzzer harnesses
 
-# make fuzz: each harness for FUZZ_SECONDS (default 600); make check runs 60 s each.
+# make fuzz: each harness for FUZZ_SECONDS (default 600); make check runs 60 s each,
+# the harnesses side by side (tests/fuzz/test_fuzz.py).
 fuzz: fuzz-build ## fuzz each harness for FUZZ_SECONDS (600)
-	$(Q)tests/fuzz/run.sh $(obj) $(FUZZ_SECONDS)
+	$(Q)PVHSTUB_FUZZ_SECONDS=$(FUZZ_SECONDS) $(PYTEST) tests/fuzz
 
 check-fuzz: fuzz-build ## fuzz each harness for 60 s
-	$(Q)tests/fuzz/run.sh $(obj) 60
+	$(Q)mkdir -p $(obj)/tests/results && : > $(obj)/tests/results/fuzz
+	$(Q)PVHSTUB_RESULTS=$(obj)/tests/results/fuzz PVHSTUB_FUZZ_SECONDS=60 $(PYTEST) tests/fuzz
 
 # The test-only PVH chain loader (tests/overlap).
 $(obj)/tests/pvhload.elf: $(obj)/tests/overlap/pvhload.o $(obj)/tests/overlap/pvhload.S.o $(obj)/entry/string.o tests/overlap/pvhload.lds
@@ -292,6 +294,9 @@ deb: ## build O/deb/pvhstub_VERSION_amd64.deb (dpkg-buildpackage; O is build/)
 	$(Q)scripts/mkdeb.sh $(obj)/deb
 
 # --- Set-up, tests, running --------------------------------------------------
+# The pytest harness (tests/conftest.py, tests/framework/), on every core.
+PYTHON ?= /usr/bin/python3
+PYTEST = PVHSTUB_BUILD=$(obj) $(PYTHON) -m pytest -c tests/pytest.ini --rootdir tests -n auto
 deps: ## install what builds and tests need (Debian's archive)
 	$(Q)scripts/install-deps.sh
 
@@ -315,19 +320,17 @@ check: deps ## every test suite; the summary decides
 	tests/summary.sh $(obj) || status=1; \
 	exit $$status
 
-# The unit tests run twice: plain, and under ASan and UBSan.
-check-unit: ## the translator under cmocka, plain and under ASan+UBSan
-	$(Q)mkdir -p $(obj)/tests/results && : > $(obj)/tests/results/unit
-	$(Q)status=0; \
-	$(MAKE) --no-print-directory -f tests/unit/Makefile obj=$(obj)/tests/unit srctree=$(srctree) \
-		RESULTS=$(obj)/tests/results/unit run || status=1; \
-	$(MAKE) --no-print-directory -f tests/unit/Makefile obj=$(obj)/tests/unit-san srctree=$(srctree) \
-		RESULTS=$(obj)/tests/results/unit SANITIZE=1 run || status=1; \
-	exit $$status
+# The unit tests run twice: plain, and under ASan and UBSan; pytest runs
+# each cmocka test of each as a test of its own (tests/unit/conftest.py).
+unit-build: ## build the unit tests, plain and under ASan+UBSan
+	$(Q)$(MAKE) --no-print-directory -f tests/unit/Makefile obj=$(obj)/tests/unit srctree=$(srctree) build
+	$(Q)$(MAKE) --no-print-directory -f tests/unit/Makefile obj=$(obj)/tests/unit-san srctree=$(srctree) \
+		SANITIZE=1 build
 
-# The pytest harness (tests/conftest.py, tests/framework/), on every core.
-PYTHON ?= /usr/bin/python3
-PYTEST = PVHSTUB_BUILD=$(obj) $(PYTHON) -m pytest -c tests/pytest.ini --rootdir tests -n auto
+check-unit: unit-build ## the translator under cmocka, plain and under ASan+UBSan
+	$(Q)mkdir -p $(obj)/tests/results && : > $(obj)/tests/results/unit
+	$(Q)PVHSTUB_RESULTS=$(obj)/tests/results/unit $(PYTEST) tests/unit
+
 check-tool: all ## the tool in pytest: every bad input a row, crafted ELFs under valgrind, the command line, the README's examples
 	$(Q)mkdir -p $(obj)/tests/results && : > $(obj)/tests/results/tool
 	$(Q)PVHSTUB_RESULTS=$(obj)/tests/results/tool $(PYTEST) tests/tool
