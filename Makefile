@@ -89,7 +89,7 @@ TOOL_LIBS := -lelf -lz -llzma -lbz2 -llz4 -lzstd -llzo2
 PAYLOAD_IMAGE := $(if $(PAYLOAD),$(obj)/$(notdir $(PAYLOAD)).pvh)
 
 .PHONY: all defconfig olddefconfig oldconfig menuconfig savedefconfig clean distclean \
-	check check-unit unit-build check-tool check-boot check-overlap check-zoo check-fuzzboot fuzz-boot check-image check-probe check-xen \
+	check check-unit unit-build check-tool check-lint check-boot check-overlap check-zoo check-fuzzboot fuzz-boot check-image check-probe check-xen \
 	check-fuzz check-deb check-hosts \
 	fuzz fuzz-build bench run deps kernels help install uninstall deb
 .DEFAULT_GOAL := all
@@ -315,7 +315,7 @@ check: deps ## every test suite; the summary decides
 	suite unit; \
 	scripts/fetch-kernels.sh || { echo "fail fetching Debian's kernels" >> $(obj)/tests/results/kernels; status=1; }; \
 	tests/kernels/build-tiny.sh || { echo "fail building the tiny kernels" >> $(obj)/tests/results/kernels; status=1; }; \
-	suite tool; suite boot; suite overlap; suite zoo; suite fuzzboot; suite probe; suite xen; suite fuzz; suite deb; \
+	suite tool; suite lint; suite boot; suite overlap; suite zoo; suite fuzzboot; suite probe; suite xen; suite fuzz; suite deb; \
 	suite hosts; \
 	tests/summary.sh $(obj) || status=1; \
 	exit $$status
@@ -334,6 +334,10 @@ check-unit: unit-build ## the translator under cmocka, plain and under ASan+UBSa
 check-tool: all ## the tool in pytest: every bad input a row, crafted ELFs under valgrind, the command line, the README's examples
 	$(Q)mkdir -p $(obj)/tests/results && : > $(obj)/tests/results/tool
 	$(Q)PVHSTUB_RESULTS=$(obj)/tests/results/tool $(PYTEST) tests/tool
+
+check-lint: ## shellcheck on the shell that stays shell (tests/lint)
+	$(Q)mkdir -p $(obj)/tests/results && : > $(obj)/tests/results/lint
+	$(Q)PVHSTUB_RESULTS=$(obj)/tests/results/lint $(PYTEST) tests/lint
 
 check-boot: all ## Debian's kernels through the stub in QEMU (pc, microvm)
 	$(Q)tests/boot/run.sh $(obj)

@@ -1,4 +1,5 @@
-# shellcheck shell=sh
+# shellcheck shell=sh disable=SC2154
+# (SC2154: $top is the sourcing script's.)
 # Sourced by the helper scripts and the tests: where the machine-wide cache
 # is, and how to reach another Debian release's packages without touching
 # the machine's own apt setup.  Expects $top (the source tree) to be set.

@@ -28,6 +28,7 @@
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/common.sh
 . "$top/scripts/common.sh"
 dir="$PVHSTUB_CACHE/kernels"
 mkdir -p "$dir"
@@ -62,7 +63,8 @@ download() {
 	rm -f "${1%:*}"_*.deb
 	# shellcheck disable=SC2086
 	apt-get $APT_OPTS download -q "$1" 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2 || true
-	deb=$(ls "${1%:*}"_*.deb 2>/dev/null | head -n 1)
+	deb=$(find . -maxdepth 1 -name "${1%:*}_*.deb" | sort | head -n 1)
+	deb=${deb#./}
 	[ -n "$deb" ] || { echo "fetch-kernels: apt-get download $1 failed" >&2; exit 1; }
 	echo "$deb"
 }
@@ -97,14 +99,16 @@ fetch() { # flavour metapackage suffix [module path under lib/modules/VER/ ...]
 		unpack "$deb" x
 		rm -f "$deb"
 	done
-	image=$(ls -d x/boot/vmlinuz-* x/usr/lib/modules/*/vmlinuz 2>/dev/null | head -n 1)
+	image=$(find x/boot -maxdepth 1 -name 'vmlinuz-*' 2>/dev/null | sort | head -n 1)
+	[ -n "$image" ] || image=$(find x/usr/lib/modules -mindepth 2 -maxdepth 2 -name vmlinuz 2>/dev/null | sort | head -n 1)
 	[ -n "$image" ] || { echo "fetch-kernels: $pkg has no ./boot/vmlinuz-* nor ./usr/lib/modules/*/vmlinuz" >&2; exit 1; }
 	if [ $# -gt 0 ]; then
-		mods=$(ls -d x/usr/lib/modules/* x/lib/modules/* 2>/dev/null | head -n 1)
+		mods=$(find x/lib/modules x/usr/lib/modules -mindepth 1 -maxdepth 1 2>/dev/null | sort | head -n 1)
 		[ -n "$mods" ] || { echo "fetch-kernels: $pkg has no modules under ./lib or ./usr/lib" >&2; exit 1; }
 		rm -rf "modules-$flavour.tmp" && mkdir "modules-$flavour.tmp"
 		for p in "$@"; do
-			found=$(cd "$mods" && ls -d $p 2>/dev/null || true)
+			# shellcheck disable=SC2086 # $p is a glob, expanded in $mods
+			found=$(cd "$mods" && for g in $p; do [ -e "$g" ] && echo "$g"; done; true)
 			[ -n "$found" ] || { echo "fetch-kernels: $pkg has no modules/$p" >&2; exit 1; }
 			for f in $found; do
 				mkdir -p "modules-$flavour.tmp/$(dirname "$f")"

@@ -12,7 +12,7 @@ qemu-system-x86 busybox-static cpio python3 ca-certificates zlib1g liblzma5 libg
 zlib1g-dev liblzma-dev libbz2-dev liblz4-dev libzstd-dev liblzo2-dev \
 zstd lz4 lzop xz-utils bzip2 gzip clang libelf-dev valgrind \
 debhelper dpkg-dev lintian systemd flex bison bc e2fsprogs util-linux mmdebstrap \
-python3-pytest python3-pytest-xdist"
+python3-pytest python3-pytest-xdist shellcheck"
 
 release="unknown"
 if [ -r /etc/os-release ]; then

@@ -13,6 +13,7 @@
 set -eu
 obj=$1
 top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/common.sh
 . "$top/scripts/common.sh"
 kernel=${KERNEL:-cloud}
 machine=${MACHINE:-pc}

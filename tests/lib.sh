@@ -1,8 +1,10 @@
 # Shared by the test scripts: results, and QEMU boots with a timeout.
 # A suite starts with:  obj=$1; top=...; . "$top/tests/lib.sh"; suite NAME
-# shellcheck shell=sh
+# shellcheck shell=sh disable=SC2154
+# (SC2154: $top and $obj are the sourcing suite's.)
 
 # The machine-wide cache ($PVHSTUB_CACHE) and the private apt states.
+# shellcheck source=scripts/common.sh
 . "$top/scripts/common.sh"
 
 # suite NAME: work in $obj/tests/NAME ($out), record results in

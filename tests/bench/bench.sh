@@ -10,6 +10,7 @@
 set -eu
 obj=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=scripts/common.sh
 . "$top/scripts/common.sh"
 out="$obj/bench"
 mkdir -p "$out"

@@ -9,6 +9,7 @@ obj=$1
 seed=${2:-1}
 count=${3:-500}
 top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=tests/lib.sh
 . "$top/tests/lib.sh"
 suite fuzzboot
 need qemu-system-x86_64 python3 timeout || exit 1

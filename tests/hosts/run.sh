@@ -19,6 +19,7 @@ set -u
 obj=$1
 shift
 top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=tests/lib.sh
 . "$top/tests/lib.sh"
 suite hosts
 

@@ -7,6 +7,7 @@
 set -u
 obj=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=tests/lib.sh
 . "$top/tests/lib.sh"
 suite overlap
 need qemu-system-x86_64 python3 readelf timeout || exit 1

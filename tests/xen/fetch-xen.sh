@@ -13,6 +13,7 @@
 set -eu
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=scripts/common.sh
 . "$top/scripts/common.sh"
 
 # The Xen packages of a version; the libraries they need are added by
@@ -28,6 +29,7 @@ libyajl2 xenstore-utils xen-utils-common libgcc-s1"
 # library packages only (lib*, zlib*): never the scripts' interpreters (python3,
 # udev, ucf), since dom0's init starts the daemons itself.
 closure() {
+	# shellcheck disable=SC2046 # package names: one word each
 	set -- $(echo "$@" | tr ' ' '\n' | sort -u)
 	while :; do
 		# shellcheck disable=SC2086
@@ -35,6 +37,7 @@ closure() {
 			--no-conflicts --no-breaks --no-replaces --no-enhances "$@" 2>/dev/null |
 			sed -n 's/^ *\(Pre\)\{0,1\}Depends: \(\(lib\|zlib\)[^ <>]*\)$/\2/p'; } | sort -u)
 		[ "$more" = "$(echo "$@" | tr ' ' '\n')" ] && break
+		# shellcheck disable=SC2086 # package names: one word each
 		set -- $more
 	done
 	echo "$@"
@@ -56,14 +59,16 @@ fetch_version() { # VERSION
 	# shellcheck disable=SC2086
 	apt_release "$PVHSTUB_CACHE/apt/$rel" $suites
 	# shellcheck disable=SC2046
+	# shellcheck disable=SC2046 # package names: one word each
 	pkgs=$(closure $(xen_packages "$ver"))
 	[ -n "$pkgs" ] || { echo "fetch-xen: no packages for Xen $ver in $rel (is the mirror's index there?)" >&2; exit 1; }
-	echo "fetch-xen: Xen $ver from $rel: $(echo $pkgs | wc -w) packages"
+	echo "fetch-xen: Xen $ver from $rel: $(echo "$pkgs" | wc -w) packages"
 	# shellcheck disable=SC2086
 	(cd "$dir/debs" && apt-get $APT_OPTS download -q $pkgs) > "$dir/download.log" 2>&1 ||
 		{ cat "$dir/download.log" >&2; exit 1; }
 	for deb in "$dir"/debs/*.deb; do
 		dpkg-deb -x "$deb" "$dir/root.tmp"
+		# shellcheck disable=SC2016 # dpkg-deb's own fields
 		dpkg-deb -W --showformat='${Package} ${Version}\n' "$deb" >> "$dir/packages.tmp"
 	done
 	zcat "$dir/root.tmp/boot/xen-$ver-amd64.gz" > "$dir/xen.elf.tmp"
@@ -74,6 +79,7 @@ fetch_version() { # VERSION
 	exec 9>&-
 }
 
+# shellcheck disable=SC2048 # versions: one word each
 for v in ${*:-4.17 4.20}; do
 	fetch_version "$v"
 done

@@ -12,11 +12,13 @@
 set -eu
 out=$1 guests=$2 ver=$3 mods=$4
 top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=scripts/common.sh
 . "$top/scripts/common.sh"
 xroot="$PVHSTUB_CACHE/xen-$ver/root"
 bin=usr/lib/xen-$ver/bin
 [ -x "$xroot/$bin/xl" ] || { echo "mkdom0: no Xen $ver tools in $xroot (run tests/xen/fetch-xen.sh $ver)" >&2; exit 1; }
 [ -d "$mods" ] || { echo "mkdom0: no $mods (run scripts/fetch-kernels.sh)" >&2; exit 1; }
+# shellcheck disable=SC2012 # the first of two paths that exists
 loader=$(ls "$xroot"/lib64/ld-linux-x86-64.so.2 "$xroot"/usr/lib64/ld-linux-x86-64.so.2 2>/dev/null | head -n 1)
 [ -n "$loader" ] || { echo "mkdom0: no ld-linux-x86-64.so.2 in $xroot (libc6)" >&2; exit 1; }
 libpath="$xroot/usr/lib/x86_64-linux-gnu:$xroot/lib/x86_64-linux-gnu"
@@ -49,6 +51,7 @@ for b in $bin/xl $bin/xenstored $bin/xenconsoled $bin/xen-init-dom0 $bin/libxl-s
 		grep 'not found' "$root/ldd.txt" >&2
 		exit 1
 	fi
+	# shellcheck disable=SC2013 # library paths: one word each
 	for lib in $(awk '$2 == "=>" && $3 ~ /^\// { print $3 }' "$root/ldd.txt"); do
 		case "$lib" in
 		"$xroot"/*) cp -L "$lib" "$root/usr/lib/x86_64-linux-gnu/" ;;
@@ -58,6 +61,7 @@ for b in $bin/xl $bin/xenstored $bin/xenconsoled $bin/xen-init-dom0 $bin/libxl-s
 done
 rm -f "$root/ldd.txt"
 # pthread_cancel() dlopens libgcc_s, so the loader does not list it.
+# shellcheck disable=SC2012 # the first of two paths that exists
 gcc_s=$(ls "$xroot"/lib/x86_64-linux-gnu/libgcc_s.so.1 "$xroot"/usr/lib/x86_64-linux-gnu/libgcc_s.so.1 2>/dev/null | head -n 1)
 [ -n "$gcc_s" ] || { echo "mkdom0: no libgcc_s.so.1 in $xroot (libgcc-s1)" >&2; exit 1; }
 cp -L "$gcc_s" "$root/usr/lib/x86_64-linux-gnu/"

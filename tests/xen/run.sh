@@ -24,6 +24,7 @@ obj=$1
 shift
 versions=${*:-4.17 4.20}
 top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=tests/lib.sh
 . "$top/tests/lib.sh"
 suite xen
 need qemu-system-x86_64 python3 timeout || exit 1

@@ -23,6 +23,7 @@
 set -u
 obj=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=tests/lib.sh
 . "$top/tests/lib.sh"
 suite zoo
 need qemu-system-x86_64 python3 timeout || exit 1
