@@ -89,7 +89,7 @@ TOOL_LIBS := -lelf -lz -llzma -lbz2 -llz4 -lzstd -llzo2
 PAYLOAD_IMAGE := $(if $(PAYLOAD),$(obj)/$(notdir $(PAYLOAD)).pvh)
 
 .PHONY: all defconfig olddefconfig oldconfig menuconfig savedefconfig clean distclean \
-	check check-unit unit-build check-tool check-lint check-boot check-overlap check-zoo check-fuzzboot fuzz-boot check-image check-probe check-xen \
+	check check-quick check-unit unit-build check-tool check-lint check-boot check-overlap check-zoo check-fuzzboot fuzz-boot check-image check-probe check-xen \
 	check-fuzz check-deb check-hosts \
 	fuzz fuzz-build bench run deps kernels help install uninstall deb
 .DEFAULT_GOAL := all
@@ -333,7 +333,18 @@ check-unit: unit-build ## the translator under cmocka, plain and under ASan+UBSa
 
 check-tool: all ## the tool in pytest: every bad input a row, crafted ELFs under valgrind, the command line, the README's examples
 	$(Q)mkdir -p $(obj)/tests/results && : > $(obj)/tests/results/tool
-	$(Q)PVHSTUB_RESULTS=$(obj)/tests/results/tool $(PYTEST) tests/tool
+	$(Q)PVHSTUB_RESULTS=$(obj)/tests/results/tool $(PYTEST) tests/tool $(TOOL_PYTEST_ARGS)
+
+# The edit-test loop: every suite that boots no Linux and no Xen.
+check-quick: deps ## unit, tool (no Linux boots), lint and the seeded layouts: the edit-test loop
+	$(Q)rm -rf $(obj)/tests/results && mkdir -p $(obj)/tests/results
+	$(Q)status=0; \
+	$(MAKE) --no-print-directory check-unit || status=1; \
+	$(MAKE) --no-print-directory check-tool TOOL_PYTEST_ARGS='-m "not linux"' || status=1; \
+	$(MAKE) --no-print-directory check-lint || status=1; \
+	$(MAKE) --no-print-directory check-fuzzboot || status=1; \
+	tests/summary.sh $(obj) || status=1; \
+	exit $$status
 
 check-lint: ## shellcheck on the shell that stays shell (tests/lint)
 	$(Q)mkdir -p $(obj)/tests/results && : > $(obj)/tests/results/lint

@@ -63,6 +63,7 @@ def test_wrap(readme_dir):
 
 
 @pytest.mark.boot
+@pytest.mark.linux
 @pytest.mark.parametrize("name", ["qemu-microvm", "qemu-pc"])
 def test_qemu(readme_dir, name):
     try:
