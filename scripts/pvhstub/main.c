@@ -318,6 +318,18 @@ static int parse_kaslr(const char *v, int no_kaslr, struct wrap_opts *o)
 	return usage_error("wrap", "--kaslr takes virtual, full or off, not", v);
 }
 
+/* 1, after saying why, if the file --stub names is no linked stub. */
+static int stub_is_bad(const char *path, struct blob stub)
+{
+	struct stub_image s;
+	char err[512];
+
+	if (!stub_parse(stub, &s, err, sizeof(err)))
+		return 0;
+	fprintf(stderr, "pvhstub wrap: --stub %s: %s\n", path, err);
+	return 1;
+}
+
 static int cmd_wrap(int argc, char **argv)
 {
 	const char *output = NULL, *stub_path = NULL, *handoff = NULL, *kaslr = NULL, *kernel;
@@ -333,7 +345,6 @@ static int cmd_wrap(int argc, char **argv)
 	};
 	const struct cli cli = { "wrap", opts, 1, "KERNEL and -o OUT", wrap_help };
 	struct blob kfile, stub = builtin_stub;
-	struct stub_image s;
 	struct output out;
 	struct wrap_out w;
 	char err[512];
@@ -344,9 +355,8 @@ static int cmd_wrap(int argc, char **argv)
 		return rc;
 	if (output_start("wrap", &out, output, 1, (const char *const[]){ kernel, stub_path }, 2))
 		return 1;
-	if (stub_path && (read_input("wrap", stub_path, &stub) ||
-			  (stub_parse(stub, &s, err, sizeof(err)) &&
-			   fprintf(stderr, "pvhstub wrap: --stub %s: %s\n", stub_path, err)))) {
+	/* A bad --stub is named as such, not as the kernel. */
+	if (stub_path && (read_input("wrap", stub_path, &stub) || stub_is_bad(stub_path, stub))) {
 		output_abort(&out);
 		return 1;
 	}
