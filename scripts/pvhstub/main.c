@@ -505,9 +505,11 @@ static int resolve_paths(const char *image, const char *dir, struct xl_opts *o,
 	}
 	o->kernel = kpath;
 	if (o->ramdisk) {
-		if (stat(o->ramdisk, &st) || !S_ISREG(st.st_mode)) {
-			fprintf(stderr, "pvhstub xlconfig: --ramdisk %s: %s\n", o->ramdisk,
-				errno ? strerror(errno) : "not a regular file");
+		const char *why = stat(o->ramdisk, &st) ? strerror(errno) :
+				  !S_ISREG(st.st_mode) ? "not a regular file" : NULL;
+
+		if (why) {
+			fprintf(stderr, "pvhstub xlconfig: --ramdisk %s: %s\n", o->ramdisk, why);
 			return 1;
 		}
 		if (guest_path(o->ramdisk, dir, rpath, size)) {

@@ -126,6 +126,8 @@ REFUSALS = [
      r"IMAGE holds a control character \(0x0a\)"),
     ("xl-ramdisk-missing", None, ["xlconfig", "w.pvh", "--ramdisk", "nope", "-o", "x.cfg"], 1,
      r"--ramdisk nope: No such file or directory"),
+    ("xl-ramdisk-directory", lambda d: os.mkdir(d / "rd"), ["xlconfig", "w.pvh", "--ramdisk", "rd", "-o", "x.cfg"], 1,
+     r"^pvhstub xlconfig: --ramdisk rd: not a regular file$"),
     ("xl-memory-too-small", None, ["xlconfig", "w.pvh", "--memory", "16", "-o", "x.cfg"], 1,
      r"--memory 16 MiB is too small"),
 ]
