@@ -436,24 +436,21 @@ static int cmd_extract(int argc, char **argv)
 }
 
 /* A positive count of at most 2^24 (MiB of memory, vCPUs); 0, or 2 after a usage error. */
-static int parse_count(const char *opt, const char *v, unsigned long long *n)
+static int parse_count(const char *opt, const char *what_of, const char *v, unsigned long long *n)
 {
-	char *end;
+	char what[96], *end;
 
 	if (!v)
 		return 0;
 	errno = 0;
 	*n = strtoull(v, &end, 10);
 	if (*end || !*v || *v == '-' || *v == '+' || !*n)
-		return usage_error("xlconfig", opt[2] == 'm' ? "--memory wants a positive number of MiB, not" :
-				   "--vcpus wants a positive number, not", v);
-	if (errno == ERANGE || *n > (1ULL << 24)) {
-		char what[96];
-
+		snprintf(what, sizeof(what), "%s wants a positive number%s, not", opt, what_of);
+	else if (errno == ERANGE || *n > (1ULL << 24))
 		snprintf(what, sizeof(what), "%s takes at most %llu, not", opt, 1ULL << 24);
-		return usage_error("xlconfig", what, v);
-	}
-	return 0;
+	else
+		return 0;
+	return usage_error("xlconfig", what, v);
 }
 
 /* Strings xl's parser cannot read back: a control character in them. */
@@ -578,8 +575,8 @@ static int cmd_xlconfig(int argc, char **argv)
 	int rc, nargs;
 
 	if ((rc = cli_parse(&cli, argc, argv, &image, &nargs)) != CLI_GO_ON ||
-	    (rc = parse_count("--memory", memory, &o.memory)) ||
-	    (rc = parse_count("--vcpus", vcpus, &o.vcpus)) || (rc = check_actions(&o)) ||
+	    (rc = parse_count("--memory", " of MiB", memory, &o.memory)) ||
+	    (rc = parse_count("--vcpus", "", vcpus, &o.vcpus)) || (rc = check_actions(&o)) ||
 	    (rc = check_xl_strings(&o, image, dir)))
 		return rc;
 	if (output_start("xlconfig", &out, output, 0, (const char *const[]){ image, o.ramdisk }, 2))
