@@ -1,5 +1,7 @@
 """Kernel images for the tests: synthetic ones (tests/tool/mk*.py), made
 fresh, and Debian's, from the machine cache (scripts/fetch-kernels.sh)."""
+import os
+import pathlib
 import subprocess
 import sys
 
@@ -22,9 +24,64 @@ def payload(fmt, out, *options):
 
 def debian_kernel(name):
     """vmlinuz-NAME from the machine cache, fetched first if need be; None if it cannot be."""
-    p = subprocess.run([str(paths.TOP / "scripts/fetch-kernels.sh"), name], stdout=subprocess.PIPE,
+    return cached(name, "vmlinuz-" + name)
+
+
+def cached(fetch_name, filename):
+    """A file scripts/fetch-kernels.sh FETCH_NAME puts in the machine cache
+    (memtest86+x64.bin, ipxe.lkrn, busybox-i386, ...); None if it cannot."""
+    p = subprocess.run([str(paths.TOP / "scripts/fetch-kernels.sh"), fetch_name], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT)
-    k = paths.cache() / "kernels" / ("vmlinuz-" + name)
+    f = paths.cache() / "kernels" / filename
+    if p.returncode != 0 or not f.is_file():
+        return None, p.stdout.decode(errors="replace")[-2000:]
+    return f, ""
+
+
+def tiny_kernel(name):
+    """vmlinuz-NAME of the kernels tests/kernels/build-tiny.sh builds from
+    Debian's linux-source (without CONFIG_PVH, CONFIG_XEN); built first if
+    need be (13 minutes); None if it cannot be."""
+    p = subprocess.run([str(paths.TOP / "tests/kernels/build-tiny.sh")], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT)
+    folder = subprocess.run(["sh", "-c", 'top="$1"; . "$top/scripts/common.sh"; tiny_dir', "sh", str(paths.TOP)],
+                            stdout=subprocess.PIPE, check=True).stdout.decode().strip()
+    k = pathlib.Path(folder) / ("vmlinuz-" + name)
     if p.returncode != 0 or not k.is_file():
         return None, p.stdout.decode(errors="replace")[-2000:]
     return k, ""
+
+
+def kernel(name):
+    """Any kernel the boot tests name: tiny-* from build-tiny.sh, the rest Debian's."""
+    return tiny_kernel(name) if name.startswith("tiny-") else debian_kernel(name)
+
+
+def package(k):
+    """The Debian package a cached vmlinuz-NAME came from (its .package file), or its name."""
+    p = pathlib.Path(str(k) + ".package")
+    return p.read_text().strip() if p.is_file() else pathlib.Path(k).name
+
+
+# The wrap modes the boot tests use, as pvhstub wrap's options: the 32- and
+# 64-bit handoffs of a bzImage; decompressed at wrap time with the stub's
+# default KASLR (the virtual offset); and with its physical KASLR too.
+WRAPS = {
+    "32": ["--handoff", "32"],
+    "64": ["--handoff", "64"],
+    "decompress": ["--decompress"],
+    "full": ["--decompress", "--kaslr", "full"],
+}
+
+
+def initrd(out, payload_mib=4, busybox=None):
+    """The test initrd (scripts/mkinitrd.sh): init reports what the tests
+    read, and a PAYLOAD_MIB pseudo-random file proves the initrd intact."""
+    env = dict(os.environ)
+    if busybox:
+        env["BUSYBOX"] = str(busybox)
+    p = subprocess.run([str(paths.TOP / "scripts/mkinitrd.sh"), str(out), str(payload_mib)], env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if p.returncode != 0:
+        raise RuntimeError("scripts/mkinitrd.sh %s: %s" % (out, p.stdout.decode(errors="replace")))
+    return out

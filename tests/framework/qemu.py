@@ -1,6 +1,7 @@
 """QEMU boots for the tests: every boot has a timeout, and its console log
 is kept in the test's folder; a failed check shows the log's tail."""
 import pathlib
+import shlex
 import subprocess
 
 DEBUG_EXIT = ["-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
@@ -9,19 +10,23 @@ DEBUG_EXIT = ["-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
 class Boot:
     """A finished boot: rc (124 after the timeout; 3 after the stub's panic), the console."""
 
-    def __init__(self, argv, rc, log):
-        self.argv, self.rc, self.log = argv, rc, log
+    def __init__(self, argv, rc, log, timeout):
+        self.argv, self.rc, self.log, self.timeout = argv, rc, log, timeout
         self.console = pathlib.Path(log).read_text(errors="replace").replace("\r", "")
 
     def tail(self, n=40):
         lines = self.console.splitlines()[-n:]
-        return "qemu: %s\nexit %s; the last %d lines of %s:\n%s" % (
-            " ".join(self.argv), self.rc, len(lines), self.log, "\n".join("    " + x for x in lines))
+        ended = "timed out after %d s" % self.timeout if self.rc == 124 else "exit %s" % self.rc
+        said = pathlib.Path(str(self.log) + ".qemu").read_text(errors="replace").strip()
+        return "replay: sh %s.cmd\nQEMU %s%s; the last %d lines of %s:\n%s" % (
+            self.log, ended, ", saying: " + said[-1000:] if said else "", len(lines), self.log,
+            "\n".join("    " + x for x in lines))
 
 
 def boot(image, log, qemu="qemu-system-x86_64", machine="pc", memory=512, cpu=None, initrd=None,
          append=None, timeout=120, extra=()):
-    """Boot image with QEMU's -kernel, the serial console into log, no reboot."""
+    """Boot image with QEMU's -kernel, the serial console into log, no
+    reboot, killed after timeout seconds (rc 124)."""
     argv = [qemu, "-M", machine, "-m", str(memory), "-display", "none", "-no-reboot",
             "-serial", "file:%s" % log] + DEBUG_EXIT + ["-kernel", str(image)]
     if cpu:
@@ -32,9 +37,12 @@ def boot(image, log, qemu="qemu-system-x86_64", machine="pc", memory=512, cpu=No
         argv += ["-append", append]
     argv += list(extra)
     pathlib.Path(log).write_text("")
-    try:
-        rc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, timeout=timeout).returncode
-    except subprocess.TimeoutExpired:
-        rc = 124
-    return Boot(argv, rc, log)
+    # The command that replays this boot, beside its log.
+    pathlib.Path(str(log) + ".cmd").write_text(" ".join(map(shlex.quote, map(str, argv))) + "\n")
+    with open(str(log) + ".qemu", "wb") as err:
+        try:
+            rc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=err, stderr=err,
+                                timeout=timeout).returncode
+        except subprocess.TimeoutExpired:
+            rc = 124
+    return Boot(argv, rc, log, timeout)

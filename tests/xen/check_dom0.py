@@ -1,5 +1,4 @@
-#!/usr/bin/env python3
-"""check_dom0.py LOG INITRD CMDLINE DOM0_MEM_MIB: the probe, as Xen's PVH dom0.
+"""The probe as Xen's PVH dom0 (tests/xen/test_xen.py): check(verdict, ...).
 
 - the stub got start_info v0 with SIF_PRIVILEGED|SIF_INITDOMAIN and took the
   memory map from XENMEM_memory_map;
@@ -11,12 +10,9 @@
 - the cmdline is the module's arguments without our pvhstub.* options;
 - the initrd (module 1) arrived whole: its FNV-1a checksum matches.
 """
-import os
 import re
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from e820 import Verdicts, isa_rule, sanitize, show, stub_memmap  # noqa: E402
+from e820 import isa_rule, sanitize, show, stub_memmap
 
 
 def fnv1a(data):
@@ -26,9 +22,8 @@ def fnv1a(data):
     return h
 
 
-def main():
-    log, initrd, cmdline, dom0_mib = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-    text = open(log, errors="replace").read().replace("\r", "")
+def check(verdict, text, data, cmdline, dom0_mib):
+    """TEXT: Xen's console; DATA: the initrd's bytes; VERDICT(ok, what) takes each check."""
     probe = dict(l.split(" ", 1) for l in re.findall(r"^\(d0\) probe: (\S+ .*)$", text, re.M)
                  if not l.startswith(("e820 ", "hdr ", "setup_data ")))
     probe_e820 = [(int(a, 16), int(a, 16) + int(s, 16), int(t)) for a, s, t in re.findall(
@@ -37,8 +32,6 @@ def main():
     names = {"usable": 1, "reserved": 2, "ACPI data": 3, "ACPI NVS": 4, "unusable": 5}
     host = [(int(a, 16), int(e, 16) + 1, names.get(n, n)) for a, e, n in re.findall(
         r"^\(XEN\)  \[([0-9a-f]+), ([0-9a-f]+)\] \((.*)\)$", text, re.M)]
-    verdict = Verdicts()
-
     verdict("(d0) probe: end" in text, "the probe ran to its end as dom0")
     verdict("warning: this domain is dom0" not in text,
             "no dom0 warning: the payload is not Linux (it would be for a wrapped Linux kernel)")
@@ -62,11 +55,5 @@ def main():
             "hardware_subarch_data points at a start_info (magic %s)" % probe.get("hardware_subarch_data_magic"))
     verdict(probe.get("type_of_loader") == "0x90", "type_of_loader is 0x90 (Xen)")
     verdict(probe.get("cmdline") == '"%s"' % cmdline, "the cmdline came through Xen's module arguments: %s" % probe.get("cmdline"))
-    data = open(initrd, "rb").read()
     verdict(probe.get("initrd_size") == hex(len(data)) and probe.get("initrd_fnv1a") == "0x%08x" % fnv1a(data),
             "the initrd arrived whole (size %s, FNV-1a %s)" % (probe.get("initrd_size"), probe.get("initrd_fnv1a")))
-    return verdict.status()
-
-
-if __name__ == "__main__":
-    sys.exit(main())

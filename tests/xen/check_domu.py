@@ -1,10 +1,5 @@
-#!/usr/bin/env python3
-"""check_domu.py LOG LINUX_CMDLINE PROBE_CMDLINE DISK_MD5 TINY_CMDLINE: the xl PVH domUs
-of the Xen 4.17 run.
-check_domu.py --linux LOG LINUX_CMDLINE DISK_MD5 NAME:ENTRY...: Linux domUs only,
-in the order dom0 created them (the Xen 4.20 run); ENTRY is "stub" (wrapped,
-checked as the Linux domU below) or "own" (Linux's own PVH entry, checked as
-the own domU).
+"""The xl PVH domUs of a Xen run (tests/xen/test_xen.py), read from its log.
+Each function takes VERDICT(ok, what), which records each check.
 
 The serial log holds Xen's console: the stub's and the probe's port 0xe9
 output as "(dN) ...", and dom0's prints, including each domU's hvc0 console
@@ -27,12 +22,9 @@ Tiny domU (no Xen support in the kernel): the stub's 32-bit handoff, the
 kernel's command line and "Run /init as init process" on its port 0xe9
 console.
 """
-import os
 import re
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from e820 import Verdicts, isa_rule, kernel_e820, sanitize, show, stub_memmap  # noqa: E402
+from e820 import isa_rule, kernel_e820, sanitize, show, stub_memmap
 
 
 def domain_ids(text, verdict, want):
@@ -90,34 +82,11 @@ def pv_devices(verdict, text, name, disk_md5, own):
             "%s: PV network: dom0 answers pings over eth0 (%s)" % (name, m.group(1) if m else None))
 
 
-def main_linux(args):
-    log, cmdline, disk_md5 = args[:3]
-    domus = [a.split(":", 1) for a in args[3:]]
-    text = open(log, errors="replace").read().replace("\r", "")
-    verdict = Verdicts()
-    ids = domain_ids(text, verdict, [n for n, _ in domus])
-    for name, entry in domus:
-        if entry == "stub":
-            linux_stub(verdict, text, ids, name, cmdline, payload=False)
-        pv_devices(verdict, text, name, disk_md5, own=entry == "own")
-    return verdict.status()
-
-
-def main():
-    log, linux_cmdline, probe_cmdline, disk_md5, tiny_cmdline = sys.argv[1:6]
-    text = open(log, errors="replace").read().replace("\r", "")
-    verdict = Verdicts()
-
-    ids = domain_ids(text, verdict, ["linux", "probe", "kaslr", "own", "tiny"])
-
+def probe(verdict, text, ids, cmdline):
+    """The probe kernel as a domU: its zero page."""
     def memmap(name):
         return stub_memmap(xen_lines(text, ids, name))
 
-    linux_stub(verdict, text, ids, "linux", linux_cmdline, payload=True)
-    for name in ("linux", "own"):
-        pv_devices(verdict, text, name, disk_md5, own=name == "own")
-
-    # The probe domU.
     probe = xen_lines(text, ids, "probe")
     fields = dict(l.split(" ", 1) for l in re.findall(r"^probe: (\S+ .*)$", probe, re.M)
                   if not l.startswith(("e820 ", "hdr ", "setup_data ")))
@@ -126,10 +95,13 @@ def main():
     verdict("probe: end" in probe, "probe: dumped its zero page")
     verdict(bool(e820) and sanitize(e820) == sanitize(isa_rule(memmap("probe"))),
             "probe: its e820 is the start_info memmap Xen built, after the ISA-hole rule")
-    verdict(fields.get("cmdline") == '"%s"' % probe_cmdline, "probe: cmdline %s" % fields.get("cmdline"))
+    verdict(fields.get("cmdline") == '"%s"' % cmdline, "probe: cmdline %s" % fields.get("cmdline"))
     verdict(fields.get("initrd_size", "0x0") != "0x0" and "initrd_fnv1a" in fields,
             "probe: got its initrd (%s bytes)" % fields.get("initrd_size"))
-    # The KASLR domU.
+
+
+def kaslr(verdict, text, ids):
+    """The cloud kernel wrapped with --decompress --kaslr full, 2 vCPUs."""
     console = console_of(text, "kaslr")
     m = re.search(r"pvhstub: start_info 0x[0-9a-f]+ v1 on Xen, .* 64-bit entry 0x[0-9a-f]+, "
                   r"KASLR ([^,]+), virtual \+0x([0-9a-f]+), physical 0x([0-9a-f]+)$", xen_lines(text, ids, "kaslr"), re.M)
@@ -144,16 +116,14 @@ def main():
                 % (k.group(1), k.group(2), virt, phys))
     else:
         verdict(False, "kaslr: the kernel reported where it runs (PVHSTUB-KERNEL)")
-    # The tiny kernel (no CONFIG_XEN, no CONFIG_PVH): its console is port 0xe9.
+
+
+def tiny(verdict, text, ids, cmdline):
+    """The tiny kernel (no CONFIG_XEN, no CONFIG_PVH): its console is port 0xe9."""
     tiny = xen_lines(text, ids, "tiny")
     verdict(re.search(r"pvhstub: start_info 0x[0-9a-f]+ v1 on Xen, .* subarch 2, 32-bit entry", tiny) is not None,
             "tiny: the stub ran on Xen and entered the kernel's 32-bit entry")
-    verdict(re.search(r"^\[ *[0-9.]+\] Command line: %s$" % re.escape(tiny_cmdline), tiny, re.M) is not None,
+    verdict(re.search(r"^\[ *[0-9.]+\] Command line: %s$" % re.escape(cmdline), tiny, re.M) is not None,
             "tiny: the kernel got its command line")
     verdict(re.search(r"^\[ *[0-9.]+\] Run /init as init process$", tiny, re.M) is not None,
             "tiny: a kernel with no Xen support reached init")
-    return verdict.status()
-
-
-if __name__ == "__main__":
-    sys.exit(main_linux(sys.argv[2:]) if sys.argv[1:2] == ["--linux"] else main())

@@ -1,5 +1,4 @@
-#!/usr/bin/env python3
-"""compare_dmesg.py LOG STUB OWN: the same kernel, the same xl config, as two
+"""compare(text, STUB, OWN) (tests/xen/test_xen.py): the same kernel, the same xl config, as two
 PVH domUs: STUB entered through the stub, OWN through Linux's own PVH entry.
 Their kernel logs (init prints dmesg as "PVHSTUB-KMSG: " lines with kmsg=1)
 are normalized (timestamps dropped, every number made N, every hex number
@@ -8,7 +7,6 @@ other must be a difference listed in EXPECTED, with its reason; any other
 fails.
 """
 import re
-import sys
 from collections import Counter
 
 # (which boot prints it, a pattern of the normalized line, why)
@@ -58,26 +56,21 @@ def explain(side, line):
     return None
 
 
-def main():
-    text = open(sys.argv[1], errors="replace").read().replace("\r", "")
-    stub, own = Counter(kmsg(text, sys.argv[2])), Counter(kmsg(text, sys.argv[3]))
+def compare(text, stub_name, own_name):
+    """The lines only one boot has, which no EXPECTED difference explains
+    (printed, with the explained ones and their reasons)."""
+    stub, own = Counter(kmsg(text, stub_name)), Counter(kmsg(text, own_name))
     if not stub or not own:
-        print("FAIL: no kernel log from %s (%d lines) or %s (%d lines)"
-              % (sys.argv[2], sum(stub.values()), sys.argv[3], sum(own.values())))
-        return 1
-    bad = 0
+        return ["no kernel log from %s (%d lines) or %s (%d lines)"
+                % (stub_name, sum(stub.values()), own_name, sum(own.values()))]
+    bad = []
     for side, extra in (("stub", stub - own), ("own", own - stub)):
         for line, n in sorted(extra.items()):
             why = explain(side, line)
             if why:
                 print("expected: only the %s boot (x%d): %s\n    why: %s" % (side, n, line, why))
             else:
-                print("FAIL: unexplained, only the %s boot (x%d): %s" % (side, n, line))
-                bad += 1
-    print("%s: %d normalized lines through the stub, %d through Linux's own entry, %d unexplained"
-          % ("PASS" if not bad else "FAIL", sum(stub.values()), sum(own.values()), bad))
-    return 1 if bad else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+                bad.append("unexplained, only the %s boot (x%d): %s" % (side, n, line))
+    print("%d normalized lines through the stub, %d through Linux's own entry, %d unexplained"
+          % (sum(stub.values()), sum(own.values()), len(bad)))
+    return bad

@@ -1,0 +1,59 @@
+"""The suites still written in shell, run by pytest so that they share the
+two cores with the rest: one test each, which runs tests/NAME/run.sh and
+fails with its FAIL lines and the tail of its output.
+
+Each suite records its own checks, one line each, in
+build/tests/results/NAME, and make check's summary (tests/summary.sh)
+counts those lines; so a suite's test here is counted only when it fails
+(it may have failed before writing any line).  Each of these suites is to
+become tables of pytest rows of its own, as tests/boot did.
+"""
+import os
+import subprocess
+
+import pytest
+
+from framework import paths
+
+# Each suite: its arguments after the build folder, its timeout in seconds,
+# the xdist group of suites that must not run side by side (the package
+# test installs into this machine's dpkg and /boot; the hosts test builds
+# the same package), and whether it boots Linux or Xen (make check-quick
+# leaves those out).  Longest first, so that they start early.
+SUITES = {
+    "hosts": ([], 3600, "dpkg", True),
+    "zoo": ([], 1200, None, True),
+    "fuzzboot": (["1", "500"], 1200, None, False),
+    "probe": ([], 1200, None, True),
+    "deb": ([], 1200, "dpkg", True),
+    "overlap": ([], 600, None, True),
+}
+
+# Where a suite writes its lines, when not under its own name.
+RESULTS = {"probe": "probe-runs"}
+
+
+def params():
+    for name, (args, timeout, group, linux) in SUITES.items():
+        marks = [pytest.mark.boot, pytest.mark.shell, pytest.mark.long] + ([pytest.mark.linux] if linux else [])
+        if group:
+            marks.append(pytest.mark.xdist_group(group))
+        yield pytest.param(name, args, timeout, id=name, marks=marks)
+
+
+@pytest.mark.parametrize("name,args,timeout", params())
+def test_shell_suite(work, tool, name, args, timeout):
+    results = paths.BUILD / "tests" / "results" / RESULTS.get(name, name)
+    log = work / "output.log"
+    with open(log, "wb") as out:
+        try:
+            rc = subprocess.run([str(paths.TOP / "tests" / name / "run.sh"), str(paths.BUILD)] + args,
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                timeout=timeout, env=dict(os.environ, PVHSTUB_RESULTS="")).returncode
+        except subprocess.TimeoutExpired:
+            rc = "killed after %d s" % timeout
+    lines = results.read_text().splitlines() if results.is_file() else []
+    fails = [x for x in lines if x.startswith("fail ")]
+    tail = "\n".join("    " + x for x in log.read_text(errors="replace").splitlines()[-60:])
+    assert rc == 0 and not fails and lines, "tests/%s/run.sh: exit %s, %d checks, %d failed:\n%s\n" \
+        "the last lines of %s:\n%s" % (name, rc, len(lines), len(fails), "\n".join(fails), log, tail)
