@@ -202,14 +202,14 @@ check-fuzz: fuzz-build ## fuzz each harness for 60 s
 	$(Q)mkdir -p $(obj)/tests/results && : > $(obj)/tests/results/fuzz
 	$(Q)PVHSTUB_RESULTS=$(obj)/tests/results/fuzz PVHSTUB_FUZZ_SECONDS=60 $(PYTEST) tests/fuzz
 
-# The test-only PVH chain loader (tests/overlap).
-$(obj)/tests/pvhload.elf: $(obj)/tests/overlap/pvhload.o $(obj)/tests/overlap/pvhload.S.o $(obj)/entry/string.o tests/overlap/pvhload.lds
+# The test-only PVH chain loader (tests/tools/pvhload.c).
+$(obj)/tests/pvhload.elf: $(obj)/tests/tools/pvhload.o $(obj)/tests/tools/pvhload.S.o $(obj)/entry/string.o tests/tools/pvhload.lds
 	$(quiet) LD "tests/pvhload.elf"
 	$(Q)$(LD) -m elf_i386 -static -nostdlib --build-id=none -z noexecstack --no-warn-rwx-segments \
-		-T tests/overlap/pvhload.lds -o $@ $(filter %.o,$^)
+		-T tests/tools/pvhload.lds -o $@ $(filter %.o,$^)
 
-$(obj)/tests/overlap/pvhload.S.o: tests/overlap/pvhload.S $(AUTOHEADER) | $(XEN_INC)/xen/xen.h $(UAPI_INC)/asm/bootparam.h
-	$(quiet) AS "tests/overlap/pvhload.S.o"
+$(obj)/tests/tools/pvhload.S.o: tests/tools/pvhload.S $(AUTOHEADER) | $(XEN_INC)/xen/xen.h $(UAPI_INC)/asm/bootparam.h
+	$(quiet) AS "tests/tools/pvhload.S.o"
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(GUEST_AFLAGS) -c $< -o $@
 
@@ -344,7 +344,7 @@ check-quick: deps ## unit, tool, lint, the seeded layouts: no Linux or Xen boots
 	$(Q)rm -rf $(obj)/tests/results && mkdir -p $(obj)/tests/results
 	$(Q)status=0; \
 	PVHSTUB_RESULTS=$(obj)/tests/results/pytest $(PYTEST) --dist loadgroup -m "not linux" \
-		tests/unit tests/tool tests/lint tests/boot tests/shell || status=1; \
+		--ignore=tests/fuzz $(PYTEST_ARGS) || status=1; \
 	tests/summary.sh $(obj) || status=1; \
 	exit $$status
 
@@ -357,7 +357,8 @@ check-boot: all ## Linux through the stub in QEMU: every kernel x wrap x machine
 	$(Q)PVHSTUB_RESULTS=$(obj)/tests/results/boot $(PYTEST) tests/boot $(PYTEST_ARGS)
 
 check-probe: all $(obj)/tests/probe.bzImage $(obj)/tests/pvhload.elf ## native vs PVH: the same zero page, probe and Debian kernels
-	$(Q)tests/probe/run.sh $(obj)
+	$(Q)mkdir -p $(obj)/tests/results && : > $(obj)/tests/results/probe
+	$(Q)PVHSTUB_RESULTS=$(obj)/tests/results/probe $(PYTEST) tests/probe $(PYTEST_ARGS)
 
 # make check-xen [XEN="4.17 4.20"]: the tests of those versions only.
 empty :=
@@ -376,24 +377,27 @@ check-hosts: ## the README's set-up, the package and its hooks in fresh bookworm
 	$(Q)tests/hosts/run.sh $(obj) $(RELEASES)
 
 check-overlap: all $(obj)/tests/pvhload.elf ## initrd and window placement with a test PVH loader
-	$(Q)tests/overlap/run.sh $(obj)
+	$(Q)mkdir -p $(obj)/tests/results && : > $(obj)/tests/results/overlap
+	$(Q)PVHSTUB_RESULTS=$(obj)/tests/results/overlap $(PYTEST) tests/overlap $(PYTEST_ARGS)
 
 check-zoo: all $(obj)/tests/pvhload.elf ## Firecracker's and Cloud Hypervisor's loading rules and layouts, emulated
-	$(Q)tests/zoo/run.sh $(obj)
+	$(Q)mkdir -p $(obj)/tests/results && : > $(obj)/tests/results/zoo
+	$(Q)PVHSTUB_RESULTS=$(obj)/tests/results/zoo $(PYTEST) tests/zoo $(PYTEST_ARGS)
 
 # make fuzz-boot [SEED=N] [COUNT=M]: seeded random PVH layouts booted through the stub.
 SEED ?= 1
 COUNT ?= 1000
 check-fuzzboot: all $(obj)/tests/pvhload.elf $(obj)/tests/probe.bzImage ## 500 seeded random PVH layouts at boot
-	$(Q)tests/fuzzboot/run.sh $(obj) 1 500
+	$(Q)mkdir -p $(obj)/tests/results && : > $(obj)/tests/results/fuzzboot
+	$(Q)PVHSTUB_RESULTS=$(obj)/tests/results/fuzzboot $(PYTEST) tests/fuzzboot $(PYTEST_ARGS)
 
 fuzz-boot: all $(obj)/tests/pvhload.elf $(obj)/tests/probe.bzImage ## COUNT (1000) seeded PVH layouts from SEED (1); a failure prints its replay
-	$(Q)tests/fuzzboot/run.sh $(obj) $(SEED) $(COUNT)
+	$(Q)$(PYTHON) tests/fuzzboot/fuzzboot.py --obj $(obj) --seed $(SEED) --count $(COUNT)
 
 # make check-image IMAGE=FILE: would rust-vmm (Firecracker, Cloud Hypervisor) load it?
 check-image: ## check IMAGE= against rust-vmm linux-loader's rules
 	$(Q)test -n "$(IMAGE)" || { echo "make check-image IMAGE=FILE" >&2; exit 2; }
-	$(Q)python3 tests/zoo/rustvmm_load.py $(IMAGE)
+	$(Q)python3 tests/tools/rustvmm_load.py $(IMAGE)
 
 # The boot-cost benchmark: figures, not pass/fail (see tests/bench/bench.sh).
 bench: deps all $(obj)/tests/pvhload.elf $(obj)/tests/probe.bzImage ## the boot-cost table (figures, not pass/fail)

@@ -39,6 +39,15 @@ def work(request):
 
 
 @pytest.fixture(scope="session")
+def probe_kernel(tool):
+    """The probe kernel (tests/probe: a bzImage of our own that dumps its zero page)."""
+    p = paths.BUILD / "tests" / "probe.bzImage"
+    if not p.is_file():
+        pytest.fail("no %s: make test-build" % p)
+    return p
+
+
+@pytest.fixture(scope="session")
 def cloud_kernel(kernel):
     """Debian 12's cloud kernel (6.1), from the machine cache."""
     return kernel("cloud")

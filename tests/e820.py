@@ -86,15 +86,14 @@ def kernel_e820(text):
         r"^PVHSTUB-DMESG: BIOS-e820: \[mem 0x([0-9a-f]+)-0x([0-9a-f]+)\] (.*)$", text, re.M)]
 
 
-class Verdicts:
-    """PASS/FAIL lines, one per check; status() is 1 if any failed."""
-
-    def __init__(self):
-        self.failed = 0
+class Verdicts(list):
+    """Each check prints PASS or FAIL; the list keeps the failed ones;
+    status() is 1 if any failed."""
 
     def __call__(self, ok, what, detail=""):
         print(("PASS: " if ok else "FAIL: ") + what + (" (%s)" % detail if detail and not ok else ""))
-        self.failed += 0 if ok else 1
+        if not ok:
+            self.append(what + (" (%s)" % detail if detail else ""))
 
     def status(self):
-        return 1 if self.failed else 0
+        return 1 if self else 0

@@ -615,6 +615,8 @@ static int inspect_elf(struct report *r, struct blob f, struct blob stub, char *
 	jstr(r, "machine", machine_name(e.eh.e_machine));
 	jnum(r, "e_entry", e.eh.e_entry);
 	jnum(r, "e_flags", e.eh.e_flags);
+	jnum(r, "e_phoff", e.eh.e_phoff);
+	jnum(r, "e_phentsize", e.eh.e_phentsize);
 	scan_segments(r, &e, &sg);
 	if (wrapped) {
 		print_wrapped(r, &info);

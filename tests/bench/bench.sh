@@ -104,7 +104,7 @@ cost_full7=$(kaslr_cost kaslr-full7)
 relocs=$("$tool" inspect "$out/kaslr-virt.pvh" | sed -n 's/^relocations: *\([0-9]*\) .*/\1/p')
 
 # The stub's own work: PVH entry to kernel entry, for 3, 32 and 200 memmap
-# entries.  pvhload (tests/overlap) writes the map and reads the TSC just
+# entries.  pvhload (tests/tools/pvhload.c) writes the map and reads the TSC just
 # before it enters the stub; the probe kernel reads it at its first
 # instruction.  32-bit handoff (the probe has no 64-bit entry).
 "$tool" wrap "$obj/tests/probe.bzImage" -o "$out/probe.pvh"

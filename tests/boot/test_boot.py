@@ -18,9 +18,7 @@ pytestmark = pytest.mark.boot
 LINUX = pytest.mark.linux
 
 CMDLINE = 'console=ttyS0 panic=-1 pvhstub.test="a b" x=1'
-# Deterministic virtual time: timer calibration cannot race the host (microvm
-# has no HPET or PM timer to fall back on).
-ICOUNT = ["-icount", "shift=0,sleep=off"]
+ICOUNT = qemu.ICOUNT
 
 # Every kernel the boots use: the wrap modes (tests/framework/images.py
 # WRAPS), the machines and the QEMU binaries it boots on.  A new kernel is a
@@ -60,15 +58,7 @@ def is_i386(kernel):
 
 
 def wrap(work, src, args, name="k.pvh"):
-    r = pvhstub.run(["wrap"] + args + [src, "-o", name], cwd=work)
-    assert r.rc == 0, str(r)
-    return work / name
-
-
-def check_boot(b, cmdline):
-    assert b.rc != 124, b.tail()
-    bad = linux.problems(b.console, cmdline)
-    assert not bad, "\n".join(bad) + "\n" + b.tail()
+    return pvhstub.wrap(src, work / name, args)
 
 
 @LINUX
@@ -88,7 +78,7 @@ def test_linux(work, kernel, initrd, initrd_i386, name, mode, machine, arch):
         print("NOTE: %s oopsed after the handoff (%s): a known QEMU TCG flake of 6.12, native boots too; "
               "booting once more" % (name, oops.group(0)))
         b = qemu.boot(image, work / "console-2.log", **run)
-    check_boot(b, CMDLINE)
+    linux.assert_boot(b, CMDLINE)
     line = linux.stub_line(b.console)
     assert re.search(r", %d-bit entry 0x" % handoff, line), "the stub did not announce the %d-bit handoff: %s" % (
         handoff, line)
@@ -106,7 +96,7 @@ def test_bare_vmlinux(work, kernel, initrd):
     image = wrap(work, work / "vmlinux", [])
     b = qemu.boot(image, work / "console.log", initrd=initrd, append=CMDLINE + " pvhstub.debug", timeout=180,
                   extra=ICOUNT)
-    check_boot(b, CMDLINE)
+    linux.assert_boot(b, CMDLINE)
 
 
 # --- SMP -------------------------------------------------------------------
@@ -127,7 +117,7 @@ def test_smp(work, cloud_kernel, initrd, mode, machine, cpus):
     cmdline = "console=ttyS0 panic=-1 smp=yes" + (" tsc_early_khz=2500000" if machine == "microvm" else "")
     b = qemu.boot(image, work / "console.log", machine=machine, initrd=initrd, append=cmdline + " pvhstub.debug",
                   timeout=180, extra=["-smp", str(cpus)])
-    check_boot(b, cmdline)
+    linux.assert_boot(b, cmdline)
     assert "smp: Brought up 1 node, %d CPUs" % cpus in b.console, "Linux did not bring up %d CPUs\n%s" % (
         cpus, b.tail())
 

@@ -45,6 +45,13 @@ def problems(console, cmdline, payload=True):
     return bad
 
 
+def assert_boot(b, cmdline, payload=True):
+    """A boot (qemu.Boot) that reached init with CMDLINE, the initrd and the e820 wanted."""
+    assert b.rc != 124, b.tail()
+    bad = problems(b.console, cmdline, payload)
+    assert not bad, "\n".join(bad) + "\n" + b.tail()
+
+
 def stub_line(console):
     """The stub's start_info line, or None."""
     m = STUB_LINE.search(console)

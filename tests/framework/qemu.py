@@ -5,6 +5,9 @@ import shlex
 import subprocess
 
 DEBUG_EXIT = ["-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
+# Deterministic virtual time: timer calibration cannot race the host (microvm
+# has no HPET or PM timer to fall back on).
+ICOUNT = ["-icount", "shift=0,sleep=off"]
 
 
 class Boot:

@@ -29,6 +29,13 @@ def run(args, cwd=None, stdout=subprocess.PIPE, timeout=300, env=None, tool=None
     return Run(argv, p.returncode, p.stdout or b"", p.stderr)
 
 
+def wrap(src, out, args=()):
+    """pvhstub wrap ARGS SRC -o OUT, which must succeed; OUT."""
+    r = run(["wrap"] + list(args) + [src, "-o", out])
+    assert r.rc == 0, str(r)
+    return out
+
+
 def inspect(image, cwd=None):
     """The JSON object 'pvhstub inspect --json' gives for one image."""
     r = run(["inspect", "--json", image], cwd=cwd)

@@ -3,6 +3,9 @@
 
   fuzzboot.py --obj BUILD --seed N --count M [--jobs J] [--results FILE] [--keep]
 
+(make fuzz-boot SEED=N COUNT=M; make check runs seeds 1 to 500 as pytest
+tests, tests/fuzzboot/test_fuzzboot.py.)
+
 Each seed draws, with Python's random.Random(seed), a valid but unusual PVH
 layout: a QEMU machine and memory size; a memory map of 1 to 250 entries
 (holes, reserved, ACPI, NVS and unknown types, tiny RAM, RAM mostly above
@@ -23,6 +26,8 @@ fails, and prints the command that replays the seed.
 """
 import argparse
 import concurrent.futures
+import hashlib
+import json
 import os
 import random
 import re
@@ -52,26 +57,22 @@ def fnv1a(data):
     return h
 
 
-# Per ELF class (e_ident[4]): e_entry's and e_phoff's format, e_phoff's and
-# e_phentsize's offsets, a program header's format, and where p_type,
-# p_offset, p_paddr, p_filesz and p_memsz sit in it.
-ELF_CLASS = {1: ("<I", 0x1c, 0x2a, "<IIIIIIII", (0, 1, 3, 4, 5)),
-             2: ("<Q", 0x20, 0x36, "<IIQQQQQQ", (0, 2, 4, 5, 6))}
+def elf_read(path, obj):
+    """(e_entry, [(paddr, filesz, memsz, offset)] of its PT_LOAD segments),
+    as 'pvhstub inspect --json' reads them."""
+    p = subprocess.run([os.path.join(obj, "pvhstub"), "inspect", "--json", path], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, check=True)
+    info = json.loads(p.stdout)
+    return info["e_entry"], [(s["paddr"], s["filesz"], s["memsz"], s["offset"])
+                             for s in info["segments"] if s["type"] == "LOAD"]
 
 
-def elf_read(path):
-    """(e_entry, [(paddr, filesz, memsz, offset)] of its PT_LOAD segments), 32- or 64-bit."""
-    img = open(path, "rb").read()
-    word, phoff_at, phentsize_at, phdr, (typ, off, paddr, filesz, memsz) = ELF_CLASS[img[4]]
-    entry, = struct.unpack_from(word, img, 0x18)
-    phoff, = struct.unpack_from(word, img, phoff_at)
-    phentsize, phnum = struct.unpack_from("<HH", img, phentsize_at)
-    loads = []
-    for i in range(phnum):
-        h = struct.unpack_from(phdr, img, phoff + phentsize * i)
-        if h[typ] == 1:
-            loads.append((h[paddr], h[filesz], h[memsz], h[off]))
-    return entry, loads
+def tool_id(obj, _ids={}):
+    """A short hash of OBJ's pvhstub, which carries the stub."""
+    if obj not in _ids:
+        with open(os.path.join(obj, "pvhstub"), "rb") as f:
+            _ids[obj] = hashlib.sha256(f.read()).hexdigest()[:12]
+    return _ids[obj]
 
 
 def overlaps(a, b):
@@ -118,34 +119,38 @@ class Layout:
         self.init_size = r.choice([0x3000, 0x3000, 16 * MiB, 48 * MiB])
         self.above4g = r.random() < 0.2
         self.addr_max = r.choice([0x7fffffff, 0x7fffffff, 0x37ffffff, 0xffffffff, 0x0fffffff])
-        key = "%x-%d-%x" % (self.init_size, self.above4g, self.addr_max)
+        # Each build's tool wraps the probe anew: the key names the tool.
+        key = "%x-%d-%x-%s" % (self.init_size, self.above4g, self.addr_max, tool_id(self.obj))
         img = os.path.join(self.obj, "tests", "fuzzboot", "probe-%s.pvh" % key)
         with WRAP_LOCK:
             if not os.path.exists(img):
                 self.wrap(probe, img)
         self.image = img
-        self.entry, self.loads = elf_read(img)
+        self.entry, self.loads = elf_read(img, self.obj)
         loads = self.loads
         self.stub = (loads[0][0], loads[0][0] + loads[0][2])
         self.stub_file = (loads[0][0], loads[0][0] + loads[0][1])
         p = loads[-1]
         self.window = (p[0], p[0] + p[2])
         self.payload_file = (p[0], p[0] + p[1])
-        pv = elf_read(os.path.join(self.obj, "tests", "pvhload.elf"))[1][0]
+        pv = elf_read(os.path.join(self.obj, "tests", "pvhload.elf"), self.obj)[1][0]
         self.pvhload = (pv[0], (pv[0] + pv[2] + 0xfff) & ~0xfff)
 
     def wrap(self, probe, img):
-        """The probe with this seed's header fields, wrapped."""
+        """The probe with this seed's header fields, wrapped.  Several
+        processes may wrap the same one: each in files of its own, the last
+        rename wins with the same bytes."""
         bz = bytearray(open(probe, "rb").read())
         struct.pack_into("<I", bz, 0x260, self.init_size)
         struct.pack_into("<I", bz, 0x22c, self.addr_max)
         xlf, = struct.unpack_from("<H", bz, 0x236)
         struct.pack_into("<H", bz, 0x236, (xlf | 2) if self.above4g else (xlf & ~2))
-        open(img + ".bz", "wb").write(bz)
-        subprocess.run([os.path.join(self.obj, "pvhstub"), "wrap", img + ".bz", "-o", img + ".tmp"],
+        tmp = "%s.%d" % (img, os.getpid())
+        open(tmp + ".bz", "wb").write(bz)
+        subprocess.run([os.path.join(self.obj, "pvhstub"), "wrap", tmp + ".bz", "-o", tmp],
                        check=True, stdout=subprocess.DEVNULL)
-        os.replace(img + ".tmp", img)
-        os.unlink(img + ".bz")
+        os.replace(tmp, img)
+        os.unlink(tmp + ".bz")
 
     # --- placing blobs ---------------------------------------------------
     def free(self, rng_):

@@ -21,6 +21,7 @@ Every "probe: KEY VALUE" line must be equal on both sides, except:
     loader leaves it 0 and the RSDP is found by scanning; "rsdp" must match)
 
 Each difference found is printed with its name; an unexplained one fails.
+tests/probe/test_probe.py calls native() and memmap().
 """
 import os
 import re
@@ -40,11 +41,14 @@ DERIVED = {"e820_entries",      # compared through the e820 list itself
            "entry_tsc"}         # when the probe started: differs run to run
 
 
-def parse(path):
-    text = open(path, errors="replace").read().replace("\r", "")
+class Incomplete(Exception):
+    pass
+
+
+def parse(text):
     lines = re.findall(r"^probe: (.*)$", text, re.M)
     if not lines or lines[0].split()[0] != "begin" or lines[-1] != "end":
-        sys.exit("FAIL: %s holds no complete probe dump" % path)
+        raise Incomplete("no complete probe dump")
     fields, e820, setup_data = {}, [], []
     for line in lines[1:-1]:
         key, _, value = line.partition(" ")
@@ -72,21 +76,21 @@ def newer_fields_only(fields, native, pvh):
     return True
 
 
-def main():
-    verdict = Verdicts()
+def memmap(verdict, text):
+    """The probe's e820 against the memmap the stub printed (pvhstub.debug)."""
+    _, e820, _, memmap = parse(text)
+    verdict(bool(memmap), "the stub printed the loader's memmap")
+    want = sanitize(isa_rule(memmap))
+    got = sanitize(e820)
+    verdict(got == want, "the probe's e820 equals the loader's memmap after the ISA-hole rule")
+    if got != want:
+        print("  probe:\n%s\n  memmap:\n%s" % (show(got), show(want)))
 
-    if sys.argv[1] == "memmap":
-        _, e820, _, memmap = parse(sys.argv[2])
-        verdict(bool(memmap), "the stub printed the loader's memmap")
-        want = sanitize(isa_rule(memmap))
-        got = sanitize(e820)
-        verdict(got == want, "the probe's e820 equals the loader's memmap after the ISA-hole rule")
-        if got != want:
-            print("  probe:\n%s\n  memmap:\n%s" % (show(got), show(want)))
-        return verdict.status()
 
-    nf, ne, ns, _ = parse(sys.argv[2])
-    pf, pe, ps, _ = parse(sys.argv[3])
+def native(verdict, native_text, pvh_text):
+    """The same boot, native and through the stub."""
+    nf, ne, ns, _ = parse(native_text)
+    pf, pe, ps, _ = parse(pvh_text)
     for key in sorted(set(nf) | set(pf)):
         n, p = nf.get(key, "(absent)"), pf.get(key, "(absent)")
         if n == p or key in DERIVED:
@@ -111,6 +115,21 @@ def main():
     verdict(isa_rule(ne) == pe, "the e820 matches, after the ISA-hole rule (%d entries)" % len(pe))
     if isa_rule(ne) != pe:
         print("  native after the rule:\n%s\n  pvh:\n%s" % (show(isa_rule(ne)), show(pe)))
+
+
+def read(path):
+    return open(path, errors="replace").read().replace("\r", "")
+
+
+def main():
+    verdict = Verdicts()
+    try:
+        if sys.argv[1] == "memmap":
+            memmap(verdict, read(sys.argv[2]))
+        else:
+            native(verdict, read(sys.argv[2]), read(sys.argv[3]))
+    except Incomplete as e:
+        verdict(False, str(e))
     return verdict.status()
 
 

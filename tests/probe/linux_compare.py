@@ -1,17 +1,13 @@
-#!/usr/bin/env python3
-"""linux_compare.py NATIVE.log PVH.log CMDLINE: the same Debian kernel booted
-natively (QEMU -kernel bzImage) and through the stub must report the same
-/proc/cmdline, e820 (after the ISA-hole rule), RSDP and initrd, and reach init."""
-import os
+"""compare(verdict, NATIVE, PVH, CMDLINE) (tests/probe/test_probe.py): the
+same Debian kernel booted natively (QEMU -kernel bzImage) and through the
+stub must report the same /proc/cmdline, e820 (after the ISA-hole rule),
+RSDP and initrd, and reach init."""
 import re
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from e820 import Verdicts, isa_rule, kernel_e820, sanitize, show  # noqa: E402
+from e820 import isa_rule, kernel_e820, sanitize, show
 
 
-def parse(path):
-    text = open(path, errors="replace").read().replace("\r", "")
+def parse(text):
     m = re.search(r"^PVHSTUB-CMDLINE: (.*)$", text, re.M)
     return {
         "init": "PVHSTUB-INIT: reached init" in text,
@@ -23,9 +19,8 @@ def parse(path):
     }
 
 
-def main():
-    native, pvh, cmdline = parse(sys.argv[1]), parse(sys.argv[2]), sys.argv[3]
-    verdict = Verdicts()
+def compare(verdict, native_console, pvh_console, cmdline):
+    native, pvh = parse(native_console), parse(pvh_console)
 
     verdict(native["init"] and pvh["init"], "both reach init")
     verdict(native["cmdline"] == pvh["cmdline"] == cmdline, "/proc/cmdline matches: %r" % pvh["cmdline"])
@@ -39,8 +34,3 @@ def main():
             "the initrd was used, the same size: %s" % pvh["initrd"])
     ok = all(p and p[0][0] == p[0][1] for p in (native["payload"], pvh["payload"]))
     verdict(ok and native["payload"] == pvh["payload"], "the initrd's contents match (md5)")
-    return verdict.status()
-
-
-if __name__ == "__main__":
-    sys.exit(main())

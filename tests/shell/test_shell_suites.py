@@ -16,21 +16,14 @@ import pytest
 from framework import paths
 
 # Each suite: its arguments after the build folder, its timeout in seconds,
-# the xdist group of suites that must not run side by side (the package
-# test installs into this machine's dpkg and /boot; the hosts test builds
-# the same package), and whether it boots Linux or Xen (make check-quick
+# the xdist group of suites that must not run side by side (none now: the
+# package test installs into this machine's dpkg and /boot, the hosts test
+# works in roots of its own), and whether it boots Linux or Xen (make check-quick
 # leaves those out).  Longest first, so that they start early.
 SUITES = {
-    "hosts": ([], 3600, "dpkg", True),
-    "zoo": ([], 1200, None, True),
-    "fuzzboot": (["1", "500"], 1200, None, False),
-    "probe": ([], 1200, None, True),
+    "hosts": ([], 3600, None, True),
     "deb": ([], 1200, "dpkg", True),
-    "overlap": ([], 600, None, True),
 }
-
-# Where a suite writes its lines, when not under its own name.
-RESULTS = {"probe": "probe-runs"}
 
 
 def params():
@@ -43,7 +36,7 @@ def params():
 
 @pytest.mark.parametrize("name,args,timeout", params())
 def test_shell_suite(work, tool, name, args, timeout):
-    results = paths.BUILD / "tests" / "results" / RESULTS.get(name, name)
+    results = paths.BUILD / "tests" / "results" / name
     log = work / "output.log"
     with open(log, "wb") as out:
         try:

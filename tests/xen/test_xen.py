@@ -26,7 +26,8 @@ import pytest
 import check_dom0
 import check_domu
 import compare_dmesg
-from framework import images, paths, qemu, tool as pvhstub
+from e820 import Verdicts
+from framework import paths, qemu, tool as pvhstub
 
 pytestmark = [pytest.mark.boot, pytest.mark.linux]
 
@@ -80,15 +81,6 @@ TINY_CMDLINE = "earlycon=uart8250,io,0xe9 keep_bootcon console=ttyS0 tsc_early_k
 LIFE_STEPS = ["boot", "save-restore", "migrate", "reboot", "shutdown"]
 
 
-class Verdicts(list):
-    """Collects the checks that failed, as check_dom0 and check_domu report them."""
-
-    def __call__(self, ok, what, detail=""):
-        print(("PASS: " if ok else "FAIL: ") + what)
-        if not ok:
-            self.append(what + (" (%s)" % detail if detail else ""))
-
-
 def xen_elf(version):
     p = subprocess.run([str(paths.TOP / "tests/xen/fetch-xen.sh"), version], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT)
@@ -121,20 +113,12 @@ def probe_initrd(work):
     return work / "dom0-initrd.bin", data
 
 
-@pytest.fixture(scope="session")
-def probe_bzimage(tool):
-    probe = paths.BUILD / "tests" / "probe.bzImage"
-    if not probe.is_file():
-        pytest.fail("no %s: make test-build" % probe)
-    return probe
-
-
 # --- PVH dom0 ----------------------------------------------------------------
 @pytest.mark.parametrize("version", list(XEN))
-def test_dom0_probe(work, probe_bzimage, version):
+def test_dom0_probe(work, probe_kernel, version):
     """The probe, wrapped, as PVH dom0 with an initrd; its arguments come
     through Xen's module string."""
-    tool("wrap", probe_bzimage, "-o", work / "probe.pvh")
+    tool("wrap", probe_kernel, "-o", work / "probe.pvh")
     initrd, data = probe_initrd(work)
     b = xen_boot(version, work / "console.log", "%s pvhstub.subarch=xen pvhstub.debug hello dom0,%s"
                  % (work / "probe.pvh", initrd), "dom0_mem=512M,max:512M dom0=pvh dom0-iommu=none", 300)
@@ -179,7 +163,7 @@ def with_kernel(cfg, name, kernel):
     return text.replace(' pvhstub.debug"', '"')
 
 
-def prepare_guests(version, kernel, guests, probe_bzimage, initrd_bin):
+def prepare_guests(version, kernel, guests, probe_kernel, initrd_bin):
     """GUESTS (tests/xen/dom0-init reads it): N-NAME.cfg in order, the images
     they name, a NAME.wait where dom0 must stop the guest, the lifecycle
     pair's NAME.life, and the PV disk.  Returns the disk file's md5."""
@@ -206,7 +190,7 @@ def prepare_guests(version, kernel, guests, probe_bzimage, initrd_bin):
             stub_cfg = next(guests.glob("[0-9]*-%s.cfg" % kname))
             cfg.write_text(with_kernel(stub_cfg, name, "vmlinux-" + name))
         elif kind == "probe":
-            tool("wrap", probe_bzimage, "-o", guests / "probe.pvh")
+            tool("wrap", probe_kernel, "-o", guests / "probe.pvh")
             shutil.copy(initrd_bin, guests / initrd_bin.name)
             tool("xlconfig", guests / "probe.pvh", "--name", name, "--dir", "/guests", "--ramdisk",
                  guests / initrd_bin.name, "--cmdline", PROBE_CMDLINE + " pvhstub.debug", "-o", cfg)
@@ -262,23 +246,23 @@ RUNS = {}
 
 
 @pytest.fixture
-def xl(request, kernel, probe_bzimage, version):
+def xl(request, kernel, probe_kernel, version):
     """The xl run of VERSION (once per worker: its tests share an xdist group)."""
     if version not in RUNS:
-        RUNS[version] = xl_run(version, kernel, probe_bzimage)
+        RUNS[version] = xl_run(version, kernel, probe_kernel)
     r = RUNS[version]
     assert r.boot.rc != 124 and "DOM0-DONE" in r.console, "dom0 did not finish its guests\n%s\n%s" % (
         "\n".join(re.findall(r"^DOM0-.*$", r.console, re.M)), r.boot.tail())
     return r
 
 
-def xl_run(version, kernel, probe_bzimage):
+def xl_run(version, kernel, probe_kernel):
     top = paths.BUILD / "tests" / "pytest" / "test_xen" / ("xl-" + version)
     shutil.rmtree(top, ignore_errors=True)
     guests = top / "guests"
     guests.mkdir(parents=True)
     initrd_bin, _ = probe_initrd(top)
-    md5 = prepare_guests(version, kernel, guests, probe_bzimage, initrd_bin)
+    md5 = prepare_guests(version, kernel, guests, probe_kernel, initrd_bin)
     x = XEN[version]
     run([paths.TOP / "tests/xen/mkdom0.sh", top / "dom0.cpio", guests, version, modules_of(x["dom0"])])
     # -icount: without it the PV dom0's clock jumped now and then (its TSC is

@@ -15,7 +15,10 @@
 Without OUTDIR it only checks the rules (make check-image); with it, it also
 writes each segment's bytes to OUTDIR/segN.bin and prints, for the test
 loader, "entry 0xE" and one "segment FILE 0xADDR" line per segment.
-Exit status 1, with the rule named, if the image breaks one.
+Exit status 1, with the rule named, if the image breaks one.  The tests
+call load() (tests/zoo/test_zoo.py).  It reads the ELF file itself, as
+rust-vmm does, and not through pvhstub inspect: it is a model of another
+loader's reader, which must not share pvhstub's.
 """
 import struct
 import sys
@@ -24,8 +27,12 @@ HIMEM_START = 0x100000
 PT_LOAD, PT_NOTE = 1, 4
 
 
+class Refused(Exception):
+    pass
+
+
 def fail(why):
-    sys.exit("rust-vmm would refuse the image: " + why)
+    raise Refused("rust-vmm would refuse the image: " + why)
 
 
 def notes(img, off, size):
@@ -43,9 +50,8 @@ def notes(img, off, size):
     return out
 
 
-def main():
-    img = open(sys.argv[1], "rb").read()
-    outdir = sys.argv[2] if len(sys.argv) > 2 else None
+def load(img):
+    """The PVH entry and the segments [(index, paddr, bytes)] rust-vmm loads; Refused if it would not."""
     if img[:4] != b"\x7fELF":
         fail("not an ELF")
     if img[4] != 2:
@@ -75,6 +81,15 @@ def main():
         fail("no XEN_ELFNOTE_PHYS32_ENTRY in the last PT_NOTE: no PVH boot")
     if not segments:
         fail("nothing to load")
+    return pvh, segments
+
+
+def main():
+    outdir = sys.argv[2] if len(sys.argv) > 2 else None
+    try:
+        pvh, segments = load(open(sys.argv[1], "rb").read())
+    except Refused as e:
+        sys.exit(str(e))
     if outdir is None:
         print("ok: ELF64, PVH entry 0x%x, %d segments from 0x%x" % (pvh, len(segments), min(s[1] for s in segments)))
         return
