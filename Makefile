@@ -306,7 +306,7 @@ kernels: deps ## fetch Debian's kernels and build the tiny ones, into the machin
 
 # What the tests run: the tool, the unit tests (plain and sanitized), the
 # fuzz harnesses, the probe kernel and the test PVH loader.
-test-build: all unit-build fuzz-build $(obj)/tests/probe.bzImage $(obj)/tests/pvhload.elf
+test-build: all unit-build fuzz-build $(obj)/tests/probe.bzImage $(obj)/tests/pvhload.elf ## build what the tests run
 
 # One pytest run on every core (--dist loadgroup: the tests that must not
 # share the machine carry one xdist_group).  What it boots comes from the
