@@ -21,7 +21,9 @@ shift
 top=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=tests/lib.sh
 . "$top/tests/lib.sh"
-suite hosts
+# One release: a suite of its own (hosts-RELEASE), so that the releases can
+# run side by side (tests/shell/test_shell_suites.py).
+if [ $# = 1 ]; then suite "hosts-$1"; else suite hosts; fi
 
 need mmdebstrap chroot mount umount flock sha256sum python3 || exit 1
 if [ "$(id -u)" != 0 ]; then
