@@ -4,8 +4,8 @@
   after the run so that a failure can be looked at and replayed.
 - A skip says why; under CI=true a skip fails the run, as a missing
   prerequisite must not pass for a test.
-- Each result is also written, one line, to $PVHSTUB_RESULTS when set
-  ("pass NAME" or "fail NAME"), which make check's summary adds up.
+- Results are pytest's own: passed, failed, error (a fixture or set-up
+  broke), skipped; one row of a table is one test.
 """
 import os
 import pathlib
@@ -101,32 +101,3 @@ def pytest_runtest_makereport(item, call):
 def pytest_collection_modifyitems(items):
     # The tests that run for minutes go first, so that the workers end together.
     items.sort(key=lambda item: item.get_closest_marker("long") is None)
-
-
-def pytest_configure(config):
-    # Under xdist each report reaches the controller too: only it writes them.
-    config.pvhstub_writes_results = not hasattr(config, "workerinput")
-    global CONFIG
-    CONFIG = config
-
-
-CONFIG = None
-
-
-def pytest_runtest_logreport(report):
-    results = os.environ.get("PVHSTUB_RESULTS")
-    if not results or not CONFIG.pvhstub_writes_results:
-        return
-    if report.passed and "shell" in report.keywords:
-        return      # A shell suite's own lines count its checks (tests/shell).
-    verdict = None
-    if report.when == "call" and report.outcome in ("passed", "failed"):
-        verdict = "pass" if report.passed else "fail"
-    elif report.when != "call" and report.outcome == "failed":
-        verdict = "fail"    # An error in set-up or tear-down.
-    elif report.outcome == "skipped" and report.when == "setup":
-        verdict = "skip"
-    if verdict:
-        with open(results, "a") as f:
-            f.write("%s %s%s\n" % (verdict, report.nodeid, "" if report.when == "call" else
-                                   " (%s)" % report.when))

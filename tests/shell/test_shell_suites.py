@@ -3,12 +3,10 @@ two cores with the rest: one test each, which runs tests/NAME/run.sh and
 fails with its FAIL lines and the tail of its output.
 
 Each suite records its own checks, one line each, in
-build/tests/results/NAME, and make check's summary (tests/summary.sh)
-counts those lines; so a suite's test here is counted only when it fails
-(it may have failed before writing any line).  Each of these suites is to
-become tables of pytest rows of its own, as tests/boot did.
+build/tests/results/NAME (tests/lib.sh); the test fails if one of them
+failed, if there is none, or if the suite did not exit 0.  Each of these
+suites is to become tables of pytest rows of its own, as tests/boot did.
 """
-import os
 import subprocess
 
 import pytest
@@ -45,7 +43,7 @@ def test_shell_suite(work, tool, name, script, args, timeout):
         try:
             rc = subprocess.run([str(paths.TOP / "tests" / script / "run.sh"), str(paths.BUILD)] + args,
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                timeout=timeout, env=dict(os.environ, PVHSTUB_RESULTS="")).returncode
+                                timeout=timeout).returncode
         except subprocess.TimeoutExpired:
             rc = "killed after %d s" % timeout
     lines = results.read_text().splitlines() if results.is_file() else []

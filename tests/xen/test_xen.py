@@ -246,7 +246,7 @@ RUNS = {}
 
 
 @pytest.fixture
-def xl(request, kernel, probe_kernel, version):
+def xl(kernel, probe_kernel, version):
     """The xl run of VERSION (once per worker: its tests share an xdist group)."""
     if version not in RUNS:
         RUNS[version] = xl_run(version, kernel, probe_kernel)
