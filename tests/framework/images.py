@@ -41,7 +41,7 @@ def cached(fetch_name, filename):
 def tiny_kernel(name):
     """vmlinuz-NAME of the kernels tests/kernels/build-tiny.sh builds from
     Debian's linux-source (without CONFIG_PVH, CONFIG_XEN); built first if
-    need be (13 minutes); None if it cannot be."""
+    need be (about 22 minutes on 2 cores); None if it cannot be."""
     p = subprocess.run([str(paths.TOP / "tests/kernels/build-tiny.sh")], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT)
     folder = subprocess.run(["sh", "-c", 'top="$1"; . "$top/scripts/common.sh"; tiny_dir', "sh", str(paths.TOP)],
