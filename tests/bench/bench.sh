@@ -104,21 +104,10 @@ cost_full7=$(kaslr_cost kaslr-full7)
 relocs=$("$tool" inspect "$out/kaslr-virt.pvh" | sed -n 's/^relocations: *\([0-9]*\) .*/\1/p')
 
 # The stub's own work: PVH entry to kernel entry, for 3, 32 and 200 memmap
-# entries.  pvhload (tests/tools/pvhload.c) writes the map and reads the TSC just
-# before it enters the stub; the probe kernel reads it at its first
-# instruction.  32-bit handoff (the probe has no 64-bit entry).
-"$tool" wrap "$obj/tests/probe.bzImage" -o "$out/probe.pvh"
-entry=$(readelf -hW "$out/probe.pvh" | sed -n 's/.*Entry point address: *//p')
+# entries (tests/bench/stub_cost.py).  32-bit handoff (the probe has no
+# 64-bit entry).
 stub_cost() {
-	timeout 60 qemu-system-x86_64 -M pc -m 512 -icount shift=0,sleep=off -display none -no-reboot \
-		-device isa-debug-exit,iobase=0xf4,iosize=4 -serial "file:$out/cost-$1.log" \
-		-debugcon "file:$out/cost-$1.e9" -kernel "$obj/tests/pvhload.elf" \
-		-append "pvhload.entry=$entry pvhload.entries=$(printf 0x%x "$1") -- console=ttyS0" \
-		-device "loader,file=$out/probe.pvh" </dev/null >/dev/null 2>&1 || true
-	a=$(sed -n 's/^pvhload: tsc \(0x[0-9a-f]*\).*/\1/p' "$out/cost-$1.e9")
-	b=$(tr -d '\r' < "$out/cost-$1.log" | sed -n 's/^probe: entry_tsc \([0-9]*\)$/\1/p')
-	[ -n "$a" ] && [ -n "$b" ] || { echo "bench: stub cost run with $1 entries failed" >&2; exit 1; }
-	echo $((b - a))
+	/usr/bin/python3 "$top/tests/bench/stub_cost.py" "$obj" "$1" "$out"
 }
 c3=$(stub_cost 3)
 c32=$(stub_cost 32)

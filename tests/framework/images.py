@@ -2,6 +2,7 @@
 fresh, and Debian's, from the machine cache (scripts/fetch-kernels.sh)."""
 import os
 import pathlib
+import struct
 import subprocess
 import sys
 
@@ -20,6 +21,33 @@ def payload(fmt, out, *options):
     subprocess.run([sys.executable, str(paths.TOP / "tests/tool/mkpayload.py"), fmt, str(out)] + list(options),
                    check=True)
     return out
+
+
+def with_header(src, out, init_size=None, initrd_addr_max=None, above_4g=None):
+    """A copy of the bzImage SRC with setup header fields set (boot.rst's
+    offsets): init_size (the window), initrd_addr_max, and
+    XLF_CAN_BE_LOADED_ABOVE_4G in xloadflags."""
+    bz = bytearray(pathlib.Path(src).read_bytes())
+    if init_size is not None:
+        struct.pack_into("<I", bz, 0x260, init_size)
+    if initrd_addr_max is not None:
+        struct.pack_into("<I", bz, 0x22c, initrd_addr_max)
+    if above_4g is not None:
+        xlf, = struct.unpack_from("<H", bz, 0x236)
+        struct.pack_into("<H", bz, 0x236, (xlf | 2) if above_4g else (xlf & ~2))
+    pathlib.Path(out).write_bytes(bz)
+    return out
+
+
+def xen(version):
+    """Xen VERSION's hypervisor (tests/xen/fetch-xen.sh, from Debian's
+    package, in the machine cache): (its xen.elf, "") or (None, why)."""
+    p = subprocess.run([str(paths.TOP / "tests/xen/fetch-xen.sh"), version], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT)
+    elf = paths.cache() / ("xen-" + version) / "xen.elf"
+    if p.returncode != 0 or not elf.is_file():
+        return None, p.stdout.decode(errors="replace")[-2000:]
+    return elf, ""
 
 
 def debian_kernel(name):
@@ -74,12 +102,15 @@ WRAPS = {
 }
 
 
-def initrd(out, payload_mib=4, busybox=None):
+def initrd(out, payload_mib=4, busybox=None, modules=()):
     """The test initrd (scripts/mkinitrd.sh): init reports what the tests
-    read, and a PAYLOAD_MIB pseudo-random file proves the initrd intact."""
+    read, and a PAYLOAD_MIB pseudo-random file proves the initrd intact;
+    MODULES (kernel module files) are loaded by init."""
     env = dict(os.environ)
     if busybox:
         env["BUSYBOX"] = str(busybox)
+    if modules:
+        env["MODULES"] = " ".join(map(str, modules))
     p = subprocess.run([str(paths.TOP / "scripts/mkinitrd.sh"), str(out), str(payload_mib)], env=env,
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     if p.returncode != 0:

@@ -29,16 +29,22 @@ def run(args, cwd=None, stdout=subprocess.PIPE, timeout=300, env=None, tool=None
     return Run(argv, p.returncode, p.stdout or b"", p.stderr)
 
 
+def ok(*args, **kw):
+    """pvhstub ARGS, which must succeed; its Run."""
+    r = run(list(args), **kw)
+    assert r.rc == 0, str(r)
+    return r
+
+
 def wrap(src, out, args=()):
     """pvhstub wrap ARGS SRC -o OUT, which must succeed; OUT."""
-    r = run(["wrap"] + list(args) + [src, "-o", out])
-    assert r.rc == 0, str(r)
+    ok("wrap", *args, src, "-o", out)
     return out
 
 
-def inspect(image, cwd=None):
+def inspect(image, cwd=None, tool=None):
     """The JSON object 'pvhstub inspect --json' gives for one image."""
-    r = run(["inspect", "--json", image], cwd=cwd)
+    r = run(["inspect", "--json", image], cwd=cwd, tool=tool)
     assert r.rc == 0, str(r)
     lines = r.stdout.decode().splitlines()
     assert len(lines) == 1, "inspect --json: one line per image, got %d" % len(lines)

@@ -14,8 +14,9 @@ hole); modules anywhere (inside the kernel's window, above 4 GiB, over the
 stub, zero-length, several); the start_info (version 0, 1 or 2), command
 line, module list, memory map and RSDP at odd addresses; and the probe
 kernel's header (window size, initrd_addr_max, CAN_BE_LOADED_ABOVE_4G).
-QEMU places every table with -device loader, and pvhload (pvhload.si=)
-enters the stub with %ebx at the start_info.
+The layout is a framework.layouts.Layout, packed by its functions and
+booted by framework.pvhload: QEMU places every table with -device loader,
+and the test loader enters the stub with %ebx at the start_info.
 
 The seed also predicts the outcome, from the rules the stub documents:
 either the probe's zero page matches the layout (e820 = the memmap after
@@ -27,44 +28,32 @@ fails, and prints the command that replays the seed.
 import argparse
 import concurrent.futures
 import hashlib
-import json
 import os
+import pathlib
 import random
 import re
-import shlex
 import shutil
-import struct
 import subprocess
 import sys
 import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from e820 import isa_rule  # noqa: E402
+from framework import images, layouts, probe as zero_page, pvhload, tool as pvhstub  # noqa: E402
 
-MiB, GiB = 1 << 20, 1 << 30
-FOUR_GIB = 4 * GiB
-START_INFO_MAGIC = 0x336ec578
+MiB, GiB = layouts.MiB, layouts.GiB
+FOUR_GIB = layouts.FOUR_GIB
 SIF_TYPES = (2, 3, 4, 5, 7, 12, 0xf00)      # reserved, ACPI, NVS, unusable, pmem, PRAM, unknown
-CMDLINE_MAX = 2047                           # the probe's cmdline_size
+CMDLINE_MAX = zero_page.CMDLINE_MAX
 TIMEOUT = 60
 WRAP_LOCK = threading.Lock()
-
-
-def fnv1a(data):
-    h = 0x811c9dc5
-    for b in data:
-        h = ((h ^ b) * 0x01000193) & 0xffffffff
-    return h
 
 
 def elf_read(path, obj):
     """(e_entry, [(paddr, filesz, memsz, offset)] of its PT_LOAD segments),
     as 'pvhstub inspect --json' reads them."""
-    p = subprocess.run([os.path.join(obj, "pvhstub"), "inspect", "--json", path], stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, check=True)
-    info = json.loads(p.stdout)
-    return info["e_entry"], [(s["paddr"], s["filesz"], s["memsz"], s["offset"])
-                             for s in info["segments"] if s["type"] == "LOAD"]
+    info = pvhstub.inspect(path, tool=os.path.join(obj, "pvhstub"))
+    return info["e_entry"], [(s["paddr"], s["filesz"], s["memsz"], s["offset"]) for s in pvhstub.segments(info)]
 
 
 def tool_id(obj, _ids={}):
@@ -96,11 +85,7 @@ class Layout:
         r = self.rng
         self.machine_name = r.choice(["pc", "pc", "q35", "microvm"])
         self.mem = r.choice([64, 96, 128, 256, 512, 1024, 2048, 4096, 6144]) * MiB
-        # Where QEMU splits the RAM around the 4 GiB hole: pc puts 3 GiB below it from 3.5 GiB
-        # of RAM, q35 2 GiB from 2.75 GiB, microvm 3 GiB (seen in the probe's e820 on QEMU 7.2).
-        split, low = {"pc": (0xe0000000, 3 * GiB), "q35": (0xb0000000, 2 * GiB),
-                      "microvm": (0xc0000000, 3 * GiB)}[self.machine_name]
-        below = self.mem if self.mem < split else low
+        below = layouts.qemu_low_top(self.machine_name, self.mem // MiB)
         self.low_top = below
         self.high = (FOUR_GIB, FOUR_GIB + self.mem - below) if self.mem > below else None
         # Where blobs may go: real RAM, away from what QEMU, SeaBIOS, pvhload and the images use.
@@ -140,13 +125,8 @@ class Layout:
         """The probe with this seed's header fields, wrapped.  Several
         processes may wrap the same one: each in files of its own, the last
         rename wins with the same bytes."""
-        bz = bytearray(open(probe, "rb").read())
-        struct.pack_into("<I", bz, 0x260, self.init_size)
-        struct.pack_into("<I", bz, 0x22c, self.addr_max)
-        xlf, = struct.unpack_from("<H", bz, 0x236)
-        struct.pack_into("<H", bz, 0x236, (xlf | 2) if self.above4g else (xlf & ~2))
         tmp = "%s.%d" % (img, os.getpid())
-        open(tmp + ".bz", "wb").write(bz)
+        images.with_header(probe, tmp + ".bz", self.init_size, self.addr_max, self.above4g)
         subprocess.run([os.path.join(self.obj, "pvhstub"), "wrap", tmp + ".bz", "-o", tmp],
                        check=True, stdout=subprocess.DEVNULL)
         os.replace(tmp, img)
@@ -332,23 +312,16 @@ class Layout:
         self.rsdp_paddr = 0
         if r.random() < 0.3:
             return
-        b = bytearray(36)
-        b[0:8] = b"RSD PTR "
-        b[9:15] = b"PVHFZB"
-        b[15] = 2
-        struct.pack_into("<I", b, 20, 36)
-        b[8] = (-sum(b[0:20])) & 0xff
-        b[32] = (-sum(b)) & 0xff
         self.rsdp_paddr = self.place(36)
-        self.put(self.rsdp_paddr, b)
+        self.put(self.rsdp_paddr, layouts.rsdp(b"PVHFZB"))
 
     def tables(self):
         """start_info, memmap and modlist; now and then one where the stub cannot use it."""
         r = self.rng
         self.refusal = None
         self.version = r.choice([1] * 17 + [0, 2, 2])
-        mm = b"".join(struct.pack("<QQII", s, e - s, t, 0) for s, e, t in self.map)
-        ml = b"".join(struct.pack("<QQQQ", a, s, 0, 0) for a, s in self.mods)
+        mm = layouts.memmap(self.map)
+        ml = layouts.modlist(self.mods)
         bad = r.choice(["none"] * 93 + ["si-stub", "si-stub", "mm-stub", "mm-stub", "mm-high", "cl-stub", "ml-stub"])
         in_bss = (self.stub[1] - 0x2000) & ~0xf     # the stub's bss: no blob can go there, and it is zeroed
         if bad == "cl-stub" and self.cmdline_paddr:
@@ -368,10 +341,8 @@ class Layout:
         elif self.mods:
             ml_paddr = self.place(len(ml))
             self.put(ml_paddr, ml)
-        si = struct.pack("<IIIIQQQ", START_INFO_MAGIC, self.version, 0, len(self.mods), ml_paddr,
-                         self.cmdline_paddr, self.rsdp_paddr)
-        if self.version:
-            si += struct.pack("<QII", mm_paddr, len(self.map), 0)
+        si = layouts.start_info(self.version, 0, len(self.mods), ml_paddr, self.cmdline_paddr, self.rsdp_paddr,
+                                mm_paddr, len(self.map))
         if bad == "si-stub":
             si_paddr = in_bss
             self.refusal = ("start_info-over-stub", r"start_info \[0x[0-9a-f]+, 0x[0-9a-f]+\) overlaps the stub image")
@@ -474,38 +445,12 @@ class Layout:
             self.kinds.append("no cmdline")
 
 
-def qemu_args(lay, workdir):
-    args = ["qemu-system-x86_64", "-M", lay.machine_name, "-m", "%dM" % (lay.mem // MiB),
-            "-display", "none", "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
-            "-kernel", os.path.join(lay.obj, "tests", "pvhload.elf"),
-            "-append", "pvhload.entry=0x%x pvhload.si=0x%x" % (lay.entry, lay.tables_at["si"])]
-    img = open(lay.image, "rb").read()
-    for i, (paddr, filesz, _, off) in enumerate(lay.loads):
-        f = os.path.join(workdir, "segment%d.bin" % i)
-        open(f, "wb").write(img[off:off + filesz])
-        args += ["-device", "loader,file=%s,addr=0x%x,force-raw=on" % (f, paddr)]
-    for i, (addr, data) in enumerate(lay.blobs):
-        if not data:
-            continue
-        f = os.path.join(workdir, "blob%d.bin" % i)
-        open(f, "wb").write(data)
-        args += ["-device", "loader,file=%s,addr=0x%x,force-raw=on" % (f, addr)]
-    return args
-
-
-def parse_probe(text):
-    lines = re.findall(r"^probe: (.*)$", text, re.M)
-    if not lines or not lines[0].startswith("begin") or lines[-1] != "end":
-        return None
-    fields, e820 = {}, []
-    for line in lines[1:-1]:
-        key, _, value = line.partition(" ")
-        if key == "e820":
-            a, s, t = value.split()
-            e820.append((int(a, 16), int(a, 16) + int(s, 16), int(t)))
-        else:
-            fields.setdefault(key, value)
-    return fields, e820
+def layout(lay):
+    """The seed's layout as framework.layouts describes every loader's."""
+    out = layouts.Layout(lay.machine_name, lay.mem // MiB)
+    out.si = lay.tables_at["si"]
+    out.blobs = list(lay.blobs)
+    return out
 
 
 def check(lay, text, rc):
@@ -524,37 +469,9 @@ def check(lay, text, rc):
         return []
     if panic:
         return ["want a boot; the stub panicked: %s" % panic.group(1)]
-    parsed = parse_probe(text)
-    if rc != 33 or not parsed:
-        return ["want the probe's dump and QEMU exit 33; got exit %s, %s" % (rc, "a dump" if parsed else "no dump")]
-    f, e820 = parsed
-    bad = []
-    want = lay.work
-    if e820 != want:
-        bad.append("e820 differs: probe %s, want %s" % (
-            [(hex(a), hex(b), t) for a, b, t in e820][:12], [(hex(a), hex(b), t) for a, b, t in want][:12]))
-    got_cmd = re.search(r'^probe: cmdline "(.*)"$', text, re.M)
-    want_cmd = lay.cmd[:CMDLINE_MAX]
-    if not got_cmd or got_cmd.group(1) != want_cmd:
-        bad.append("cmdline differs: probe %r, want %r" % (got_cmd and got_cmd.group(1)[:80], want_cmd[:80]))
     size = len(lay.initrd)
-    if int(f.get("initrd_size", "-1"), 16) != size:
-        bad.append("initrd_size %s, want 0x%x" % (f.get("initrd_size"), size))
-    if size:
-        if int(f.get("initrd_addr", "0"), 16) != exp[1]:
-            bad.append("initrd_addr %s, want 0x%x" % (f.get("initrd_addr"), exp[1]))
-        if exp[1] + size <= FOUR_GIB:
-            if f.get("initrd_fnv1a") != "0x%08x" % fnv1a(lay.initrd):
-                bad.append("initrd_fnv1a %s, want 0x%08x" % (f.get("initrd_fnv1a"), fnv1a(lay.initrd)))
-    elif int(f.get("initrd_addr", "-1"), 16) != 0:
-        bad.append("initrd_addr %s, want 0 (no initrd)" % f.get("initrd_addr"))
-    if int(f.get("acpi_rsdp_addr", "-1"), 16) != lay.rsdp_paddr:
-        bad.append("acpi_rsdp_addr %s, want 0x%x" % (f.get("acpi_rsdp_addr"), lay.rsdp_paddr))
-    if not lay.rsdp_paddr and int(f.get("rsdp", "0"), 16) == 0:
-        bad.append("no RSDP found by the probe's scan")
-    if f.get("hardware_subarch") != "0":
-        bad.append("hardware_subarch %s, want 0 on QEMU" % f.get("hardware_subarch"))
-    return bad
+    return zero_page.mismatches(text, rc, lay.work, lay.cmd, (exp[1], lay.initrd) if size else None,
+                                lay.rsdp_paddr)
 
 
 def run_seed(seed, args):
@@ -565,18 +482,18 @@ def run_seed(seed, args):
     lay.obj = args.obj
     lay.generate()
     log = os.path.join(workdir, "console.log")
-    cmd = ["timeout", "--kill-after=5", str(TIMEOUT)] + qemu_args(lay, workdir) + ["-serial", "file:" + log]
-    p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    rc = 124 if p.returncode in (124, 137) else p.returncode
-    text = open(log, errors="replace").read().replace("\r", "") if os.path.exists(log) else ""
-    bad = check(lay, text, rc)
-    if p.stdout and rc not in (3, 33):
-        bad.append("QEMU said: " + p.stdout.decode(errors="replace").strip()[:300])
+    img = open(lay.image, "rb").read()
+    segments = [(paddr, img[off:off + filesz]) for paddr, filesz, _, off in lay.loads]
+    b = pvhload.boot(workdir, log, layout(lay), lay.entry, segments, elf=os.path.join(args.obj, "tests", "pvhload.elf"),
+                     timeout=TIMEOUT)
+    bad = check(lay, b.console, b.rc)
+    said = pathlib.Path(log + ".qemu").read_text(errors="replace").strip()
+    if said and b.rc not in (3, zero_page.EXITED):
+        bad.append("QEMU said: " + said[:300])
     if not bad and not args.keep:
         shutil.rmtree(workdir, ignore_errors=True)
-    else:
-        open(os.path.join(workdir, "qemu.cmd"), "w").write(shlex.join(cmd) + "\n")
-        bad = bad and bad + ["log tail:\n" + "\n".join("    " + l for l in text.splitlines()[-15:])]
+    elif bad:
+        bad.append(b.tail(15))
     return seed, lay, bad
 
 

@@ -24,11 +24,12 @@ Each difference found is printed with its name; an unexplained one fails.
 tests/probe/test_probe.py calls native() and memmap().
 """
 import os
-import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from e820 import Verdicts, isa_rule, sanitize, show, stub_memmap  # noqa: E402
+from framework import probe  # noqa: E402
+from framework.probe import Incomplete  # noqa: E402,F401 (tests/probe/test_probe.py catches it)
 
 ALLOWED = {"type_of_loader", "hardware_subarch", "hardware_subarch_data",
            "hardware_subarch_data_magic"}
@@ -41,26 +42,9 @@ DERIVED = {"e820_entries",      # compared through the e820 list itself
            "entry_tsc"}         # when the probe started: differs run to run
 
 
-class Incomplete(Exception):
-    pass
-
-
 def parse(text):
-    lines = re.findall(r"^probe: (.*)$", text, re.M)
-    if not lines or lines[0].split()[0] != "begin" or lines[-1] != "end":
-        raise Incomplete("no complete probe dump")
-    fields, e820, setup_data = {}, [], []
-    for line in lines[1:-1]:
-        key, _, value = line.partition(" ")
-        if key == "e820":
-            a, s, t = value.split()
-            e820.append((int(a, 16), int(a, 16) + int(s, 16), int(t)))
-        elif key == "setup_data":
-            setup_data.append(value)
-        elif key == "hdr":
-            fields["hdr " + value.split()[0]] = value
-        else:
-            fields[key] = value
+    """The probe's dump (framework.probe.parse), and the memmap the stub printed."""
+    fields, e820, setup_data = probe.parse(text)
     return fields, e820, setup_data, stub_memmap(text)
 
 

@@ -4,7 +4,6 @@ booted natively (QEMU's Linux loader, SeaBIOS) and through the stub must see
 the same zero page, but for the differences compare.py names.  Then the
 same for real Debian kernels, and the probe under other loaders' maps.
 """
-import random
 import re
 import struct
 
@@ -13,29 +12,18 @@ import pytest
 import compare
 import linux_compare
 from e820 import Verdicts
-from framework import images, pvhload, qemu, tool as pvhstub
+from framework import images, layouts, probe, pvhload, qemu, tool as pvhstub
 
 pytestmark = pytest.mark.boot
 
 ARGS = 'console=ttyS0 probe "quoted arg" x=1'
 LONG = ARGS + " " + " ".join("opt%04d=%s" % (i, "v" * 6) for i in range(130))
-EXITED = 33     # the probe's isa-debug-exit status after its dump
+EXITED = probe.EXITED
 
 
-@pytest.fixture(scope="session")
-def probe(probe_kernel):
-    return probe_kernel
-
-
-def probe_initrd(work):
-    f = work / "initrd.bin"
-    f.write_bytes(random.Random(7).randbytes(300000))
-    return f
-
-
-def with_protocol(probe, out, version):
+def with_protocol(kernel, out, version):
     """The probe with its boot protocol version patched (it is relocatable)."""
-    d = bytearray(probe.read_bytes())
+    d = bytearray(kernel.read_bytes())
     struct.pack_into("<H", d, 0x206, version)
     out.write_bytes(bytes(d))
     return out
@@ -66,15 +54,15 @@ DUMPS = {
 
 
 @pytest.mark.parametrize("row", list(DUMPS))
-def test_native_vs_pvh(work, probe, row):
+def test_native_vs_pvh(work, probe_kernel, row):
     memory, with_initrd, cmdline, version = DUMPS[row]
-    native = with_protocol(probe, work / "probe.bzImage", version) if version else probe
+    native = with_protocol(probe_kernel, work / "probe.bzImage", version) if version else probe_kernel
     r = pvhstub.run(["wrap", native, "-o", work / "probe.pvh"])
     assert r.rc == 0, str(r)
     if version:
         assert re.search(r"warning: boot protocol 2\.%02x has no init_size: the image reserves \[0x100000, "
                          % (version & 0xff), r.stderr.decode()), str(r)
-    run = dict(memory=memory, initrd=probe_initrd(work) if with_initrd else None, append=cmdline, timeout=60)
+    run = dict(memory=memory, initrd=probe.initrd(work / "initrd.bin", 7)[0] if with_initrd else None, append=cmdline, timeout=60)
     n = qemu.boot(native, work / "native.log", **run)
     p = qemu.boot(work / "probe.pvh", work / "pvh.log", **run)
     assert n.rc == EXITED, n.tail()
@@ -82,21 +70,21 @@ def test_native_vs_pvh(work, probe, row):
     check(compare.native, n.console, p.console)
 
 
-def test_microvm_memmap(work, probe):
+def test_microvm_memmap(work, probe_kernel):
     """The probe under PVH on microvm: its e820 is the memmap QEMU passed."""
-    image = pvhstub.wrap(probe, work / "probe.pvh")
-    b = qemu.boot(image, work / "console.log", machine="microvm", initrd=probe_initrd(work),
+    image = pvhstub.wrap(probe_kernel, work / "probe.pvh")
+    b = qemu.boot(image, work / "console.log", machine="microvm", initrd=probe.initrd(work / "initrd.bin", 7)[0],
                   append=ARGS + " pvhstub.debug", timeout=60)
     assert b.rc == EXITED, b.tail()
     check(compare.memmap, b.console)
 
 
-def test_cmdline_of_newlines(work, probe):
+def test_cmdline_of_newlines(work, probe_kernel):
     """The loader's cmdline is untrusted, and pvhstub.debug prints it: 300
     newlines in it once overflowed the stub's COM1 line buffer (CR before
     each LF) and the guest died.  The boot must end normally, the line
     printed whole."""
-    image = pvhstub.wrap(probe, work / "probe.pvh")
+    image = pvhstub.wrap(probe_kernel, work / "probe.pvh")
     b = qemu.boot(image, work / "console.log", memory=256, append=ARGS + " pvhstub.debug x" + "a\n" * 300 + "y",
                   timeout=60)
     assert b.rc == EXITED and re.search(r"^probe: end", b.console, re.M), b.tail()
@@ -104,15 +92,15 @@ def test_cmdline_of_newlines(work, probe):
 
 
 @pytest.mark.parametrize("entries", [32, 200])
-def test_memmap_entries(work, probe, entries):
+def test_memmap_entries(work, probe_kernel, entries):
     """Many memmap entries, end to end: the test loader hands the stub 32 or
     200 entries; past 128 they go in a SETUP_E820_EXT record, which the
     probe walks."""
-    image = pvhstub.wrap(probe, work / "probe.pvh")
+    image = pvhstub.wrap(probe_kernel, work / "probe.pvh")
     info = pvhstub.inspect(image)
-    b = pvhload.boot(work, work / "console.log", info["e_entry"],
-                     [(s["paddr"], pvhstub.segment_bytes(image, s)) for s in pvhstub.segments(info)],
-                     ARGS + " pvhstub.debug", options=["pvhload.entries=0x%x" % entries], timeout=60)
+    layout = layouts.own(cmdline=ARGS + " pvhstub.debug", entries=entries)
+    b = pvhload.boot(work, work / "console.log", layout, info["e_entry"],
+                     [(s["paddr"], pvhstub.segment_bytes(image, s)) for s in pvhstub.segments(info)], timeout=60)
     assert b.rc == EXITED, b.tail()
     assert "probe: e820_entries %d" % min(entries + 1, 128) in b.console, b.tail()
     if entries > 128:

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * pvhload: a test-only PVH chain loader.  QEMU boots it with -kernel; it
- * writes a start_info of its own (module 0 and, if asked, all its tables
- * placed where the test says) and enters the stub's PVH entry with it.
- * QEMU's PVH entry state (flat 32-bit segments, paging off) is kept as is.
+ * enters the next image's PVH entry with the start_info the test placed
+ * (pvhload.c says what it does before).  QEMU's PVH entry state (flat
+ * 32-bit segments, paging off) is kept as is.
  */
 #include "elfnote.h"
 #include <xen/elfnote.h>

@@ -15,7 +15,6 @@ One Xen run holds every domU of a version, so the tests of a version share
 it (the xl fixture) and run on one xdist worker (xdist_group).
 """
 import hashlib
-import os
 import random
 import re
 import shutil
@@ -27,7 +26,7 @@ import check_dom0
 import check_domu
 import compare_dmesg
 from e820 import Verdicts
-from framework import paths, qemu, tool as pvhstub
+from framework import images, paths, probe, qemu, tool as pvhstub
 
 pytestmark = [pytest.mark.boot, pytest.mark.linux]
 
@@ -82,11 +81,9 @@ LIFE_STEPS = ["boot", "save-restore", "migrate", "reboot", "shutdown"]
 
 
 def xen_elf(version):
-    p = subprocess.run([str(paths.TOP / "tests/xen/fetch-xen.sh"), version], stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT)
-    elf = paths.cache() / ("xen-" + version) / "xen.elf"
-    if p.returncode != 0 or not elf.is_file():
-        pytest.skip("cannot fetch Xen %s: %s" % (version, p.stdout.decode(errors="replace")[-2000:]))
+    elf, why = images.xen(version)
+    if elf is None:
+        pytest.skip("cannot fetch Xen %s: %s" % (version, why))
     return elf
 
 
@@ -96,21 +93,10 @@ def run(argv, **kw):
                                                   p.stdout.decode(errors="replace")[-3000:])
 
 
-def tool(*args):
-    r = pvhstub.run(list(args))
-    assert r.rc == 0, str(r)
-
-
 def xen_boot(version, log, initrd, append, timeout, memory=1536, icount=False):
     return qemu.boot(xen_elf(version), log, memory=memory, cpu=XEN[version]["cpu"], initrd=initrd,
                      append=XEN_ARGS + " " + append, timeout=timeout,
                      extra=["-icount", "shift=0,sleep=off"] if icount else [])
-
-
-def probe_initrd(work):
-    data = random.Random(9).randbytes(300000)
-    (work / "dom0-initrd.bin").write_bytes(data)
-    return work / "dom0-initrd.bin", data
 
 
 # --- PVH dom0 ----------------------------------------------------------------
@@ -118,8 +104,8 @@ def probe_initrd(work):
 def test_dom0_probe(work, probe_kernel, version):
     """The probe, wrapped, as PVH dom0 with an initrd; its arguments come
     through Xen's module string."""
-    tool("wrap", probe_kernel, "-o", work / "probe.pvh")
-    initrd, data = probe_initrd(work)
+    pvhstub.ok("wrap", probe_kernel, "-o", work / "probe.pvh")
+    initrd, data = probe.initrd(work / "dom0-initrd.bin", 9)
     b = xen_boot(version, work / "console.log", "%s pvhstub.subarch=xen pvhstub.debug hello dom0,%s"
                  % (work / "probe.pvh", initrd), "dom0_mem=512M,max:512M dom0=pvh dom0-iommu=none", 300)
     assert b.rc == 33, "the probe did not end through isa-debug-exit (33)\n" + b.tail()
@@ -142,11 +128,8 @@ def test_dom0_panic(work, version):
 # --- xl PVH domUs under a PV dom0 --------------------------------------------
 def mkinitrd(out, kernel_modules=None, payload_mib=0):
     """The test initrd; with KERNEL_MODULES (a modules folder), its blkfront and netfront."""
-    env = None
-    if kernel_modules:
-        d = kernel_modules / "kernel" / "drivers"
-        env = dict(os.environ, MODULES="%s %s" % (d / "block/xen-blkfront.ko", d / "net/xen-netfront.ko"))
-    run([paths.TOP / "scripts/mkinitrd.sh", out, payload_mib], env=env)
+    d = kernel_modules and kernel_modules / "kernel" / "drivers"
+    images.initrd(out, payload_mib, modules=[d / "block/xen-blkfront.ko", d / "net/xen-netfront.ko"] if d else ())
 
 
 def modules_of(kernel_name):
@@ -179,29 +162,29 @@ def prepare_guests(version, kernel, guests, probe_kernel, initrd_bin):
         cfg = guests / ("%d-%s.cfg" % (n, name))
         if kind == "stub":
             mkinitrd(guests / ("initrd-%s.cpio" % name), modules_of(kname), payload)
-            tool("wrap", kernel(kname), "-o", guests / (name + ".pvh"))
+            pvhstub.ok("wrap", kernel(kname), "-o", guests / (name + ".pvh"))
             pvh[kname] = name + ".pvh"
-            tool("xlconfig", guests / (name + ".pvh"), "--name", name, "--dir", "/guests", *PV_DEVICES,
+            pvhstub.ok("xlconfig", guests / (name + ".pvh"), "--name", name, "--dir", "/guests", *PV_DEVICES,
                  "--ramdisk", guests / ("initrd-%s.cpio" % name), "--cmdline", linux + " pvhstub.debug", "-o", cfg)
         elif kind == "own":
             base = next(g for g in GUESTS[version] if g[0] == kname)
-            tool("extract", kernel(base[2]), "-o", guests / ("vmlinux-" + name))
+            pvhstub.ok("extract", kernel(base[2]), "-o", guests / ("vmlinux-" + name))
             vmlinux[base[2]] = "vmlinux-" + name
             stub_cfg = next(guests.glob("[0-9]*-%s.cfg" % kname))
             cfg.write_text(with_kernel(stub_cfg, name, "vmlinux-" + name))
         elif kind == "probe":
-            tool("wrap", probe_kernel, "-o", guests / "probe.pvh")
+            pvhstub.ok("wrap", probe_kernel, "-o", guests / "probe.pvh")
             shutil.copy(initrd_bin, guests / initrd_bin.name)
-            tool("xlconfig", guests / "probe.pvh", "--name", name, "--dir", "/guests", "--ramdisk",
+            pvhstub.ok("xlconfig", guests / "probe.pvh", "--name", name, "--dir", "/guests", "--ramdisk",
                  guests / initrd_bin.name, "--cmdline", PROBE_CMDLINE + " pvhstub.debug", "-o", cfg)
             (guests / ("%d-%s.wait" % (n, name))).write_text("15\n")
         elif kind == "kaslr":
-            tool("wrap", "--decompress", "--kaslr", "full", kernel(kname), "-o", guests / "kaslr.pvh")
-            tool("xlconfig", guests / "kaslr.pvh", "--name", name, "--dir", "/guests", "--vcpus", "2",
+            pvhstub.ok("wrap", "--decompress", "--kaslr", "full", kernel(kname), "-o", guests / "kaslr.pvh")
+            pvhstub.ok("xlconfig", guests / "kaslr.pvh", "--name", name, "--dir", "/guests", "--vcpus", "2",
                  "--ramdisk", small, "--cmdline", LINUX_CMDLINE + x["extra"], "-o", cfg)
         elif kind == "tiny":
-            tool("wrap", kernel(kname), "-o", guests / "tiny.pvh")
-            tool("xlconfig", guests / "tiny.pvh", "--name", name, "--dir", "/guests", "--ramdisk", small,
+            pvhstub.ok("wrap", kernel(kname), "-o", guests / "tiny.pvh")
+            pvhstub.ok("xlconfig", guests / "tiny.pvh", "--name", name, "--dir", "/guests", "--ramdisk", small,
                  "--cmdline", TINY_CMDLINE + " pvhstub.debug", "-o", cfg)
             (guests / ("%d-%s.wait" % (n, name))).write_text("15\n")
     # The lifecycle pair (dom0-init's lifecycle(): boot, save and restore,
@@ -212,12 +195,12 @@ def prepare_guests(version, kernel, guests, probe_kernel, initrd_bin):
     mkinitrd(guests / "initrd-life.cpio", modules_of(life))
     if life not in pvh:
         pvh[life] = "life.pvh"
-        tool("wrap", kernel(life), "-o", guests / "life.pvh")
+        pvhstub.ok("wrap", kernel(life), "-o", guests / "life.pvh")
     if life not in vmlinux:
         vmlinux[life] = "vmlinux-life"
-        tool("extract", kernel(life), "-o", guests / "vmlinux-life")
+        pvhstub.ok("extract", kernel(life), "-o", guests / "vmlinux-life")
     cfg = guests / ("%d-life.cfg" % (n + 1))
-    tool("xlconfig", guests / pvh[life], "--name", "life", "--dir", "/guests", *PV_DEVICES, "--memory", "128",
+    pvhstub.ok("xlconfig", guests / pvh[life], "--name", "life", "--dir", "/guests", *PV_DEVICES, "--memory", "128",
          "--ramdisk", guests / "initrd-life.cpio", "--cmdline", linux.replace(" kmsg=1", "") + " lifecycle=1",
          "-o", cfg)
     (guests / ("%d-life-own.cfg" % (n + 2))).write_text(with_kernel(cfg, "life-own", vmlinux[life]))
@@ -261,7 +244,7 @@ def xl_run(version, kernel, probe_kernel):
     shutil.rmtree(top, ignore_errors=True)
     guests = top / "guests"
     guests.mkdir(parents=True)
-    initrd_bin, _ = probe_initrd(top)
+    initrd_bin, _ = probe.initrd(top / "dom0-initrd.bin", 9)
     md5 = prepare_guests(version, kernel, guests, probe_kernel, initrd_bin)
     x = XEN[version]
     run([paths.TOP / "tests/xen/mkdom0.sh", top / "dom0.cpio", guests, version, modules_of(x["dom0"])])

@@ -5,36 +5,40 @@ under QEMU TCG:
 - the image is loaded by rust-vmm linux-loader's rules
   (tests/tools/rustvmm_load.py: ELF64 only, e_entry and every PT_LOAD at
   1 MiB or above, p_filesz bytes copied, the 4-byte PVH note);
-- the test loader (tests/tools/pvhload.c, pvhload.layout=) lays out the
-  start_info (at 0x6000), modlist, memmap, cmdline, initrd and RSDP as
-  Firecracker (on QEMU pc), Cloud Hypervisor, libkrun or OpenVMM (on
-  microvm) does: libkrun's sorted map ends one byte past the RAM, its
-  initrd ends exactly at the RAM's end, unaligned; OpenVMM's map is one RAM
-  range from 0 over the ISA hole, its MP table at 0, its RSDP at 0x8000.
+- the start_info (at 0x6000), modlist, memmap, cmdline, initrd and RSDP
+  are laid out as Firecracker (on QEMU pc), Cloud Hypervisor, libkrun or
+  OpenVMM (on microvm) does (framework.layouts.LOADERS): libkrun's sorted
+  map ends one byte past the RAM, its initrd ends exactly at the RAM's end,
+  unaligned; OpenVMM's map is one RAM range from 0 over the ISA hole, its
+  MP table at 0, its RSDP at 0x8000.  The test loader (framework.pvhload)
+  enters the image with them.
 
-Each kernel x wrap x loader is a row: init, the cmdline, the initrd (md5)
-and an e820 equal to the loader's map after the documented rules, plus what
-the loader's tables must give the kernel.  Then make check-image's refusals.
+The probe kernel under each loader's layout: its zero page must be that
+layout, after the stub's documented rules.  Then each Linux kernel x wrap x
+loader is a row: init, the cmdline, the initrd (md5) and an e820 equal to
+the loader's map after the documented rules, plus what the loader's tables
+must give the kernel.  Then make check-image's refusals.
 """
+import random
 import re
 import struct
 
 import pytest
 
-from framework import images, linux, pvhload, qemu, tool as pvhstub
+from e820 import isa_rule
+from framework import images, layouts, linux, probe, pvhload, qemu, tool as pvhstub
 from tools import rustvmm_load
 
 CMDLINE = 'console=ttyS0 panic=-1 zoo="rust vmm"'
-RD = 0x8000000      # where QEMU puts the initrd; pvhload then moves it as the loader does
 
-# Each loader: its QEMU machine, and what the kernel must show of its tables.
+# Each loader (framework.layouts.LOADERS): what the kernel must show of its tables.
 LOADERS = {
-    "firecracker": ("pc", []),
-    "cloud-hypervisor": ("microvm", [("the kernel did not take the RSDP at 0xa0000",
-                                      r"^PVHSTUB-DMESG: ACPI: RSDP 0x00000000000A0000 ")]),
-    "libkrun": ("microvm", []),
-    "openvmm": ("microvm", [("the kernel did not take the RSDP at 0x8000",
-                             r"^PVHSTUB-DMESG: ACPI: RSDP 0x0000000000008000 ")]),
+    "firecracker": [],
+    "cloud-hypervisor": [("the kernel did not take the RSDP at 0xa0000",
+                          r"^PVHSTUB-DMESG: ACPI: RSDP 0x00000000000A0000 ")],
+    "libkrun": [],
+    "openvmm": [("the kernel did not take the RSDP at 0x8000",
+                 r"^PVHSTUB-DMESG: ACPI: RSDP 0x0000000000008000 ")],
 }
 # Firecracker's MP table: Debian's generic kernel (CONFIG_X86_MPPARSE=y)
 # must find it at 0x9fc00; the cloud kernel has no MP table parser.
@@ -51,13 +55,33 @@ ZOO = [
 ROWS = [(k, w, ldr) for k, ws, ls, _ in ZOO for w in ws.split() for ldr in ls.split()]
 
 
-def padded_initrd(work, initrd):
-    """libkrun puts the initrd right below the end of RAM, at whatever
-    address its size gives: 516 bytes of zero padding (which the kernel's
-    cpio reader skips, 4 at a time) make that address no multiple of a page."""
-    out = work / "initrd-odd.cpio"
-    out.write_bytes(initrd.read_bytes() + bytes(516))
-    return out
+def initrd_for(loader, initrd):
+    """The initrd's bytes.  libkrun puts the initrd right below the end of
+    RAM, at whatever address its size gives: 516 bytes of zero padding (which
+    the kernel's cpio reader skips, 4 at a time) make that address no
+    multiple of a page."""
+    return initrd.read_bytes() + (bytes(516) if loader == "libkrun" else b"")
+
+
+@pytest.mark.boot
+@pytest.mark.parametrize("loader", list(LOADERS))
+def test_probe(work, probe_kernel, loader):
+    """The probe kernel, wrapped, entered with the loader's tables: its zero
+    page is the loader's map after the ISA-hole rule, its cmdline, its
+    initrd where the loader put it, byte for byte, and its RSDP (or none
+    given, and one the kernel finds by scanning).  (The probe is a 32-bit
+    kernel, so its image is ELF32, which rust-vmm would not load: its
+    segments go where they say.)"""
+    image = pvhstub.wrap(probe_kernel, work / "probe.pvh")
+    info = pvhstub.inspect(image)
+    layout = layouts.loader(loader, cmdline=CMDLINE + " pvhstub.debug", initrd=random.Random(11).randbytes(300000 + 516))
+    b = pvhload.boot(work, work / "console.log", layout, info["e_entry"],
+                     [(s["paddr"], pvhstub.segment_bytes(image, s)) for s in pvhstub.segments(info)], timeout=60)
+    assert re.search(r"^pvhstub: start_info 0x6000 v1, ", b.console, re.M), \
+        "the stub did not take the start_info at 0x6000\n" + b.tail()
+    # The stub takes its own options (pvhstub.*) out of the kernel's cmdline.
+    bad = probe.mismatches(b.console, b.rc, isa_rule(layout.memmap), CMDLINE, layout.initrd, layout.rsdp)
+    assert not bad, "\n".join(bad) + "\n" + b.tail()
 
 
 @pytest.mark.boot
@@ -66,12 +90,10 @@ def padded_initrd(work, initrd):
 def test_zoo(work, kernel, initrd, name, mode, loader):
     image = pvhstub.wrap(kernel(name), work / "k.pvh", images.WRAPS[mode])
     entry, segments = rustvmm_load.load(image.read_bytes())
-    machine, checks = LOADERS[loader]
-    checks = checks + next(z[3] for z in ZOO if z[0] == name).get(loader, [])
-    b = pvhload.boot(work, work / "console.log", entry, [(addr, data) for _, addr, data in segments],
-                     CMDLINE + " pvhstub.debug", initrd=padded_initrd(work, initrd) if loader == "libkrun" else initrd,
-                     initrd_at=RD, options=["pvhload.layout=" + loader], machine=machine, timeout=180,
-                     extra=qemu.ICOUNT)
+    checks = LOADERS[loader] + next(z[3] for z in ZOO if z[0] == name).get(loader, [])
+    layout = layouts.loader(loader, cmdline=CMDLINE + " pvhstub.debug", initrd=initrd_for(loader, initrd))
+    b = pvhload.boot(work, work / "console.log", layout, entry, [(addr, data) for _, addr, data in segments],
+                     timeout=180, extra=qemu.ICOUNT)
     linux.assert_boot(b, CMDLINE)
     assert re.search(r"^pvhstub: start_info 0x6000 v1, ", b.console, re.M), \
         "the stub did not take the start_info at 0x6000\n" + b.tail()

@@ -1,0 +1,83 @@
+"""What the probe kernel (tests/probe: a bzImage of our own) reports: its
+zero page as "probe: KEY VALUE" lines on the console, then QEMU exits 33."""
+import pathlib
+import random
+import re
+
+EXITED = 33             # the probe's isa-debug-exit status after its dump
+CMDLINE_MAX = 2047      # its cmdline_size
+FOUR_GIB = 1 << 32
+
+
+class Incomplete(Exception):
+    pass
+
+
+def parse(text):
+    """(fields, e820, setup_data) of the dump in TEXT: e820 as (start, end,
+    type), the zero page's entries then SETUP_E820_EXT's; "hdr" lines as
+    fields "hdr NAME"."""
+    lines = re.findall(r"^probe: (.*)$", text, re.M)
+    if not lines or lines[0].split()[0] != "begin" or lines[-1] != "end":
+        raise Incomplete("no complete probe dump")
+    fields, e820, setup_data = {}, [], []
+    for line in lines[1:-1]:
+        key, _, value = line.partition(" ")
+        if key == "e820":
+            a, s, t = value.split()
+            e820.append((int(a, 16), int(a, 16) + int(s, 16), int(t)))
+        elif key == "setup_data":
+            setup_data.append(value)
+        elif key == "hdr":
+            fields["hdr " + value.split()[0]] = value
+        else:
+            fields[key] = value
+    return fields, e820, setup_data
+
+
+def initrd(out, seed, size=300000):
+    """SIZE pseudo-random bytes from SEED, for the probe's initrd: (OUT, the bytes)."""
+    data = random.Random(seed).randbytes(size)
+    pathlib.Path(out).write_bytes(data)
+    return out, data
+
+
+def fnv1a(data):
+    h = 0x811c9dc5
+    for b in data:
+        h = ((h ^ b) * 0x01000193) & 0xffffffff
+    return h
+
+
+def mismatches(text, rc, e820, cmdline, initrd=None, rsdp=None, subarch=0):
+    """What in the probe's dump differs from what the loader gave, after the
+    stub's rules: E820 (start, end, type) exactly; the CMDLINE, cut at
+    cmdline_size; module 0, INITRD (address, bytes), at that address and
+    byte for byte (its checksum); acpi_rsdp_addr RSDP (None: any, and 0 must
+    leave an RSDP the probe finds by scanning); hardware_subarch.  An empty
+    list: the zero page is right."""
+    try:
+        f, got, _ = parse(text)
+    except Incomplete:
+        return ["no complete probe dump (QEMU exit %s)" % rc]
+    bad = [] if rc == EXITED else ["QEMU exited %s after the dump, not %d" % (rc, EXITED)]
+    if got != e820:
+        bad.append("e820 differs: probe %s, want %s" % ([(hex(a), hex(b), t) for a, b, t in got][:12],
+                                                        [(hex(a), hex(b), t) for a, b, t in e820][:12]))
+    got_cmd = re.search(r'^probe: cmdline "(.*)"$', text, re.M)
+    if not got_cmd or got_cmd.group(1) != cmdline[:CMDLINE_MAX]:
+        bad.append("cmdline differs: probe %r, want %r" % (got_cmd and got_cmd.group(1)[:80], cmdline[:80]))
+    addr, data = initrd or (0, b"")
+    if int(f.get("initrd_size", "-1"), 16) != len(data):
+        bad.append("initrd_size %s, want 0x%x" % (f.get("initrd_size"), len(data)))
+    if int(f.get("initrd_addr", "-1"), 16) != addr:
+        bad.append("initrd_addr %s, want 0x%x" % (f.get("initrd_addr"), addr))
+    if data and addr + len(data) <= FOUR_GIB and f.get("initrd_fnv1a") != "0x%08x" % fnv1a(data):
+        bad.append("initrd_fnv1a %s, want 0x%08x" % (f.get("initrd_fnv1a"), fnv1a(data)))
+    if rsdp is not None and int(f.get("acpi_rsdp_addr", "-1"), 16) != rsdp:
+        bad.append("acpi_rsdp_addr %s, want 0x%x" % (f.get("acpi_rsdp_addr"), rsdp))
+    if int(f.get("rsdp", "0"), 16) == 0:
+        bad.append("no RSDP: not in acpi_rsdp_addr, and not found by the probe's scan")
+    if f.get("hardware_subarch") != str(subarch):
+        bad.append("hardware_subarch %s, want %d" % (f.get("hardware_subarch"), subarch))
+    return bad
