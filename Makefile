@@ -355,12 +355,12 @@ check-xen: all $(obj)/tests/probe.bzImage ## Xen 4.17 and 4.20 under QEMU: PVH d
 	$(Q)$(PYTEST) --dist loadgroup tests/xen \
 		$(if $(XEN),-k "$(subst $(space), or ,$(strip $(XEN)))") $(PYTEST_ARGS)
 
-check-deb: ## the Debian package: build, lintian, install, hooks, boot, purge (root)
-	$(Q)tests/deb/run.sh $(obj)
+check-deb: all ## the Debian package: build, lintian, install, hooks, boot, purge (root)
+	$(Q)$(PYTEST) tests/deb $(PYTEST_ARGS)
 
 # make check-hosts [RELEASES="bookworm trixie sid"]
-check-hosts: ## the README's set-up, the package and its hooks in fresh bookworm, trixie and sid roots (root)
-	$(Q)tests/hosts/run.sh $(obj) $(RELEASES)
+check-hosts: all ## the README's set-up, the package and its hooks in fresh bookworm, trixie and sid roots (root)
+	$(Q)$(PYTEST) --dist loadgroup tests/hosts $(if $(RELEASES),-k "$(subst $(space), or ,$(strip $(RELEASES)))") $(PYTEST_ARGS)
 
 check-overlap: all $(obj)/tests/pvhload.elf ## initrd and window placement with a test PVH loader
 	$(Q)$(PYTEST) tests/overlap $(PYTEST_ARGS)

@@ -98,6 +98,16 @@ def pytest_runtest_makereport(item, call):
             rep.longrepr[2] if isinstance(rep.longrepr, tuple) else rep.longrepr)
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
-    # The tests that run for minutes go first, so that the workers end together.
-    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+    """The tests that run for minutes go first, so that the workers end
+    together; the tests of one xdist group stay together, and a module's
+    STEPS (the names of its tests, in order: steps on one machine state)
+    run in that order.  After pytest's own ordering (trylast), which groups
+    tests by the parameters of module fixtures but not by steps."""
+    def key(item):
+        group = item.get_closest_marker("xdist_group")
+        steps = getattr(item.module, "STEPS", [])
+        return (item.get_closest_marker("long") is None, group.args[0] if group else "",
+                steps.index(item.originalname) if item.originalname in steps else -1)
+    items.sort(key=key)

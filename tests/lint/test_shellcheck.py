@@ -1,7 +1,6 @@
 """The shell that stays shell passes shellcheck: the helper scripts, the
 kernel hooks, the guest inits and dom0's init (busybox sh, checked as
-dash), CI's entry.  Every shell script in git is a row; the suites' own
-runners, which move to pytest, are listed in NOT_YET with that reason."""
+dash), CI's entry, the benchmark.  Every shell script in git is a row."""
 import shutil
 import subprocess
 
@@ -17,8 +16,6 @@ EXCLUDE = {
     # `echo -e` there is an argument to the kernel's scripts/config ("enable"), not echo's flag.
     "tests/kernels/build-tiny.sh": ["SC3037"],
 }
-# Suite runners that become pytest tests (issue: one test harness); until then they are not checked.
-NOT_YET = {"tests/deb/run.sh", "tests/hosts/run.sh"}
 
 
 def shell_scripts():
@@ -41,11 +38,7 @@ def shell_scripts():
 SCRIPTS = shell_scripts()
 
 
-def test_not_yet_list_is_current():
-    assert NOT_YET <= set(SCRIPTS), NOT_YET - set(SCRIPTS)
-
-
-@pytest.mark.parametrize("script", [s for s in SCRIPTS if s not in NOT_YET])
+@pytest.mark.parametrize("script", SCRIPTS)
 def test_shellcheck(script):
     if not shutil.which("shellcheck"):
         pytest.fail("shellcheck is not installed (scripts/install-deps.sh installs it)")
