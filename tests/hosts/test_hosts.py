@@ -148,7 +148,10 @@ def test_apt_install(host):
     host.kver = kvers[0]
 
 
-@pytest.mark.parametrize("host,boot", [p for b in BOOTS for p in rows(b[3], b[0])], indirect=["host"])
+# scope="module": with a direct parameter beside it, pytest would otherwise
+# give the host fixture this test's scope, and set its root up anew.
+@pytest.mark.parametrize("host,boot", [p for b in BOOTS for p in rows(b[3], b[0])], indirect=["host"],
+                         scope="module")
 def test_boot(host, boot):
     host.need(host.kver, "no kernel installed: test_apt_install failed")
     _, image, machine, _, checks = next(b for b in BOOTS if b[0] == boot)
