@@ -182,6 +182,12 @@ $(obj)/tests/fuzz/fuzz_translate: tests/fuzz/fuzz_translate.c tests/unit/sim.h $
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< translate/*.c
 
+# The physical KASLR slot planner against a brute-force reference.
+$(obj)/tests/fuzz/fuzz_slots: tests/fuzz/fuzz_slots.c translate/kaslr.c $(wildcard include/*.h)
+	$(quiet) FUZZCC "tests/fuzz/fuzz_slots"
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< translate/kaslr.c
+
 # Every stage of the tool but its command line, instrumented; the
 # decompression cap is 16 MiB here, so that a fuzzed bomb costs little.
 $(obj)/tests/fuzz/fuzz_image: tests/fuzz/fuzz_image.c $(obj)/host/$(tool-dir)/stub_blob.o $(wildcard $(tool-dir)/*.c $(tool-dir)/*.h) translate/kaslr.c translate/relocwalk.c translate/format.c
@@ -191,7 +197,7 @@ $(obj)/tests/fuzz/fuzz_image: tests/fuzz/fuzz_image.c $(obj)/host/$(tool-dir)/st
 		$(addprefix $(tool-dir)/,$(addsuffix .c,$(tool-stages))) translate/kaslr.c translate/relocwalk.c translate/format.c \
 		$(obj)/host/$(tool-dir)/stub_blob.o $(TOOL_LIBS)
 
-fuzz-build: $(obj)/tests/fuzz/fuzz_translate $(obj)/tests/fuzz/fuzz_image $(obj)/pvhstub ## build the libFuzzer harnesses
+fuzz-build: $(obj)/tests/fuzz/fuzz_translate $(obj)/tests/fuzz/fuzz_image $(obj)/tests/fuzz/fuzz_slots $(obj)/pvhstub ## build the libFuzzer harnesses
 
 # make fuzz: each harness for FUZZ_SECONDS (default 600); make check runs 60 s each,
 # the harnesses side by side (tests/fuzz/test_fuzz.py).

@@ -1,6 +1,7 @@
 """Each libFuzzer harness (ASan + UBSan) for $PVHSTUB_FUZZ_SECONDS (60 by
 default), seeded with real start_info dumps (tests/fuzz/seeds/) and real
-and synthetic kernel images.  A crash, leak, out-of-memory or timeout
+and synthetic kernel images; the KASLR slot planner's against a brute-force
+reference.  A crash, leak, out-of-memory or timeout
 input fails the test, and stays in build/tests/fuzz/findings/HARNESS/
 (each harness its own folder, emptied only when that harness runs again);
 the failure names each input and the command that replays it."""
@@ -60,8 +61,12 @@ def translate_corpus(d):
         shutil.copy(f, d / f.name)
 
 
-@pytest.mark.parametrize("harness,corpus", [("translate", translate_corpus), ("image", image_corpus)],
-                         ids=["translate", "image"])
+def slots_corpus(d):
+    """None: libFuzzer grows it (tests/fuzz/fuzz_slots.c draws every field from a few bytes)."""
+
+
+@pytest.mark.parametrize("harness,corpus", [("translate", translate_corpus), ("image", image_corpus),
+                                            ("slots", slots_corpus)], ids=["translate", "image", "slots"])
 def test_fuzz(harness, corpus):
     binary = FUZZ / ("fuzz_" + harness)
     if not binary.is_file():
