@@ -107,7 +107,8 @@ def pytest_collection_modifyitems(items):
     tests by the parameters of module fixtures but not by steps."""
     def key(item):
         group = item.get_closest_marker("xdist_group")
-        steps = getattr(item.module, "STEPS", [])
+        steps = getattr(getattr(item, "module", None), "STEPS", [])    # a cmocka test has no module
+        name = getattr(item, "originalname", item.name)
         return (item.get_closest_marker("long") is None, group.args[0] if group else "",
-                steps.index(item.originalname) if item.originalname in steps else -1)
+                steps.index(name) if name in steps else -1)
     items.sort(key=key)
