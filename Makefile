@@ -67,12 +67,11 @@ HOST_FLAGS := $(HOSTCFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wno-address-of-pac
 	-I$(srctree)/include -DPVHSTUB_VERSION='"$(PVHSTUB_VERSION)"' -MMD -MP
 
 # The stub: Kbuild-style object lists.
-obj-y := entry/head.o entry/info.o entry/main.o entry/string.o entry/panic.o entry/dump.o
-obj-y += entry/paging.o entry/randomize.o
-obj-y += entry/console.o
+obj-y := entry/head.o entry/info.o entry/main.o entry/string.o entry/format.o entry/panic.o entry/dump.o
+obj-y += entry/paging.o entry/console.o
 obj-y += xen/cpuid.o xen/hypercall.o
-obj-y += translate/format.o translate/e820.o translate/cmdline.o translate/initrd.o
-obj-y += translate/bootparams.o translate/guestmem.o translate/kaslr.o translate/relocwalk.o
+obj-y += translate/e820.o translate/cmdline.o translate/initrd.o translate/bootparams.o translate/guestmem.o
+obj-y += kaslr/randomize.o kaslr/slot.o kaslr/relocwalk.o
 stub-objs := $(addprefix $(obj)/,$(obj-y))
 # The relocation walk is the stub's one hot loop (200,000 sites for a
 # distro kernel): speed over size there.
@@ -91,7 +90,7 @@ PAYLOAD_IMAGE := $(if $(PAYLOAD),$(obj)/$(notdir $(PAYLOAD)).pvh)
 .PHONY: all defconfig olddefconfig oldconfig menuconfig savedefconfig clean distclean \
 	check check-quick test-build check-unit unit-build check-tool check-lint check-boot check-overlap check-zoo check-fuzzboot fuzz-boot check-image check-probe check-xen \
 	check-fuzz check-deb check-hosts \
-	fuzz fuzz-build bench run deps kernels help install uninstall deb
+	fuzz fuzz-build bench run deps kernels help install uninstall deb probe
 .DEFAULT_GOAL := all
 
 all: $(obj)/stub.elf $(obj)/pvhstub $(PAYLOAD_IMAGE) ## the stub, the pvhstub tool, and PAYLOAD= wrapped (the default)
@@ -177,24 +176,24 @@ FUZZ_FLAGS := -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitiz
 	-I$(srctree)/include -I$(srctree)/$(tool-dir)
 FUZZ_SECONDS ?= 600
 
-$(obj)/tests/fuzz/fuzz_translate: tests/fuzz/fuzz_translate.c tests/unit/sim.h $(wildcard translate/*.c include/*.h)
+$(obj)/tests/fuzz/fuzz_translate: tests/fuzz/fuzz_translate.c tests/unit/sim.h $(wildcard translate/*.c include/*.h) entry/format.c
 	$(quiet) FUZZCC "tests/fuzz/fuzz_translate"
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< translate/*.c
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< translate/*.c entry/format.c
 
 # The physical KASLR slot planner against a brute-force reference.
-$(obj)/tests/fuzz/fuzz_slots: tests/fuzz/fuzz_slots.c translate/kaslr.c $(wildcard include/*.h)
+$(obj)/tests/fuzz/fuzz_slots: tests/fuzz/fuzz_slots.c kaslr/slot.c $(wildcard include/*.h)
 	$(quiet) FUZZCC "tests/fuzz/fuzz_slots"
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< translate/kaslr.c
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< kaslr/slot.c
 
 # Every stage of the tool but its command line, instrumented; the
 # decompression cap is 16 MiB here, so that a fuzzed bomb costs little.
-$(obj)/tests/fuzz/fuzz_image: tests/fuzz/fuzz_image.c $(obj)/host/$(tool-dir)/stub_blob.o $(wildcard $(tool-dir)/*.c $(tool-dir)/*.h) translate/kaslr.c translate/relocwalk.c translate/format.c
+$(obj)/tests/fuzz/fuzz_image: tests/fuzz/fuzz_image.c $(obj)/host/$(tool-dir)/stub_blob.o $(wildcard $(tool-dir)/*.c $(tool-dir)/*.h) kaslr/slot.c kaslr/relocwalk.c entry/format.c
 	$(quiet) FUZZCC "tests/fuzz/fuzz_image"
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) '-DDECOMPRESS_MAX=(16u << 20)' -DPVHSTUB_VERSION='"$(PVHSTUB_VERSION)"' -o $@ $< \
-		$(addprefix $(tool-dir)/,$(addsuffix .c,$(tool-stages))) translate/kaslr.c translate/relocwalk.c translate/format.c \
+		$(addprefix $(tool-dir)/,$(addsuffix .c,$(tool-stages))) kaslr/slot.c kaslr/relocwalk.c entry/format.c \
 		$(obj)/host/$(tool-dir)/stub_blob.o $(TOOL_LIBS)
 
 fuzz-build: $(obj)/tests/fuzz/fuzz_translate $(obj)/tests/fuzz/fuzz_image $(obj)/tests/fuzz/fuzz_slots $(obj)/pvhstub ## build the libFuzzer harnesses
@@ -218,24 +217,26 @@ $(obj)/tests/tools/pvhload.S.o: tests/tools/pvhload.S $(AUTOHEADER) | $(XEN_INC)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(GUEST_AFLAGS) -c $< -o $@
 
-# The probe kernel (tests/probe): a real bzImage of our own.
-probe-objs := $(addprefix $(obj)/,tests/probe/head.o tests/probe/probe.o translate/format.o entry/string.o)
+# The probe kernel (tests/tools/probe): a real bzImage of our own.
+probe-objs := $(addprefix $(obj)/,tests/tools/probe/head.o tests/tools/probe/probe.o entry/format.o entry/string.o)
 
-$(obj)/tests/probe/setup.elf: $(obj)/tests/probe/setup.o tests/probe/setup.lds
-	$(quiet) LD "tests/probe/setup.elf"
-	$(Q)$(LD) -m elf_i386 -static -nostdlib --build-id=none -T tests/probe/setup.lds -o $@ $<
+$(obj)/tests/tools/probe/setup.elf: $(obj)/tests/tools/probe/setup.o tests/tools/probe/setup.lds
+	$(quiet) LD "tests/tools/probe/setup.elf"
+	$(Q)$(LD) -m elf_i386 -static -nostdlib --build-id=none -T tests/tools/probe/setup.lds -o $@ $<
 
-$(obj)/tests/probe/probe32.elf: $(probe-objs) tests/probe/probe.lds
-	$(quiet) LD "tests/probe/probe32.elf"
+$(obj)/tests/tools/probe/probe32.elf: $(probe-objs) tests/tools/probe/probe.lds
+	$(quiet) LD "tests/tools/probe/probe32.elf"
 	$(Q)$(LD) -m elf_i386 -static -nostdlib --build-id=none -z noexecstack --no-warn-rwx-segments \
-		-T tests/probe/probe.lds -o $@ $(probe-objs)
+		-T tests/tools/probe/probe.lds -o $@ $(probe-objs)
 
-$(obj)/tests/probe.bzImage: $(obj)/tests/probe/setup.elf $(obj)/tests/probe/probe32.elf tests/probe/mkprobe.py
+$(obj)/tests/probe.bzImage: $(obj)/tests/tools/probe/setup.elf $(obj)/tests/tools/probe/probe32.elf tests/tools/probe/mkprobe.py
 	$(quiet) MKPROBE "tests/probe.bzImage"
-	$(Q)objcopy -O binary $(obj)/tests/probe/setup.elf $(obj)/tests/probe/setup.bin
-	$(Q)objcopy -O binary $(obj)/tests/probe/probe32.elf $(obj)/tests/probe/probe32.bin
-	$(Q)python3 tests/probe/mkprobe.py $(obj)/tests/probe/setup.bin $(obj)/tests/probe/probe32.bin \
-		$$(( 0x$$(nm $(obj)/tests/probe/probe32.elf | awk '$$3 == "_probe_end" { print $$1 }') - 0x400000 )) $@
+	$(Q)objcopy -O binary $(obj)/tests/tools/probe/setup.elf $(obj)/tests/tools/probe/setup.bin
+	$(Q)objcopy -O binary $(obj)/tests/tools/probe/probe32.elf $(obj)/tests/tools/probe/probe32.bin
+	$(Q)python3 tests/tools/probe/mkprobe.py $(obj)/tests/tools/probe/setup.bin $(obj)/tests/tools/probe/probe32.bin \
+		$$(( 0x$$(nm $(obj)/tests/tools/probe/probe32.elf | awk '$$3 == "_probe_end" { print $$1 }') - 0x400000 )) $@
+
+probe: $(obj)/tests/probe.bzImage ## the probe kernel, build/tests/probe.bzImage (docs/probe.md)
 
 # --- The host tool ------------------------------------------------------------
 $(obj)/host/%.o: %.c Makefile debian/changelog

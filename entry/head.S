@@ -76,7 +76,7 @@ handoff32:
  * 5-level paging, which can be turned on only before paging is); CS is
  * BOOT_CS, now a 64-bit code segment; DS, ES, SS are BOOT_DS; RSI holds
  * the zero page; interrupts stay off.  First, when kernel_move has qwords,
- * the kernel moves to its KASLR slot (entry/randomize.c), 8 bytes a step,
+ * the kernel moves to its KASLR slot (kaslr/randomize.c), 8 bytes a step,
  * backwards if the slot overlaps it from above, and entry moves with it.
  * The stub, its stack, page tables and zero page lie outside the slot.
  */

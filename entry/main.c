@@ -164,6 +164,78 @@ static void pic_mask(void)
 	outb(0xa1, 0xff);
 }
 
+/* The loader's initrd, moved where the translation said it must go (noinline: 16 bytes smaller). */
+static void __attribute__((noinline)) move_initrd(const struct translate_out *out)
+{
+	struct range rd = { out->initrd_move.src, out->initrd_move.src + out->initrd_move.size };
+	struct range window = { pvhstub_info.window_start, pvhstub_info.window_end };
+
+	if (!out->initrd_move.size)
+		return;
+	printk("moving initrd [0x%llx, 0x%llx) %s to 0x%llx",
+	       (unsigned long long)rd.start, (unsigned long long)rd.end,
+	       range_overlaps(rd, window) ? "out of the decompression window" : "below initrd_addr_max",
+	       (unsigned long long)out->initrd_move.dst);
+	memmove((void *)(uintptr_t)out->initrd_move.dst, (const void *)(uintptr_t)out->initrd_move.src,
+		out->initrd_move.size);
+}
+
+/*
+ * KASLR for a pre-decompressed kernel (kaslr/randomize.c): relocate it and
+ * maybe plan its move.  Returns the kernel's entry, after the move.
+ */
+static uint64_t plan_kaslr(struct boot_params *bp, const struct translate_in *in,
+			   const struct translate_out *out, struct kaslr_result *kaslr)
+{
+	struct range avoid[KASLR_AVOID_MAX];
+	/* Only a physical move needs the ranges to avoid: no work for it on other boots. */
+	uint32_t navoid = pvhstub_info.flags & PI_KASLR_PHYS ?
+			  kaslr_avoid(bp, in, out, &start_info_copy.si, avoid) : 0;
+
+	uint64_t entry;
+
+	kaslr_apply(bp, out->nokaslr, in->xen, avoid, navoid, kaslr);
+	entry = pvhstub_info.entry + (kaslr->phys - pvhstub_info.window_start);
+	if (out->debug && kaslr->done)	/* Under QEMU -icount, TSC ticks count instructions. */
+		printk("KASLR cost: relocation %u TSC ticks; move %llu bytes (%llu rep movsq steps) of the kernel's %llu, %u physical slots",
+		       kaslr->tsc_relocs, (unsigned long long)kaslr->move_bytes,
+		       (unsigned long long)kaslr->move_bytes / 8,
+		       (unsigned long long)(kaslr->end - kaslr->phys), kaslr->phys_slots);
+	return entry;
+}
+
+/* The one line a good boot prints. */
+static void report_boot(const struct boot_params *bp, const struct translate_in *in,
+			const struct translate_out *out, const struct kaslr_result *kaslr, uint64_t entry,
+			bool la57)
+{
+	printk("start_info 0x%x v%u%s, e820 %u, cmdline %u, initrd 0x%x+0x%x, subarch %u, %s-bit entry 0x%llx%s%s%s%s",
+	       (uint32_t)in->start_info_paddr, out->version, in->xen ? " on Xen" : "", out->e820_entries,
+	       (unsigned int)__builtin_strlen(cmdline_buf), bp->hdr.ramdisk_image,
+	       bp->hdr.ramdisk_size, bp->hdr.hardware_subarch,
+	       pvhstub_info.flags & PI_HANDOFF_64 ? "64" : "32", (unsigned long long)entry,
+	       la57 ? " (5-level paging)" : "",
+	       kaslr->how ? ", KASLR " : "", kaslr->how ? kaslr->how : "", kaslr_line(kaslr));
+}
+
+/* Enter the kernel: in long mode (moving it to its slot first, if planned), or at its 32-bit entry. */
+static void __attribute__((noreturn)) hand_off(struct boot_params *bp, const struct translate_in *in,
+					       const struct kaslr_result *kaslr, uint64_t entry, bool la57)
+{
+	if (pvhstub_info.flags & PI_HANDOFF_64) {
+		/* Where the kernel moves, if it does (a bzImage's kaslr.end is 0). */
+		struct range slot = { 0, 0 };
+		uint64_t top;
+
+		if (kaslr->move_bytes)
+			slot = (struct range){ kaslr->phys, kaslr->end };
+		top = pvhstub_info.window_end > in->stub.end ? pvhstub_info.window_end : in->stub.end;
+		/* The entry before the move: handoff64 moves the kernel, and it. */
+		handoff64(bp, (uint32_t)pvhstub_info.entry, identity_map_build(top, slot, la57), la57);
+	}
+	handoff32(bp, (uint32_t)entry);
+}
+
 void stub_main(uint32_t start_info_paddr) __attribute__((noreturn));
 void stub_main(uint32_t start_info_paddr)
 {
@@ -185,11 +257,8 @@ void stub_main(uint32_t start_info_paddr)
 	struct translate_out out;
 	struct boot_params *bp = &zero_page;
 	struct kaslr_result kaslr;
-	struct range avoid[KASLR_AVOID_MAX];
-	uint32_t navoid;
-	uint64_t top, entry;
+	uint64_t entry;
 	bool la57;
-	int err;
 
 	zero_page_dirty = true;
 	console_init();
@@ -198,8 +267,7 @@ void stub_main(uint32_t start_info_paddr)
 	else
 		pic_mask();
 
-	err = translate_start_info(&in, bp, &out);
-	if (err)
+	if (translate_start_info(&in, bp, &out))
 		panic("%s", out.msg);
 	if (out.debug)
 		dump_start_info(&start_info_copy.si, in.fw_map, in.fw_map_entries);
@@ -208,31 +276,8 @@ void stub_main(uint32_t start_info_paddr)
 	if ((bp->hdr.xloadflags & XLF_KERNEL_64) && !cpu_has_long_mode())
 		panic("a 64-bit kernel needs long mode (CPUID 0x80000001 EDX.LM); this CPU lacks it");
 
-	if (out.initrd_move.size) {
-		struct range rd = { out.initrd_move.src, out.initrd_move.src + out.initrd_move.size };
-		struct range window = { pvhstub_info.window_start, pvhstub_info.window_end };
-
-		printk("moving initrd [0x%llx, 0x%llx) %s to 0x%llx",
-		       (unsigned long long)rd.start, (unsigned long long)rd.end,
-		       range_overlaps(rd, window) ? "out of the decompression window" :
-						    "below initrd_addr_max",
-		       (unsigned long long)out.initrd_move.dst);
-		memmove((void *)(uintptr_t)out.initrd_move.dst,
-			(const void *)(uintptr_t)out.initrd_move.src, out.initrd_move.size);
-	}
-
-	/* KASLR for a pre-decompressed kernel; it may plan the kernel's move. */
-	/* Only a physical move needs the ranges to avoid: no work for it on other boots. */
-	navoid = pvhstub_info.flags & PI_KASLR_PHYS ?
-		 kaslr_avoid(bp, &in, &out, &start_info_copy.si, avoid) : 0;
-	kaslr_apply(bp, out.nokaslr, in.xen, avoid, navoid, &kaslr);
-	entry = pvhstub_info.entry + (kaslr.phys - pvhstub_info.window_start);
-	if (out.debug && kaslr.done)	/* Under QEMU -icount, TSC ticks count instructions. */
-		printk("KASLR cost: relocation %u TSC ticks; move %llu bytes (%llu rep movsq steps) of the kernel's %llu, %u physical slots",
-		       kaslr.tsc_relocs, (unsigned long long)kaslr.move_bytes,
-		       (unsigned long long)kaslr.move_bytes / 8,
-		       (unsigned long long)(kaslr.end - kaslr.phys), kaslr.phys_slots);
-
+	move_initrd(&out);
+	entry = plan_kaslr(bp, &in, &out, &kaslr);
 	/*
 	 * 5-level paging for a pre-decompressed kernel that supports it, as its
 	 * decompressor would have turned on (a bzImage's decompressor does it
@@ -240,24 +285,6 @@ void stub_main(uint32_t start_info_paddr)
 	 */
 	la57 = (pvhstub_info.flags & PI_HANDOFF_64) && pvhstub_info.kernel_end &&
 	       (bp->hdr.xloadflags & XLF_5LEVEL) && !out.no5lvl && cpu_has_la57();
-
-	/* The one line a good boot prints. */
-	printk("start_info 0x%x v%u%s, e820 %u, cmdline %u, initrd 0x%x+0x%x, subarch %u, %s-bit entry 0x%llx%s%s%s%s",
-	       start_info_paddr, out.version, in.xen ? " on Xen" : "", out.e820_entries,
-	       (unsigned int)__builtin_strlen(cmdline_buf), bp->hdr.ramdisk_image,
-	       bp->hdr.ramdisk_size, bp->hdr.hardware_subarch,
-	       pvhstub_info.flags & PI_HANDOFF_64 ? "64" : "32", (unsigned long long)entry,
-	       la57 ? " (5-level paging)" : "",
-	       kaslr.how ? ", KASLR " : "", kaslr.how ? kaslr.how : "", kaslr_line(&kaslr));
-	if (pvhstub_info.flags & PI_HANDOFF_64) {
-		/* Where the kernel moves, if it does (a bzImage's kaslr.end is 0). */
-		struct range slot = { 0, 0 };
-
-		if (kaslr.move_bytes)
-			slot = (struct range){ kaslr.phys, kaslr.end };
-		top = pvhstub_info.window_end > in.stub.end ? pvhstub_info.window_end : in.stub.end;
-		/* The entry before the move: handoff64 moves the kernel, and it. */
-		handoff64(bp, (uint32_t)pvhstub_info.entry, identity_map_build(top, slot, la57), la57);
-	}
-	handoff32(bp, (uint32_t)entry);
+	report_boot(bp, &in, &out, &kaslr, entry, la57);
+	hand_off(bp, &in, &kaslr, entry, la57);
 }

@@ -22,7 +22,7 @@ void handoff32(const struct boot_params *bp, uint32_t entry) __attribute__((nore
 void handoff64(const struct boot_params *bp, uint32_t entry, uint32_t root, uint32_t la57)
 	__attribute__((noreturn));
 
-/* The kernel's move to its physical KASLR slot (entry/randomize.c plans it). */
+/* The kernel's move to its physical KASLR slot (kaslr/randomize.c plans it). */
 struct kernel_move {
 	uint64_t src, dst;		/* memmove semantics: they may overlap */
 	uint64_t qwords;		/* 0: no move */

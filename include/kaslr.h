@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* entry/randomize.c: KASLR for a pre-decompressed kernel, done by the stub. */
+/*
+ * KASLR for a pre-decompressed kernel (kaslr/): the slot planner (slot.c)
+ * and the relocation walk (relocwalk.c), pure C that the host's unit tests
+ * and fuzz harnesses build too; and the stub's part (randomize.c): the
+ * entropy, the virtual offset and the physical move's plan.
+ */
 #ifndef PVHSTUB_KASLR_H
 #define PVHSTUB_KASLR_H
 
@@ -7,6 +12,33 @@
 #include <stdint.h>
 #include "translate.h"
 
+/* kaslr/slot.c and relocwalk.c */
+#define KASLR_AVOID_MAX	8
+
+/* Where a kernel of size bytes may go: aligned slots in RAM, avoiding some ranges. */
+struct kaslr_space {
+	const struct boot_e820_entry *map;
+	uint32_t nmap;
+	struct range avoid[KASLR_AVOID_MAX];	/* kaslr_slot sorts them */
+	uint32_t navoid;
+	uint64_t min, max;		/* Slots lie inside [min, max). */
+	uint64_t size, align;		/* align: a power of two */
+};
+
+/*
+ * Apply the relocation table (struct pvhstub_relocs) to the kernel image
+ * [image, image + image_size) for a virtual offset of delta.  0, or -1 with
+ * the reason in msg (the image may then be partly relocated).
+ */
+int relocs_apply(const void *table, uint32_t table_size, uint8_t *image, uint32_t image_size,
+		 uint64_t delta, char *msg, size_t msgsz);
+/*
+ * The number of slots; if there are any, *addr is slot rnd % count (in
+ * address order).  Ranges in avoid need not be sorted or disjoint.
+ */
+uint32_t kaslr_slot(struct kaslr_space *k, uint32_t rnd, uint64_t *addr);
+
+/* kaslr/randomize.c */
 struct kaslr_result {
 	uint64_t virt;			/* The virtual offset applied. */
 	uint64_t phys;			/* Where the kernel is now, */

@@ -162,37 +162,11 @@ static inline unsigned int log2_pow2(uint64_t a)
 			     32 + (unsigned int)__builtin_ctz((uint32_t)(a >> 32));
 }
 
-/* translate/kaslr.c (slots) and relocwalk.c (relocations): KASLR for a pre-decompressed kernel. */
-#define KASLR_AVOID_MAX	8
-
-/* Where a kernel of size bytes may go: aligned slots in RAM, avoiding some ranges. */
-struct kaslr_space {
-	const struct boot_e820_entry *map;
-	uint32_t nmap;
-	struct range avoid[KASLR_AVOID_MAX];	/* kaslr_slot sorts them */
-	uint32_t navoid;
-	uint64_t min, max;		/* Slots lie inside [min, max). */
-	uint64_t size, align;		/* align: a power of two */
-};
-
-/*
- * Apply the relocation table (struct pvhstub_relocs) to the kernel image
- * [image, image + image_size) for a virtual offset of delta.  0, or -1 with
- * the reason in msg (the image may then be partly relocated).
- */
-int relocs_apply(const void *table, uint32_t table_size, uint8_t *image, uint32_t image_size,
-		 uint64_t delta, char *msg, size_t msgsz);
-/*
- * The number of slots; if there are any, *addr is slot rnd % count (in
- * address order).  Ranges in avoid need not be sorted or disjoint.
- */
-uint32_t kaslr_slot(struct kaslr_space *k, uint32_t rnd, uint64_t *addr);
-
 /* translate/guestmem.c: map a loader table, or fail with a message naming it. */
 int loader_table(const struct translate_in *in, struct translate_out *out, const char *what,
 		 uint64_t paddr, uint64_t len, const void **p, int bad);
 
-/* translate/format.c: a small vsnprintf (%s %c %d %u %x, l and ll, width, 0, %%). */
+/* entry/format.c, the stub's small library: a small vsnprintf (%s %c %d %u %x, l and ll, width, 0, %%). */
 int format(char *buf, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int vformat(char *buf, size_t size, const char *fmt, va_list ap);

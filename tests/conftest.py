@@ -40,7 +40,7 @@ def work(request):
 
 @pytest.fixture(scope="session")
 def probe_kernel(tool):
-    """The probe kernel (tests/probe: a bzImage of our own that dumps its zero page)."""
+    """The probe kernel (tests/tools/probe: a bzImage of our own that dumps its zero page)."""
     p = paths.BUILD / "tests" / "probe.bzImage"
     if not p.is_file():
         pytest.fail("no %s: make test-build" % p)

@@ -1,4 +1,4 @@
-"""What the probe kernel (tests/probe: a bzImage of our own) reports: its
+"""What the probe kernel (tests/tools/probe: a bzImage of our own) reports: its
 zero page as "probe: KEY VALUE" lines on the console, then QEMU exits 33."""
 import pathlib
 import random

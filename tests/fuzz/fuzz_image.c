@@ -11,7 +11,7 @@
  *   relocs    the input as the relocation table Linux appends to a
  *             vmlinux (what --decompress keeps must be what the stub's walk
  *             takes), and as a kept table fed straight to the stub's walk
- *             (translate/relocwalk.c), which must stay inside the kernel;
+ *             (kaslr/relocwalk.c), which must stay inside the kernel;
  * and every image the wrap makes goes through inspect and xlconfig too.
  */
 #include <stdint.h>
@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tool.h"
-#include "translate.h"
+#include "kaslr.h"
 
 extern const uint8_t stub_blob[], stub_blob_end[];
 

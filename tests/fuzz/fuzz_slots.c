@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * libFuzzer harness for the physical KASLR slot planner (kaslr_slot() in
- * translate/kaslr.c) against a brute-force reference.
+ * kaslr/slot.c) against a brute-force reference.
  *
  * The input draws a memory map (1 to 8 entries, RAM or not, some running
  * past 2^64), [min, max), the kernel's size and alignment (a power of two
@@ -17,7 +17,7 @@
  */
 #include <stdint.h>
 #include <string.h>
-#include "translate.h"
+#include "kaslr.h"
 
 #define CHECK(cond) do { if (!(cond)) __builtin_trap(); } while (0)
 #define WALK_MAX	(1u << 12)

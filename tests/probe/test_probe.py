@@ -1,4 +1,4 @@
-"""Native versus PVH: the probe kernel (tests/probe, a bzImage of our own
+"""Native versus PVH: the probe kernel (tests/tools/probe, a bzImage of our own
 that dumps its zero page on the serial console and exits QEMU with 33)
 booted natively (QEMU's Linux loader, SeaBIOS) and through the stub must see
 the same zero page, but for the differences compare.py names.  Then the

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* translate/format.c: the stub's vsnprintf. */
+/* entry/format.c: the stub's vsnprintf. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

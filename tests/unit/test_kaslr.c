@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * translate/relocwalk.c and kaslr.c: the relocation walk (good tables and hostile ones,
+ * kaslr/relocwalk.c and slot.c: the relocation walk (good tables and hostile ones,
  * which must never write outside the kernel image) and the slot choice
  * (checked against a brute-force count).
  */
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "translate.h"
+#include "kaslr.h"
 
 #define GUARD		64
 #define IMAGE		4096

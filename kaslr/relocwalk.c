@@ -10,7 +10,7 @@
  * image.  A bad table stops the walk with a message; the kernel is then
  * half-relocated, so the caller must not boot it.
  */
-#include "translate.h"
+#include "kaslr.h"
 
 static const char *const list_name[RELOCS_LISTS] = { "64-bit", "32-bit", "inverse 32-bit" };
 

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * KASLR for a pre-decompressed kernel, the pure parts: pick random slots
- * (the relocation walk is in relocwalk.c).  The stub (entry/randomize.c)
- * supplies the randomness and moves the kernel.
+ * KASLR for a pre-decompressed kernel, the slot planner: pick a random
+ * physical slot (the relocation walk is in relocwalk.c).  The stub
+ * (randomize.c) supplies the randomness, and handoff64 moves the kernel.
  */
-#include "translate.h"
+#include "kaslr.h"
 
 /*
  * The slots in [lo, hi): aligned starts s with lo <= s and s + size <= hi.
