@@ -23,7 +23,7 @@ image = tool.wrap(obj / "tests" / "probe.bzImage", work / "probe.pvh")
 info = tool.inspect(image)
 e9 = work / "port-e9.log"
 b = pvhload.boot(work, work / "console.log", layouts.own(cmdline="console=ttyS0", entries=entries), info["e_entry"],
-                 [(s["paddr"], tool.segment_bytes(image, s)) for s in tool.segments(info)], timeout=60,
+                 tool.placed(image, info), timeout=60,
                  extra=qemu.ICOUNT + ["-debugcon", "file:%s" % e9])
 a = re.search(r"^pvhload: tsc (0x[0-9a-f]+)", e9.read_text(errors="replace"), re.M)
 z = re.search(r"^probe: entry_tsc (\d+)$", b.console, re.M)

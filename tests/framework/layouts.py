@@ -15,11 +15,21 @@ xen/arch-x86/hvm/start_info.h lays them out (version 1).
 """
 import struct
 
-KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
+MiB, GiB = 1 << 20, 1 << 30
 FOUR_GIB = 4 * GiB
 START_INFO_MAGIC = 0x336ec578
 RAM, RESERVED = 1, 2
 SIF_INITDOMAIN = 2
+
+
+def overlaps(a, b):
+    """Whether the ranges a and b, (start, end) with end exclusive, share a byte."""
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def checksum(b):
+    """The byte that makes B sum to 0 (ACPI's and the MP specification's checksums)."""
+    return -sum(b) & 0xff
 
 
 # --- the structures ----------------------------------------------------------
@@ -46,13 +56,9 @@ def rsdp(oem=b"PVHTST"):
     b[9:15] = oem
     b[15] = 2
     struct.pack_into("<I", b, 20, 36)
-    b[8] = -sum(b[0:20]) & 0xff
-    b[32] = -sum(b) & 0xff
+    b[8] = checksum(b[0:20])
+    b[32] = checksum(b)
     return bytes(b)
-
-
-def checksum(b):
-    return -sum(b) & 0xff
 
 
 def mptable(fp, ct):

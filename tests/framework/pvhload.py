@@ -13,6 +13,7 @@ and pvhload, and writes below 1 MiB and in the top 17 MiB of the RAM below
 pvhload copies each to its place (pvhload.copy=SRC,DST,LEN) just before it
 enters the image.
 """
+import functools
 import pathlib
 
 from . import layouts, paths, qemu, tool
@@ -25,10 +26,7 @@ ELF = paths.BUILD / "tests" / "pvhload.elf"
 FIRMWARE_TOP = 17 * layouts.MiB
 
 
-def overlaps(a, b):
-    return a[0] < b[1] and b[0] < a[1]
-
-
+@functools.lru_cache(maxsize=None)
 def image_range(elf):
     """[start, end) of pvhload's own PT_LOAD, with its bss and stack."""
     info = tool.inspect(elf)
@@ -44,13 +42,14 @@ def plan(layout, segments, loader_range):
     low_top = layout.low_top()
     unsafe = [(0, layouts.MiB), (low_top - FIRMWARE_TOP, low_top)]
     blobs = [(a, d) for a, d in layout.blobs if d]
-    direct = [(a, d) for a, d in blobs if not any(overlaps((a, a + len(d)), u) for u in unsafe)]
-    moved = [(a, d) for a, d in blobs if (a, d) not in direct]
+    direct, moved = [], []
+    for a, d in blobs:
+        (moved if any(layouts.overlaps((a, a + len(d)), u) for u in unsafe) else direct).append((a, d))
     taken = unsafe + [loader_range] + [(a, a + len(d)) for a, d in segments + blobs]
     copies, at = [], 16 * layouts.MiB
     for dst, data in moved:
         while True:
-            clash = [t for t in taken if overlaps((at, at + len(data)), t)]
+            clash = [t for t in taken if layouts.overlaps((at, at + len(data)), t)]
             if not clash:
                 break
             at = (max(t[1] for t in clash) + 0xfff) & ~0xfff
@@ -68,7 +67,7 @@ def boot(work, log, layout, entry, segments, extra=(), elf=None, **kw):
     elf = pathlib.Path(elf or ELF)
     direct, copies = plan(layout, segments, image_range(elf))
     devices = []
-    files = [(a, d) for a, d in segments] + direct + [(src, data) for src, _, data in copies]
+    files = list(segments) + direct + [(src, data) for src, _, data in copies]
     for i, (addr, data) in enumerate(files):
         blob = pathlib.Path(work) / ("blob%d.bin" % i)
         blob.write_bytes(data)

@@ -88,12 +88,17 @@ def mounted(root):
             subprocess.run(["umount", "-l", str(m)])
 
 
-def unmount_below(path):
-    """Unmount whatever is mounted at PATH or below it (a run killed before
-    its clean-up leaves its mounts), deepest first."""
+def mounts_below(path):
+    """What is mounted at PATH or below it, deepest first."""
     path = os.path.realpath(path)
     points = [line.split()[1] for line in pathlib.Path("/proc/mounts").read_text().splitlines()]
-    for m in sorted((m for m in points if m == path or m.startswith(path + "/")), reverse=True):
+    return sorted((m for m in points if m == path or m.startswith(path + "/")), reverse=True)
+
+
+def unmount_below(path):
+    """Unmount whatever is mounted at PATH or below it (a run killed before
+    its clean-up leaves its mounts)."""
+    for m in mounts_below(path):
         subprocess.run(["umount", "-l", m])
 
 
@@ -101,7 +106,7 @@ def remove(root):
     """rm -rf ROOT, but only with nothing mounted below it."""
     if not root.exists():
         return
-    if (" %s/" % root) in pathlib.Path("/proc/mounts").read_text():
+    if mounts_below(root):
         raise Failed("%s still has mounts; left in place" % root)
     shutil.rmtree(root)
 

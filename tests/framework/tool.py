@@ -95,6 +95,11 @@ def segments(info, kind="LOAD"):
     return [s for s in info["segments"] if s["type"] == kind]
 
 
+def placed(image, info):
+    """IMAGE's PT_LOAD segments as a loader places them: [(paddr, file bytes)]."""
+    return [(s["paddr"], segment_bytes(image, s)) for s in segments(info)]
+
+
 def segment_bytes(image, seg):
     """The file bytes of one program header of image."""
     with open(image, "rb") as f:

@@ -64,10 +64,6 @@ def tool_id(obj, _ids={}):
     return _ids[obj]
 
 
-def overlaps(a, b):
-    return a[0] < b[1] and b[0] < a[1]
-
-
 class Layout:
     """One seed's layout, and what the stub must make of it."""
 
@@ -134,7 +130,7 @@ class Layout:
 
     # --- placing blobs ---------------------------------------------------
     def free(self, rng_):
-        return (not any(overlaps(rng_, t) for t in self.taken + self.forbidden))
+        return (not any(layouts.overlaps(rng_, t) for t in self.taken + self.forbidden))
 
     def place(self, size, zones=None, align=None, below_4g=True):
         """A random free address for size bytes in one of zones (real RAM), or None."""
@@ -211,7 +207,7 @@ class Layout:
                 continue
             if r.random() < 0.25:          # a hole [c, c2), outside the window
                 c2 = min(e - 0x1000, c + r.choice([0x1000, 0x10000, 1 * MiB]))
-                if c2 <= c or overlaps((c, c2), self.window):
+                if c2 <= c or layouts.overlaps((c, c2), self.window):
                     continue
                 pieces[i:i + 1] = [(s, c), (c2, e)]
                 if r.random() < 0.6:
@@ -266,7 +262,7 @@ class Layout:
             zones = []
             if where < 0.3:
                 zones = [(max(s, self.window[0]), min(e, self.window[1])) for s, e in ram_zones
-                         if overlaps((s, e), self.window)]
+                         if layouts.overlaps((s, e), self.window)]
             elif where < 0.45 and self.high:
                 zones = [z for z in ram_zones if z[0] >= FOUR_GIB]
             zones = [z for z in zones if z[1] - z[0] > size] or \
@@ -364,7 +360,7 @@ class Layout:
                 dst = (top - size) & ~0xfff
                 if dst < s or dst + size - 1 > last:
                     continue
-                if not any(overlaps((dst, dst + size), a) for a in avoid):
+                if not any(layouts.overlaps((dst, dst + size), a) for a in avoid):
                     if best is None or dst > best:
                         best = dst
         return best
@@ -381,26 +377,26 @@ class Layout:
         mm_range = (t["mm"], t["mm"] + 24 * len(self.map))
         if t["mm"] >= FOUR_GIB:
             return ("refuse", "memmap-above-4g", r"memmap \[%s, %s\) is not readable memory" % (hexr, hexr))
-        if overlaps(mm_range, stub):
+        if layouts.overlaps(mm_range, stub):
             return ("refuse", "memmap-over-stub", r"memmap \[%s, %s\) overlaps the stub image" % (hexr, hexr))
-        if t["cl"] and overlaps((t["cl"], t["cl"] + 1), stub):
+        if t["cl"] and layouts.overlaps((t["cl"], t["cl"] + 1), stub):
             return ("refuse", "cmdline-over-stub", r"cmdline \[%s, %s\) overlaps the stub image" % (hexr, hexr))
         if self.mods:
-            if overlaps((t["ml"], t["ml"] + 32 * len(self.mods)), stub):
+            if layouts.overlaps((t["ml"], t["ml"] + 32 * len(self.mods)), stub):
                 return ("refuse", "modlist-over-stub", r"modlist \[%s, %s\) overlaps the stub image" % (hexr, hexr))
             a, size = self.mods[0]
             if size:
                 rd = (a, a + size)
-                if overlaps(rd, self.window):
+                if layouts.overlaps(rd, self.window):
                     self.kinds.append("initrd-in-window")
                 if a >= FOUR_GIB:
                     self.kinds.append("initrd-above-4g")
-                if overlaps(rd, stub):
+                if layouts.overlaps(rd, stub):
                     return ("refuse", "initrd-over-stub",
                             r"initrd \[0x%x, 0x%x\) overlaps the stub image" % rd)
                 anywhere = self.above4g
                 limit = FOUR_GIB if anywhere else self.addr_max + 1
-                if overlaps(rd, self.window) or (not anywhere and rd[1] > limit):
+                if layouts.overlaps(rd, self.window) or (not anywhere and rd[1] > limit):
                     if rd[1] > FOUR_GIB:
                         return ("refuse", "initrd-above-4g-must-move",
                                 r"initrd \[0x%x, 0x%x\) must move .* but it lies above 4 GiB" % rd)
@@ -422,7 +418,7 @@ class Layout:
             if t == 1 and s <= at < e:
                 at = e
         covered = at >= w1
-        other = any(t != 1 and overlaps((s, e), self.window) for s, e, t in self.work)
+        other = any(t != 1 and layouts.overlaps((s, e), self.window) for s, e, t in self.work)
         if covered and not other:
             return None
         return ("refuse", "window-not-ram",

@@ -40,7 +40,7 @@ def overlap_boot(work, cloud_kernel, memory, flags=0, debug=True, timeout=180, i
     layout = layouts.own(memory=memory, cmdline=CMDLINE + (" pvhstub.debug" if debug else ""),
                          initrd=(RD, initrd.read_bytes()), tables=tables, flags=flags)
     b = pvhload.boot(work, work / "console.log", layout, info["e_entry"],
-                     [(s["paddr"], pvhstub.segment_bytes(image, s)) for s in loads], timeout=timeout,
+                     pvhstub.placed(image, info), timeout=timeout,
                      extra=qemu.ICOUNT if icount else [])
     return b, size
 
@@ -60,7 +60,7 @@ def test_probe_initrd_moves(work, probe_kernel):
     assert loads[-1]["paddr"] + loads[-1]["filesz"] <= rd_at and tables + 0x10000 <= window[1], window
     layout = layouts.own(cmdline=CMDLINE + " pvhstub.debug", initrd=(rd_at, initrd), tables=tables)
     b = pvhload.boot(work, work / "console.log", layout, info["e_entry"],
-                     [(s["paddr"], pvhstub.segment_bytes(image, s)) for s in loads], timeout=60)
+                     pvhstub.placed(image, info), timeout=60)
     moved = re.search(r"pvhstub: moving initrd \[0x%x, 0x%x\) out of the decompression window to (0x[0-9a-f]+)"
                       % (rd_at, rd_at + len(initrd)), b.console)
     assert moved, "the stub did not say it moved the initrd out of [0x%x, 0x%x)\n%s" % (window + (b.tail(),))
@@ -111,7 +111,7 @@ def test_kaslr_avoids_initrd(work, cloud_kernel):
     image = pvhstub.wrap(cloud_kernel, work / "full.pvh", ["--decompress", "--kaslr", "full"])
     initrd = images.initrd(work / "initrd.cpio", 4)
     info = pvhstub.inspect(image)
-    segments = [(s["paddr"], pvhstub.segment_bytes(image, s)) for s in pvhstub.segments(info)]
+    segments = pvhstub.placed(image, info)
     rd = (KASLR_RD, KASLR_RD + initrd.stat().st_size)
     seen = set()
     for i in range(KASLR_BOOTS):

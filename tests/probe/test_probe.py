@@ -100,7 +100,7 @@ def test_memmap_entries(work, probe_kernel, entries):
     info = pvhstub.inspect(image)
     layout = layouts.own(cmdline=ARGS + " pvhstub.debug", entries=entries)
     b = pvhload.boot(work, work / "console.log", layout, info["e_entry"],
-                     [(s["paddr"], pvhstub.segment_bytes(image, s)) for s in pvhstub.segments(info)], timeout=60)
+                     pvhstub.placed(image, info), timeout=60)
     assert b.rc == EXITED, b.tail()
     assert "probe: e820_entries %d" % min(entries + 1, 128) in b.console, b.tail()
     if entries > 128:

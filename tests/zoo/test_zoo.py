@@ -76,7 +76,7 @@ def test_probe(work, probe_kernel, loader):
     info = pvhstub.inspect(image)
     layout = layouts.loader(loader, cmdline=CMDLINE + " pvhstub.debug", initrd=random.Random(11).randbytes(300000 + 516))
     b = pvhload.boot(work, work / "console.log", layout, info["e_entry"],
-                     [(s["paddr"], pvhstub.segment_bytes(image, s)) for s in pvhstub.segments(info)], timeout=60)
+                     pvhstub.placed(image, info), timeout=60)
     assert re.search(r"^pvhstub: start_info 0x6000 v1, ", b.console, re.M), \
         "the stub did not take the start_info at 0x6000\n" + b.tail()
     # The stub takes its own options (pvhstub.*) out of the kernel's cmdline.
