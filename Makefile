@@ -229,14 +229,71 @@ $(obj)/tests/tools/probe/probe32.elf: $(probe-objs) tests/tools/probe/probe.lds
 	$(Q)$(LD) -m elf_i386 -static -nostdlib --build-id=none -z noexecstack --no-warn-rwx-segments \
 		-T tests/tools/probe/probe.lds -o $@ $(probe-objs)
 
-$(obj)/tests/probe.bzImage: $(obj)/tests/tools/probe/setup.elf $(obj)/tests/tools/probe/probe32.elf tests/tools/probe/mkprobe.py
+$(obj)/tests/tools/probe/setup.bin: $(obj)/tests/tools/probe/setup.elf
+	$(Q)objcopy -O binary $< $@
+
+$(obj)/tests/probe.bzImage: $(obj)/tests/tools/probe/setup.bin $(obj)/tests/tools/probe/probe32.elf tests/tools/probe/mkprobe.py
 	$(quiet) MKPROBE "tests/probe.bzImage"
-	$(Q)objcopy -O binary $(obj)/tests/tools/probe/setup.elf $(obj)/tests/tools/probe/setup.bin
 	$(Q)objcopy -O binary $(obj)/tests/tools/probe/probe32.elf $(obj)/tests/tools/probe/probe32.bin
-	$(Q)python3 tests/tools/probe/mkprobe.py $(obj)/tests/tools/probe/setup.bin $(obj)/tests/tools/probe/probe32.bin \
+	$(Q)python3 tests/tools/probe/mkprobe.py bz32 $(obj)/tests/tools/probe/setup.bin $(obj)/tests/tools/probe/probe32.bin \
 		$$(( 0x$$(nm $(obj)/tests/tools/probe/probe32.elf | awk '$$3 == "_probe_end" { print $$1 }') - 0x400000 )) $@
 
-probe: $(obj)/tests/probe.bzImage ## the probe kernel, build/tests/probe.bzImage (docs/probe.md)
+# The 64-bit probe: position-independent x86-64 code linked as a vmlinux
+# (probe64.lds.S), in two builds: with a zero-based per-CPU area (a 3-list
+# relocation table, as Linux up to 6.14) and without (2 lists, 6.15 on).
+p64 := $(obj)/tests/tools/probe64
+PROBE64_CFLAGS := $(filter-out -m32 -march=i686 -mregparm=3 -fno-pic -fno-pie,$(GUEST_CFLAGS)) \
+	-m64 -fpie -fvisibility=hidden -I$(srctree)/tests/tools/probe
+PROBE64_BLOB_SIZE := 0x400000
+probe64-objs := $(addprefix $(p64)/,head64.o probe.o probe64.o blob.o format.o string.o)
+
+$(p64)/blob.bin: tests/tools/probe/mkprobe.py | $(obj)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)python3 $< blob $(PROBE64_BLOB_SIZE) $@
+
+$(p64)/%.o: tests/tools/probe/%.c $(AUTOHEADER) Makefile | $(XEN_INC)/xen/xen.h $(UAPI_INC)/asm/bootparam.h
+	$(quiet) CC64 "tests/tools/probe/$*.c"
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(PROBE64_CFLAGS) -c $< -o $@
+
+$(p64)/%.o: entry/%.c $(AUTOHEADER) Makefile | $(XEN_INC)/xen/xen.h $(UAPI_INC)/asm/bootparam.h
+	$(quiet) CC64 "entry/$*.c"
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(PROBE64_CFLAGS) -c $< -o $@
+
+$(p64)/%.o: tests/tools/probe/%.S $(p64)/blob.bin $(AUTOHEADER) Makefile
+	$(quiet) AS64 "tests/tools/probe/$*.S"
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(PROBE64_CFLAGS) -D__ASSEMBLY__ -DPROBE_BLOB='"$(p64)/blob.bin"' -c $< -o $@
+
+$(p64)/sites-%.o: tests/tools/probe/sites.S tests/tools/probe/probe.h Makefile
+	$(quiet) AS64 "tests/tools/probe/sites.S ($* lists)"
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(PROBE64_CFLAGS) -D__ASSEMBLY__ $(if $(filter 3,$*),-DPROBE_PERCPU) -c $< -o $@
+
+$(p64)/probe64-%.lds: tests/tools/probe/probe64.lds.S tests/tools/probe/probe.h
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -E -P -undef -x c -D__ASSEMBLY__ $(if $(filter 3,$*),-DPROBE_PERCPU) -I$(srctree)/tests/tools/probe $< -o $@
+
+# --emit-relocs: mkprobe.py makes the relocation table from them, as Linux's relocs tool does.
+$(p64)/probe64-%.elf: $(probe64-objs) $(p64)/sites-%.o $(p64)/probe64-%.lds
+	$(quiet) LD "tests/tools/probe64/probe64-$*.elf"
+	$(Q)$(LD) -m elf_x86_64 -static -nostdlib --build-id=none -z noexecstack --no-warn-rwx-segments \
+		--emit-relocs -T $(p64)/probe64-$*.lds -o $@ $(probe64-objs) $(p64)/sites-$*.o
+
+$(obj)/tests/probe64-%.bzImage: $(p64)/probe64-%.elf $(obj)/tests/tools/probe/setup.bin tests/tools/probe/mkprobe.py
+	$(quiet) MKPROBE "tests/probe64-$*.bzImage"
+	$(Q)objcopy -O binary $< $(p64)/probe64-$*.bin
+	$(Q)objcopy -R .comment -S $< $(p64)/probe64-$*.stripped
+	$(Q)python3 tests/tools/probe/mkprobe.py bz64 $(obj)/tests/tools/probe/setup.bin $< $(p64)/probe64-$*.bin \
+		$(p64)/probe64-$*.stripped $@
+
+# Made by pattern rules only: keep them, or every build makes them anew.
+.SECONDARY: $(probe64-objs) $(p64)/blob.bin $(addprefix $(p64)/,sites-3.o sites-2.o probe64-3.lds probe64-2.lds \
+	probe64-3.elf probe64-2.elf)
+
+PROBES := $(obj)/tests/probe.bzImage $(obj)/tests/probe64-3.bzImage $(obj)/tests/probe64-2.bzImage
+probe: $(PROBES) ## the probe kernels, build/tests/probe.bzImage and probe64-{3,2}.bzImage (docs/probe.md)
 
 # --- The host tool ------------------------------------------------------------
 $(obj)/host/%.o: %.c Makefile debian/changelog

@@ -81,6 +81,11 @@ static int fail(struct out *o, const char *what, long code)
 	return -1;
 }
 
+/*
+ * gzip: Linux appends no size of its own (scripts/Makefile.lib's
+ * cmd_gzip): the stream's trailer ends in its ISIZE, which is the payload's
+ * last 4 bytes all the same, so the whole payload is the stream.
+ */
 static int do_gzip(struct blob in, struct out *o)
 {
 	z_stream zs = { 0 };
@@ -91,6 +96,17 @@ static int do_gzip(struct blob in, struct out *o)
 	zs.next_in = (Bytef *)in.data;
 	zs.avail_in = in.size;
 	do {
+		/*
+		 * Full to the size: the stream's trailer may be left, which inflate
+		 * reads with no room to write.  More output, and grow() says so.
+		 */
+		if (o->len == o->max && o->buf) {
+			zs.next_out = o->buf + o->len;
+			zs.avail_out = 0;
+			rc = inflate(&zs, Z_NO_FLUSH);
+			if (rc != Z_OK && rc != Z_BUF_ERROR)
+				break;
+		}
 		if (grow(o, 1 << 20)) {
 			inflateEnd(&zs);
 			return -1;
@@ -335,9 +351,12 @@ int decompress_payload(struct blob payload, uint8_t **out, size_t *outlen, char 
 			 payload.size > 2 ? payload.data[2] : 0, payload.size > 3 ? payload.data[3] : 0);
 		return -1;
 	}
-	/* Linux appends the decompressed size (le32) to every payload. */
+	/*
+	 * The decompressed size (le32) ends every payload: Linux appends it to
+	 * each but gzip's, whose trailer ends with it.
+	 */
 	want = le32(payload.data + payload.size - 4);
-	stream = (struct blob){ payload.data, payload.size - 4 };
+	stream = (struct blob){ payload.data, payload.size - (f->fn == do_gzip ? 0 : 4) };
 	if (want > DECOMPRESS_MAX) {
 		snprintf(err, errsz, "the payload claims %u MiB decompressed; the limit is %u MiB (a decompression bomb?)",
 			 want >> 20, DECOMPRESS_MAX >> 20);

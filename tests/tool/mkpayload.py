@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """mkpayload.py FORMAT OUT [vmlinux options]: a tiny x86-64 vmlinux, compressed
 as Linux compresses a bzImage payload (FORMAT's tool, then the decompressed
-size appended as le32).
+size appended as le32; gzip's own trailer ends with it, so gzip gets none).
 
 FORMAT: gzip xz lzma bzip2 zstd lz4 lzo, or raw (the vmlinux itself).
-Options: claim=N       append N as the size instead of the true one
+Options: claim=N       give N as the size instead of the true one
          zeros=MIB     compress MIB MiB of zeros instead of a vmlinux
          corrupt=1     flip bytes in the middle of the compressed stream
          badphdr=1     e_phoff points past the end of the file
@@ -108,6 +108,11 @@ def main():
         for i in range(mid, min(mid + 8, len(comp) - 8)):
             comp[i] ^= 0x5a
     claim = int(opts.get("claim", str(len(data))), 0)
+    if fmt == "gzip" and "cut" not in opts:
+        # Linux appends no size to gzip's stream: its trailer ends with the size (ISIZE).
+        struct.pack_into("<I", comp, len(comp) - 4, claim)
+        open(out, "wb").write(bytes(comp))
+        return
     open(out, "wb").write(bytes(comp) + struct.pack("<I", claim))
 
 

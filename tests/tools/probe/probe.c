@@ -11,8 +11,11 @@
 
 #define COM1 0x3f8
 
-void __attribute__((regparm(0))) probe_main(const struct boot_params *bp, uint32_t tsc_lo, uint32_t tsc_hi)
-	__attribute__((noreturn));
+#ifndef __x86_64__
+/* The 32-bit probe's entry (head.S) calls this with its arguments on the stack. */
+void __attribute__((regparm(0), noreturn)) probe_main(const struct boot_params *bp, uint32_t tsc_lo,
+						      uint32_t tsc_hi);
+#endif
 
 static void com1_putc(char c)
 {
@@ -35,7 +38,7 @@ static void puts_all(const char *s)
 		putc_all(*s++);
 }
 
-static void out(const char *fmt, ...)
+void probe_out(const char *fmt, ...)
 {
 	char line[256];
 	va_list ap;
@@ -46,7 +49,7 @@ static void out(const char *fmt, ...)
 	puts_all(line);
 }
 
-static uint32_t fnv1a(const uint8_t *p, uint32_t n)
+uint32_t probe_fnv1a(const uint8_t *p, uint32_t n)
 {
 	uint32_t h = 0x811c9dc5;
 
@@ -87,11 +90,11 @@ static uint32_t rsdp_scan(void)
 static void dump_e820(const struct boot_e820_entry *e, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++)
-		out("probe: e820 0x%llx 0x%llx %u\n", (unsigned long long)e[i].addr,
+		probe_out("probe: e820 0x%llx 0x%llx %u\n", (unsigned long long)e[i].addr,
 		    (unsigned long long)e[i].size, e[i].type);
 }
 
-void __attribute__((regparm(0))) probe_main(const struct boot_params *bp, uint32_t tsc_lo, uint32_t tsc_hi)
+void probe_dump(const struct boot_params *bp, uint64_t tsc)
 {
 	const struct setup_header *h = &bp->hdr;
 	uint64_t cmdline = h->cmd_line_ptr | (uint64_t)bp->ext_cmd_line_ptr << 32;
@@ -106,50 +109,60 @@ void __attribute__((regparm(0))) probe_main(const struct boot_params *bp, uint32
 	outb(COM1 + 1, 0);
 	outb(COM1 + 3, 3);
 
-	out("probe: begin zero_page 0x%x\n", (unsigned int)(uintptr_t)bp);
-	out("probe: entry_tsc %llu\n", (unsigned long long)tsc_hi << 32 | tsc_lo);
-	out("probe: hdr version 0x%x xloadflags 0x%x kernel_alignment 0x%x relocatable %u\n",
+	probe_out("probe: begin zero_page 0x%x\n", (unsigned int)(uintptr_t)bp);
+	probe_out("probe: entry_tsc %llu\n", (unsigned long long)tsc);
+	probe_out("probe: hdr version 0x%x xloadflags 0x%x kernel_alignment 0x%x relocatable %u\n",
 	    h->version, h->xloadflags, h->kernel_alignment, h->relocatable_kernel);
-	out("probe: hdr pref_address 0x%llx init_size 0x%x cmdline_size %u initrd_addr_max 0x%x\n",
+	probe_out("probe: hdr pref_address 0x%llx init_size 0x%x cmdline_size %u initrd_addr_max 0x%x\n",
 	    (unsigned long long)h->pref_address, h->init_size, h->cmdline_size, h->initrd_addr_max);
-	out("probe: type_of_loader 0x%x\n", h->type_of_loader);
-	out("probe: loadflags 0x%x\n", h->loadflags);
-	out("probe: code32_start 0x%x\n", h->code32_start);
-	out("probe: hardware_subarch %u\n", h->hardware_subarch);
-	out("probe: hardware_subarch_data 0x%llx\n", (unsigned long long)h->hardware_subarch_data);
+	probe_out("probe: type_of_loader 0x%x\n", h->type_of_loader);
+	probe_out("probe: loadflags 0x%x\n", h->loadflags);
+	probe_out("probe: code32_start 0x%x\n", h->code32_start);
+	probe_out("probe: hardware_subarch %u\n", h->hardware_subarch);
+	probe_out("probe: hardware_subarch_data 0x%llx\n", (unsigned long long)h->hardware_subarch_data);
 	if (h->hardware_subarch_data && h->hardware_subarch_data < 0x100000000ULL)
-		out("probe: hardware_subarch_data_magic 0x%x\n",
+		probe_out("probe: hardware_subarch_data_magic 0x%x\n",
 		    *(const uint32_t *)(uintptr_t)h->hardware_subarch_data);
 
-	out("probe: cmdline_addr 0x%llx\n", (unsigned long long)cmdline);
+	probe_out("probe: cmdline_addr 0x%llx\n", (unsigned long long)cmdline);
 	puts_all("probe: cmdline \"");
 	if (cmdline && cmdline < 0x100000000ULL)
 		puts_all((const char *)(uintptr_t)cmdline);
 	puts_all("\"\n");
 
-	out("probe: initrd_addr 0x%llx\n", (unsigned long long)rd);
-	out("probe: initrd_size 0x%llx\n", (unsigned long long)rd_size);
+	probe_out("probe: initrd_addr 0x%llx\n", (unsigned long long)rd);
+	probe_out("probe: initrd_size 0x%llx\n", (unsigned long long)rd_size);
 	if (rd && rd + rd_size <= 0x100000000ULL && rd_size <= PROBE_RDSUM_MAX)
-		out("probe: initrd_fnv1a 0x%08x\n",
-		    fnv1a((const uint8_t *)(uintptr_t)rd, (uint32_t)rd_size));
+		probe_out("probe: initrd_fnv1a 0x%08x\n",
+		    probe_fnv1a((const uint8_t *)(uintptr_t)rd, (uint32_t)rd_size));
 
-	out("probe: acpi_rsdp_addr 0x%llx\n", (unsigned long long)bp->acpi_rsdp_addr);
-	out("probe: rsdp 0x%llx\n", bp->acpi_rsdp_addr ? (unsigned long long)bp->acpi_rsdp_addr :
+	probe_out("probe: acpi_rsdp_addr 0x%llx\n", (unsigned long long)bp->acpi_rsdp_addr);
+	probe_out("probe: rsdp 0x%llx\n", bp->acpi_rsdp_addr ? (unsigned long long)bp->acpi_rsdp_addr :
 	    (unsigned long long)rsdp_scan());
 
-	out("probe: e820_entries %u\n", bp->e820_entries);
+	probe_out("probe: e820_entries %u\n", bp->e820_entries);
 	dump_e820(bp->e820_table, bp->e820_entries);
 	for (int guard = 0; sd && sd < 0x100000000ULL && guard < 32; guard++) {
 		const struct setup_data *s = (const void *)(uintptr_t)sd;
 
-		out("probe: setup_data type %u len %u\n", s->type, s->len);
+		probe_out("probe: setup_data type %u len %u\n", s->type, s->len);
 		if (s->type == SETUP_E820_EXT)
 			dump_e820((const void *)s->data, s->len / sizeof(struct boot_e820_entry));
 		sd = s->next;
 	}
-	out("probe: end\n");
+#ifdef __x86_64__
+	probe_image(bp);
+#endif
+	probe_out("probe: end\n");
 
 	outb(0xf4, PROBE_EXIT_VALUE);
 	for (;;)
 		asm volatile("cli; hlt");
 }
+
+#ifndef __x86_64__
+void __attribute__((regparm(0))) probe_main(const struct boot_params *bp, uint32_t tsc_lo, uint32_t tsc_hi)
+{
+	probe_dump(bp, (uint64_t)tsc_hi << 32 | tsc_lo);
+}
+#endif
