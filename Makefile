@@ -369,7 +369,7 @@ kernels: deps ## fetch Debian's kernels and build the tiny ones, into the machin
 
 # What the tests run: the tool, the unit tests (plain and sanitized), the
 # fuzz harnesses, the probe kernel and the test PVH loader.
-test-build: all unit-build fuzz-build $(obj)/tests/probe.bzImage $(obj)/tests/pvhload.elf ## build what the tests run
+test-build: all unit-build fuzz-build $(PROBES) $(obj)/tests/pvhload.elf ## build what the tests run
 
 # One pytest run on every core (--dist loadgroup: the tests that must not
 # share the machine carry one xdist_group), whose summary line ends it.
@@ -435,11 +435,11 @@ check-zoo: all $(obj)/tests/pvhload.elf ## Firecracker's and Cloud Hypervisor's 
 # make fuzz-boot [SEED=N] [COUNT=M]: seeded random PVH layouts booted through the stub.
 SEED ?= 1
 COUNT ?= 1000
-check-fuzzboot: all $(obj)/tests/pvhload.elf $(obj)/tests/probe.bzImage ## 500 seeded random PVH layouts at boot
+check-fuzzboot: all $(obj)/tests/pvhload.elf $(PROBES) ## seeded random PVH layouts at boot, 300 of each wrap mode
 	$(Q)$(PYTEST) tests/fuzzboot $(PYTEST_ARGS)
 
-fuzz-boot: all $(obj)/tests/pvhload.elf $(obj)/tests/probe.bzImage ## COUNT (1000) seeded PVH layouts from SEED (1); a failure prints its replay
-	$(Q)$(PYTHON) tests/fuzzboot/fuzzboot.py --obj $(obj) --seed $(SEED) --count $(COUNT)
+fuzz-boot: all $(obj)/tests/pvhload.elf $(PROBES) ## COUNT (1000) seeded PVH layouts from SEED (1), in MODE (by seed); a failure prints its replay
+	$(Q)$(PYTHON) tests/fuzzboot/fuzzboot.py --obj $(obj) --seed $(SEED) --count $(COUNT) $(if $(MODE),--mode $(MODE))
 
 # make check-image IMAGE=FILE: would rust-vmm (Firecracker, Cloud Hypervisor) load it?
 check-image: ## check IMAGE= against rust-vmm linux-loader's rules

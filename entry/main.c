@@ -103,37 +103,24 @@ static void xen_setup(uint32_t base, struct translate_in *in)
 	}
 }
 
-/* Add [start, start + len) to the ranges a moved kernel must avoid (len 0: none). */
-static void avoid_add(struct range *avoid, uint32_t *n, uint64_t start, uint64_t len)
-{
-	if (start && len && *n < KASLR_AVOID_MAX && range_make(start, len, &avoid[*n]))
-		(*n)++;
-}
-
 /*
  * What a kernel moved by KASLR must not overwrite: the stub (zero page,
  * command line, setup_data, page tables, stack), the initrd, and the
- * loader's own tables (start_info, memory map, module list, command line,
- * the RSDP's page).  The stub has copied all of the loader's tables but the
- * RSDP, which the kernel reads, so those are kept for whoever looks later.
+ * loader's own tables (loader_tables(): a moved initrd avoids them too).
  */
 static uint32_t kaslr_avoid(const struct boot_params *bp, const struct translate_in *in,
 			    const struct translate_out *out, const struct hvm_start_info *si,
 			    struct range *avoid)
 {
-	uint32_t n = 0;
+	uint32_t n = 1;
 
-	avoid_add(avoid, &n, in->stub.start, in->stub.end - in->stub.start);
-	avoid_add(avoid, &n, bp->hdr.ramdisk_image | (uint64_t)bp->ext_ramdisk_image << 32,
-		  bp->hdr.ramdisk_size | (uint64_t)bp->ext_ramdisk_size << 32);
-	avoid_add(avoid, &n, in->start_info_paddr, sizeof(*si));
-	avoid_add(avoid, &n, si->modlist_paddr, (uint64_t)si->nr_modules * sizeof(struct hvm_modlist_entry));
-	avoid_add(avoid, &n, si->cmdline_paddr, (uint64_t)out->cmdline_len + 1);
-	avoid_add(avoid, &n, si->rsdp_paddr & ~0xfffULL, 0x2000);
-	if (si->version >= 1)
-		avoid_add(avoid, &n, si->memmap_paddr,
-			  (uint64_t)si->memmap_entries * sizeof(struct hvm_memmap_table_entry));
-	return n;
+	_Static_assert(2 + LOADER_TABLES <= KASLR_AVOID_MAX, "room for every range");
+	avoid[0] = in->stub;
+	if (bp->hdr.ramdisk_size &&
+	    range_make(bp->hdr.ramdisk_image | (uint64_t)bp->ext_ramdisk_image << 32,
+		       bp->hdr.ramdisk_size | (uint64_t)bp->ext_ramdisk_size << 32, &avoid[n]))
+		n++;
+	return n + loader_tables(in, si, out, avoid + n);
 }
 
 /* ", virtual +0x..., physical 0x..." when the stub randomized the kernel. */

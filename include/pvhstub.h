@@ -12,7 +12,7 @@
 
 #define STUB_BASE		0x100000	/* 1 MiB: every PVH loader accepts it. */
 #define STUB_STACK_SIZE		0x2000
-#define STUB_MAX_LOADED		0x4c00		/* Code and data: 19 KiB at most. */
+#define STUB_MAX_LOADED		0x4d00		/* Code and data: 19.25 KiB at most. */
 #define STUB_MAX_IMAGE		0x28000		/* With bss: 160 KiB. */
 #define STUB_CMDLINE_SIZE	4096		/* Our copy of the command line. */
 #define STUB_MAX_E820		1024		/* Entries we accept from a loader. */

@@ -136,6 +136,17 @@ int cmdline_build(const struct translate_in *in, const struct hvm_start_info *si
 /* translate/initrd.c */
 int initrd_build(const struct translate_in *in, const struct hvm_start_info *si,
 		 struct boot_params *bp, struct translate_out *out);
+/*
+ * The loader's tables that a moved initrd or kernel must not cover: the
+ * RSDP's page and the next (the kernel reads the RSDP), the start_info,
+ * module list, command line and memory map (read already, kept for whoever
+ * looks later).  Into r[], LOADER_TABLES at most; returns how many (the
+ * empty ones and those at 0 are left out).  cmdline_build must have run.
+ */
+#define LOADER_TABLES	5
+uint32_t loader_tables(const struct translate_in *in, const struct hvm_start_info *si,
+		       const struct translate_out *out, struct range *r);
+
 static inline bool range_overlaps(struct range a, struct range b)
 {
 	return a.start < b.end && b.start < a.end;

@@ -4,7 +4,9 @@
  * may lie neither in the decompression window nor above initrd_addr_max
  * (unless the kernel takes it anywhere).  If it does, we pick a new home
  * in RAM below 4 GiB and the caller moves it there; if there is no room,
- * translation fails with a message that names the ranges.
+ * translation fails with a message that names the ranges.  The new home
+ * covers none of the loader's tables (loader_tables()), as a KASLR slot
+ * does not: the RSDP's page, which the kernel reads, above all.
  */
 #include "translate.h"
 
@@ -19,41 +21,47 @@
 struct home {
 	const struct translate_in *in;
 	const uint8_t *mods;		/* The loader's modlist: maybe unaligned. */
-	uint32_t nr_mods, nr_e820;
-	uint64_t fixed[3][2];		/* {addr, size}: low memory, the stub, the window. */
+	uint32_t nr_mods, nr_e820, nkeep;
+	const struct range *keep;	/* Low memory, the stub, the window, the loader's tables. */
 	uint32_t start, last;		/* The candidate. */
 	uint32_t top;			/* The lowest start of what it hits, */
 	bool hit;			/* if it hits anything. */
 };
 
-/*
- * p points at an {addr, size} pair (e820 and modlist entries start with
- * one).  Its part below 4 GiB as [start, last]; false if there is none (or
- * the range is empty, or wraps).
- */
-static bool below_4g(const void *p, uint32_t *start, uint32_t *last)
+/* The part of [start, end) below 4 GiB as [*s, *l]; false if there is none (or it wraps). */
+static __attribute__((noinline)) bool clip(uint64_t start, uint64_t end, uint32_t *s, uint32_t *l)
 {
-	uint64_t r[2], end;
-
-	__builtin_memcpy(r, p, sizeof(r));
-	end = r[0] + r[1];
-	if (end <= r[0] || r[0] >= FOUR_GIB)
+	if (end <= start || start >= FOUR_GIB)
 		return false;
-	*start = (uint32_t)r[0];
-	*last = end > FOUR_GIB ? 0xffffffffu : (uint32_t)(end - 1);
+	*s = (uint32_t)start;
+	*l = end > FOUR_GIB ? 0xffffffffu : (uint32_t)(end - 1);
 	return true;
 }
 
-/* If the range at p overlaps the candidate, lower top to its start. */
-static void avoid(struct home *h, const void *p)
+/* If [start, last] overlaps the candidate, lower top to its start. */
+static void avoid(struct home *h, uint32_t start, uint32_t last)
 {
-	uint32_t start, last;
-
-	if (below_4g(p, &start, &last) && start <= h->last && h->start <= last &&
-	    (!h->hit || start < h->top)) {
+	if (start <= h->last && h->start <= last && (!h->hit || start < h->top)) {
 		h->top = start;
 		h->hit = true;
 	}
+}
+
+static __attribute__((noinline)) void avoid_range(struct home *h, const struct range *r)
+{
+	uint32_t s, l;
+
+	if (clip(r->start, r->end, &s, &l))
+		avoid(h, s, l);
+}
+
+/* p points at an {addr, size} pair (e820 and modlist entries start with one). */
+static void avoid_pair(struct home *h, const void *p)
+{
+	uint64_t r[2];
+
+	__builtin_memcpy(r, p, sizeof(r));
+	avoid_range(h, &(struct range){ r[0], r[0] + r[1] });
 }
 
 /* Does [start, last] collide with something that must stay intact? */
@@ -62,13 +70,33 @@ static void collide(struct home *h, uint32_t start, uint32_t last)
 	h->start = start;
 	h->last = last;
 	h->hit = false;
-	for (uint32_t i = 0; i < 3; i++)
-		avoid(h, h->fixed[i]);
+	for (uint32_t i = 0; i < h->nkeep; i++)
+		avoid_range(h, &h->keep[i]);
 	for (uint32_t i = 1; i < h->nr_mods; i++)
-		avoid(h, h->mods + i * sizeof(struct hvm_modlist_entry));
+		avoid_pair(h, h->mods + i * sizeof(struct hvm_modlist_entry));
 	for (uint32_t i = 0; i < h->nr_e820; i++)
 		if (h->in->work[i].type != E820_TYPE_RAM)
-			avoid(h, &h->in->work[i]);
+			avoid_pair(h, &h->in->work[i]);
+}
+
+uint32_t loader_tables(const struct translate_in *in, const struct hvm_start_info *si,
+		       const struct translate_out *out, struct range *r)
+{
+	/* Sizes fit 32 bits: translation bounded the counts. */
+	const uint64_t addr[LOADER_TABLES] = {
+		si->rsdp_paddr & ~0xfffULL, in->start_info_paddr, si->modlist_paddr, si->cmdline_paddr,
+		si->memmap_paddr,
+	};
+	const uint32_t size[LOADER_TABLES] = {
+		0x2000, sizeof(*si), si->nr_modules * sizeof(struct hvm_modlist_entry), out->cmdline_len + 1,
+		si->version >= 1 ? si->memmap_entries * sizeof(struct hvm_memmap_table_entry) : 0,
+	};
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < LOADER_TABLES; i++)
+		if (addr[i] && size[i] && range_make(addr[i], size[i], &r[n]))
+			n++;
+	return n;
 }
 
 /* The highest 4 KiB-aligned home for size (>= 1) bytes in RAM up to last_ok, or 0. */
@@ -79,7 +107,9 @@ static uint32_t find_home(struct home *h, uint32_t size, uint32_t last_ok)
 	for (uint32_t i = 0; i < h->nr_e820; i++) {
 		uint32_t start, last;
 
-		if (h->in->work[i].type != E820_TYPE_RAM || !below_4g(&h->in->work[i], &start, &last))
+		const struct boot_e820_entry *e = &h->in->work[i];
+
+		if (e->type != E820_TYPE_RAM || !clip(e->addr, e->addr + e->size, &start, &last))
 			continue;
 		if (last > last_ok)
 			last = last_ok;
@@ -107,12 +137,8 @@ int initrd_build(const struct translate_in *in, const struct hvm_start_info *si,
 {
 	const struct pvhstub_info *pi = in->payload;
 	struct range window = { pi->window_start, pi->window_end };
-	struct home h = {
-		.in = in, .nr_mods = si->nr_modules, .nr_e820 = out->e820_entries,
-		.fixed = { { 0, LOW_MEMORY_END },
-			   { in->stub.start, in->stub.end - in->stub.start },
-			   { window.start, window.end - window.start } },
-	};
+	struct range keep[3 + LOADER_TABLES] = { { 0, LOW_MEMORY_END }, in->stub, window };
+	struct home h = { .in = in, .nr_mods = si->nr_modules, .nr_e820 = out->e820_entries, .keep = keep };
 	uint64_t limit = FOUR_GIB, where;
 	struct hvm_modlist_entry m0;
 	const void *list;
@@ -131,6 +157,7 @@ int initrd_build(const struct translate_in *in, const struct hvm_start_info *si,
 	if (err)
 		return err;
 	h.mods = list;
+	h.nkeep = 3 + loader_tables(in, si, out, keep + 3);
 	if (si->nr_modules > 1)
 		out->warnings |= TW_EXTRA_MODULES;
 

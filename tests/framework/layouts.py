@@ -34,7 +34,7 @@ def checksum(b):
 
 # --- the structures ----------------------------------------------------------
 def start_info(version=1, flags=0, modules=0, modlist=0, cmdline=0, rsdp=0, memmap=0, entries=0):
-    """struct hvm_start_info: 32 bytes of version 0, 48 of version 1 and later."""
+    """struct hvm_start_info: 40 bytes of version 0, 56 of version 1 and later."""
     b = struct.pack("<IIIIQQQ", START_INFO_MAGIC, version, flags, modules, modlist, cmdline, rsdp)
     return b + struct.pack("<QII", memmap, entries, 0) if version else b
 

@@ -1,5 +1,6 @@
 """What the probe kernel (tests/tools/probe: a bzImage of our own) reports: its
 zero page as "probe: KEY VALUE" lines on the console, then QEMU exits 33."""
+import json
 import pathlib
 import random
 import re
@@ -80,4 +81,70 @@ def mismatches(text, rc, e820, cmdline, initrd=None, rsdp=None, subarch=0):
         bad.append("no RSDP: not in acpi_rsdp_addr, and not found by the probe's scan")
     if f.get("hardware_subarch") != str(subarch):
         bad.append("hardware_subarch %s, want %d" % (f.get("hardware_subarch"), subarch))
+    return bad
+
+
+# --- the 64-bit probe (probe64-LISTS.bzImage): where it runs, its bytes, its sites ---
+KOFF = 0xffffffff80000000
+KERNEL_IMAGE_SIZE = 1 << 30      # the virtual range a relocated kernel stays in, from KOFF
+SIZES = {"64": 8, "32": 4, "inv": 4}
+
+
+def spec(bzimage):
+    """What mkprobe.py says the probe64 BZIMAGE must report (its .json)."""
+    return json.loads(pathlib.Path(str(bzimage) + ".json").read_text())
+
+
+def image(text):
+    """The probe64's own lines: {"entry", "phys", "virt", "moved", "hash",
+    "runs": {name: bytes}, "sums": [(addr, len, fnv1a)]}, or None."""
+    m = re.search(r"^probe: image phys (0x[0-9a-f]+) virt (0x[0-9a-f]+) moved (0x[0-9a-f]+)$", text, re.M)
+    e = re.search(r"^probe: entry (\d+)$", text, re.M)
+    h = re.search(r"^probe: image_hash (0x[0-9a-f]+)$", text, re.M)
+    if not (m and e and h):
+        return None
+    return {"entry": int(e.group(1)), "phys": int(m.group(1), 16), "virt": int(m.group(2), 16),
+            "moved": int(m.group(3), 16), "hash": h.group(1),
+            "runs": {k: bytes.fromhex(v) for k, v in re.findall(r"^probe: sites (\w) ([0-9a-f]+)$", text, re.M)},
+            "sums": [(int(a, 16), int(n, 16), int(s, 16))
+                     for a, n, s in re.findall(r"^probe: sum (0x[0-9a-f]+) (0x[0-9a-f]+) (0x[0-9a-f]+)$", text, re.M)]}
+
+
+def relocated_runs(sp, delta):
+    """The site runs as the relocations leave them for virtual offset DELTA:
+    a 64-bit or 32-bit site plus DELTA, an inverse one minus it."""
+    runs = {}
+    for name, hexbytes in sp["runs"].items():
+        b = bytearray(bytes.fromhex(hexbytes))
+        for off, kind in sp["sites"][name]:
+            n = SIZES[kind]
+            v = int.from_bytes(b[off:off + n], "little")
+            v = (v - delta if kind == "inv" else v + delta) % (1 << (8 * n))
+            b[off:off + n] = v.to_bytes(n, "little")
+        runs[name] = bytes(b)
+    return runs
+
+
+def image_mismatches(text, sp, entry, phys=None, delta=0):
+    """What in the probe64's report differs from its SPEC entered through the
+    ENTRY-bit handoff, at physical PHYS (None: any), relocated by DELTA: the
+    entry, where it runs, where its sites say it is linked, the hash of its
+    bytes and every site."""
+    got = image(text)
+    if got is None:
+        return ["no image report from the 64-bit probe"]
+    bad = []
+    if got["entry"] != entry:
+        bad.append("entered through the %d-bit handoff, want %d" % (got["entry"], entry))
+    if phys is not None and got["phys"] != phys:
+        bad.append("runs at 0x%x, want 0x%x" % (got["phys"], phys))
+    if got["virt"] != sp["link_virt"] + delta:
+        bad.append("linked at 0x%x by its relocations, want 0x%x (virtual offset 0x%x)"
+                   % (got["virt"], sp["link_virt"] + delta, delta))
+    if got["moved"] != sp["moved"] or got["hash"] != sp["image_hash"]:
+        bad.append("its bytes hash to %s over 0x%x, want %s over 0x%x: the kernel was not moved or loaded whole"
+                   % (got["hash"], got["moved"], sp["image_hash"], sp["moved"]))
+    for name, want in relocated_runs(sp, delta).items():
+        if got["runs"].get(name) != want:
+            bad.append("relocation sites %s: %s, want %s" % (name, got["runs"].get(name, b"").hex(), want.hex()))
     return bad

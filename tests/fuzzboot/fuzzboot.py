@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
-"""Seeded PVH layouts at boot: the stub's assembly, placement and entry under random loaders.
+"""Seeded PVH layouts at boot: the stub's assembly, placement, KASLR and entry under random loaders.
 
-  fuzzboot.py --obj BUILD --seed N --count M [--jobs J] [--results FILE] [--keep]
+  fuzzboot.py --obj BUILD --seed N --count M [--mode MODE] [--jobs J] [--results FILE] [--keep]
 
-(make fuzz-boot SEED=N COUNT=M; make check runs seeds 1 to 500 as pytest
-tests, tests/fuzzboot/test_fuzzboot.py.)
+(make fuzz-boot SEED=N COUNT=M [MODE=...]; make check runs SEEDS_PER_MODE seeds
+of each mode as pytest tests, tests/fuzzboot/test_fuzzboot.py.)
 
-Each seed draws, with Python's random.Random(seed), a valid but unusual PVH
-layout: a QEMU machine and memory size; a memory map of 1 to 250 entries
+Each seed has a wrap mode (MODES, seed N the (N-1) mod 6th, or --mode):
+the 32-bit probe kernel as it is, or the 64-bit one (tests/tools/probe:
+probe64-3 or probe64-2.bzImage, the relocation table in 3 or 2 lists,
+drawn) through --handoff 32, --handoff 64, or --decompress with --kaslr
+off, virtual or full.  And it draws, with Python's random.Random(seed), a
+valid but unusual PVH layout: a QEMU machine and memory size; a memory map of 1 to 250 entries
 (holes, reserved, ACPI, NVS and unknown types, tiny RAM, RAM mostly above
 4 GiB, adjacent and unsorted entries, zero-length ones, RAM over the ISA
 hole); modules anywhere (inside the kernel's window, above 4 GiB, over the
@@ -18,12 +22,25 @@ The layout is a framework.layouts.Layout, packed by its functions and
 booted by framework.pvhload: QEMU places every table with -device loader,
 and the test loader enters the stub with %ebx at the start_info.
 
+A --kaslr full seed may draw a map with one physical slot or none (RAM
+cut inside the kernel, and at most one more range that fits it), RAM far
+above 4 GiB (up to 16 GiB: QEMU allocates what is touched), and tables
+and initrds just beside 2 MiB boundaries.
+
 The seed also predicts the outcome, from the rules the stub documents:
 either the probe's zero page matches the layout (e820 = the memmap after
 the ISA-hole rule, the initrd byte for byte where the stub must put it,
 the cmdline, the RSDP), or the stub panics with a message that names the
-reason.  Anything else (a hang, a fault, another message, a mismatch)
-fails, and prints the command that replays the seed.
+reason.  The 64-bit probe must also run where the mode puts it (the load
+address; with --kaslr full, a physical slot by the rules of
+docs/wrapping.md, or the load address and the stub's warning when the map
+has none, and as many slots as the seed counts when pvhstub.debug says),
+entered through the mode's handoff, with every relocation site moved by the
+virtual offset the stub reports (2 MiB-aligned, inside the kernel's 1 GiB),
+its own bytes whole, and the loader's tables outside the kernel (their
+checksums on its command line, probe.sum=) unharmed.  Anything else (a
+hang, a fault, another message, a mismatch) fails, and prints the command
+that replays the seed.
 """
 import argparse
 import concurrent.futures
@@ -47,13 +64,28 @@ SIF_TYPES = (2, 3, 4, 5, 7, 12, 0xf00)      # reserved, ACPI, NVS, unusable, pme
 CMDLINE_MAX = zero_page.CMDLINE_MAX
 TIMEOUT = 60
 WRAP_LOCK = threading.Lock()
+# The wrap modes: pvhstub wrap's options for each.  probe32 is the 32-bit probe, the rest the 64-bit one.
+MODES = {
+    "probe32": [], "h32": ["--handoff", "32"], "h64": ["--handoff", "64"],
+    "dec-off": ["--decompress", "--kaslr", "off"], "dec-virtual": ["--decompress", "--kaslr", "virtual"],
+    "dec-full": ["--decompress", "--kaslr", "full"],
+}
+SLOT_ALIGN = 2 * MiB
+SLOT_MAX = 512 * GiB
+START_INFO_SIZE = 56            # sizeof(struct hvm_start_info), whatever its version
+ZERO_PAGE_E820 = 128            # the zero page's e820 entries: the slot planner reads those
+SUM = "probe.sum=0x%08x,0x%04x"
+
+
+def mode_of(seed):
+    return list(MODES)[(seed - 1) % len(MODES)]
 
 
 def elf_read(path, obj):
-    """(e_entry, [(paddr, filesz, memsz, offset)] of its PT_LOAD segments),
-    as 'pvhstub inspect --json' reads them."""
+    """(e_entry, [(paddr, filesz, memsz, offset)] of its PT_LOAD segments, the
+    whole 'pvhstub inspect --json')."""
     info = pvhstub.inspect(path, tool=os.path.join(obj, "pvhstub"))
-    return info["e_entry"], [(s["paddr"], s["filesz"], s["memsz"], s["offset"]) for s in pvhstub.segments(info)]
+    return info["e_entry"], [(s["paddr"], s["filesz"], s["memsz"], s["offset"]) for s in pvhstub.segments(info)], info
 
 
 def tool_id(obj, _ids={}):
@@ -67,20 +99,25 @@ def tool_id(obj, _ids={}):
 class Layout:
     """One seed's layout, and what the stub must make of it."""
 
-    def __init__(self, seed, probe, obj):
+    def __init__(self, seed, obj, mode=None):
         self.seed = seed
         self.rng = random.Random(seed)
         self.obj = obj
+        self.mode = mode or mode_of(seed)
         self.blobs = []             # (addr, bytes)
         self.taken = []             # ranges no other blob may use
-        self.kinds = []             # what this seed exercises, for the summary
-        self.probe_hdr(probe)
+        self.kinds = ["mode:" + self.mode]     # what this seed exercises, for the summary
+        self.sums = []              # (addr, bytes) the probe checksums: the loader's tables
+        self.probe_hdr()
 
     # --- the machine -----------------------------------------------------
     def machine(self):
         r = self.rng
         self.machine_name = r.choice(["pc", "pc", "q35", "microvm"])
-        self.mem = r.choice([64, 96, 128, 256, 512, 1024, 2048, 4096, 6144]) * MiB
+        mems = [64, 96, 128, 256, 512, 1024, 2048, 4096, 6144]
+        if self.mode == "dec-full":             # slots far above 4 GiB
+            mems += [12288, 16384]
+        self.mem = r.choice(mems) * MiB
         below = layouts.qemu_low_top(self.machine_name, self.mem // MiB)
         self.low_top = below
         self.high = (FOUR_GIB, FOUR_GIB + self.mem - below) if self.mem > below else None
@@ -92,38 +129,49 @@ class Layout:
         if self.high:
             self.zones.append(self.high)
         # QEMU refuses blobs over the images' file bytes (its ROMs).
-        self.forbidden = [self.stub_file, self.payload_file, self.pvhload]
+        self.forbidden = [self.stub_file, self.pvhload] + self.files
 
-    # --- the probe's header ----------------------------------------------
-    def probe_hdr(self, probe):
+    # --- the probe's header and the wrap -----------------------------------
+    def probe_hdr(self):
         r = self.rng
-        self.init_size = r.choice([0x3000, 0x3000, 16 * MiB, 48 * MiB])
-        self.above4g = r.random() < 0.2
+        if self.mode == "probe32":
+            probe = os.path.join(self.obj, "tests", "probe.bzImage")
+            self.spec = None
+            self.init_size = r.choice([0x3000, 0x3000, 16 * MiB, 48 * MiB])
+            self.above4g = r.random() < 0.2
+        else:
+            self.lists = r.choice([3, 2])
+            self.kinds.append("relocs:%d lists" % self.lists)
+            probe = os.path.join(self.obj, "tests", "probe64-%d.bzImage" % self.lists)
+            self.spec = zero_page.spec(probe)
+            # Its window holds it, its .bss and its page tables: no less.
+            self.init_size = r.choice([None, None, 16 * MiB + self.spec["size"], 48 * MiB])
+            self.above4g = r.random() < 0.5
         self.addr_max = r.choice([0x7fffffff, 0x7fffffff, 0x37ffffff, 0xffffffff, 0x0fffffff])
         # Each build's tool wraps the probe anew: the key names the tool.
-        key = "%x-%d-%x-%s" % (self.init_size, self.above4g, self.addr_max, tool_id(self.obj))
+        key = "%s-%s-%x-%d-%x-%s" % (self.mode, os.path.basename(probe).split(".")[0], self.init_size or 0,
+                                     self.above4g, self.addr_max, tool_id(self.obj))
         img = os.path.join(self.obj, "tests", "fuzzboot", "probe-%s.pvh" % key)
         with WRAP_LOCK:
             if not os.path.exists(img):
                 self.wrap(probe, img)
         self.image = img
-        self.entry, self.loads = elf_read(img, self.obj)
+        self.entry, self.loads, self.info = elf_read(img, self.obj)
         loads = self.loads
         self.stub = (loads[0][0], loads[0][0] + loads[0][2])
         self.stub_file = (loads[0][0], loads[0][0] + loads[0][1])
-        p = loads[-1]
-        self.window = (p[0], p[0] + p[2])
-        self.payload_file = (p[0], p[0] + p[1])
+        self.window = (self.info["window_start"], self.info["window_end"])
+        self.files = [(p[0], p[0] + p[1]) for p in loads[1:]]
         pv = elf_read(os.path.join(self.obj, "tests", "pvhload.elf"), self.obj)[1][0]
         self.pvhload = (pv[0], (pv[0] + pv[2] + 0xfff) & ~0xfff)
 
     def wrap(self, probe, img):
-        """The probe with this seed's header fields, wrapped.  Several
-        processes may wrap the same one: each in files of its own, the last
-        rename wins with the same bytes."""
+        """The probe with this seed's header fields, wrapped in its mode.
+        Several processes may wrap the same one: each in files of its own,
+        the last rename wins with the same bytes."""
         tmp = "%s.%d" % (img, os.getpid())
         images.with_header(probe, tmp + ".bz", self.init_size, self.addr_max, self.above4g)
-        subprocess.run([os.path.join(self.obj, "pvhstub"), "wrap", tmp + ".bz", "-o", tmp],
+        subprocess.run([os.path.join(self.obj, "pvhstub"), "wrap"] + MODES[self.mode] + [tmp + ".bz", "-o", tmp],
                        check=True, stdout=subprocess.DEVNULL)
         os.replace(tmp, img)
         os.unlink(tmp + ".bz")
@@ -137,12 +185,18 @@ class Layout:
         r = self.rng
         zones = [z for z in (zones or self.zones) if not below_4g or z[1] <= FOUR_GIB]
         align = align or r.choice([1, 1, 4, 8, 16, 4096])
+        beside = r.random() < 0.15          # just below or at a 2 MiB boundary: a slot's edge
         for _ in range(200):
             lo, hi = r.choice(zones)
             if hi - lo < size + align:
                 continue
             a = r.randrange(lo, hi - size) // align * align
-            if a >= lo and self.free((a, a + max(size, 1))):
+            if beside:
+                edge = (a + SLOT_ALIGN - 1) & ~(SLOT_ALIGN - 1)
+                a = r.choice([edge, edge - size, edge - ((size + 0xfff) & ~0xfff), edge + 0x1000])
+            if lo <= a and a + size <= hi and self.free((a, a + max(size, 1))):
+                if beside:
+                    self.kinds.append("beside a 2 MiB boundary")
                 return a
         return None
 
@@ -157,6 +211,8 @@ class Layout:
         style = r.choice(["qemu", "qemu", "fragmented", "fragmented", "tiny", "high", "isa"])
         if style == "high" and not self.high:
             style = "tiny"
+        if self.mode == "dec-full" and r.random() < 0.3:
+            return self.slot_map(r.choice(["one-slot", "no-slot"]))
         self.kinds.append("map:" + style)
         top = self.low_top
         if style in ("tiny", "high"):
@@ -234,6 +290,35 @@ class Layout:
         if len(entries) > 100:
             self.kinds.append("map>100")
 
+    def slot_map(self, style):
+        """A map where the kernel's own place is no slot (RAM cut inside the
+        kernel: its window is still all RAM, in two ranges) and, for
+        one-slot, one more range that holds it once, 2 MiB-aligned, below
+        4 GiB or above."""
+        r = self.rng
+        self.kinds.append("map:" + style)
+        start, size = self.window[0], self.kernel_size()
+        cut = r.randrange(start + 0x1000, start + size) & ~0xfff
+        first = (cut + SLOT_ALIGN - 1) & ~(SLOT_ALIGN - 1)
+        top = r.randrange(self.window[1], max(self.window[1] + 1, first + size - 0x1000)) + 0xfff & ~0xfff
+        ram = [(0, 0x9fc00), (0x100000, cut), (cut, top)]
+        if style == "one-slot":
+            zones = [(top + SLOT_ALIGN, self.low_top - 32 * MiB)]
+            if self.high and self.above4g:
+                zones.append(self.high)
+            zones = [(lo, hi) for lo, hi in zones if hi - lo > 2 * size + SLOT_ALIGN]
+            if zones:
+                lo, hi = r.choice(zones)
+                at = r.randrange(lo, hi - size - SLOT_ALIGN) & ~(SLOT_ALIGN - 1)
+                ram.append((at, at + ((size + 7) & ~7) + r.randrange(0, SLOT_ALIGN // 0x1000) * 0x1000))
+        self.map = [(s_, e, 1) for s_, e in ram] + [(0x9fc00, 0xa0000, 2), (0xf0000, 0x100000, 2)]
+        self.work = isa_rule(self.map)
+        self.window_bad = False
+
+    def kernel_size(self):
+        """The bytes a moved kernel takes (its footprint, .bss and .brk too), in whole 8-byte steps."""
+        return (self.spec["size"] + 7) & ~7
+
     def ram_pieces(self):
         return [(s, e) for s, e, t in self.work if t == 1]
 
@@ -287,7 +372,8 @@ class Layout:
     def cmdline(self):
         r = self.rng
         self.cmdline_paddr = 0
-        self.cmd = ""
+        self.cmd = self.loader_cmd = ""
+        self.debug = False
         if r.random() < 0.05:
             return
         length = r.choice([0, r.randint(1, 80), r.randint(1, 2047), r.randint(2000, 2200)])
@@ -297,19 +383,26 @@ class Layout:
             words.append(w)
             n += len(w) + 1
         self.cmd = " ".join(words)[:length].strip()
+        self.debug = False
+        if self.spec:                       # the tables' checksums, filled in by tables()
+            self.cmd = " ".join([SUM % (0, 0)] * 4 + ([self.cmd] if self.cmd else []))
+            self.debug = self.mode == "dec-full" and r.random() < 0.5
         if len(self.cmd) > CMDLINE_MAX:
             self.kinds.append("cmdline-truncated")
-        data = self.cmd.encode() + b"\0"
+        self.loader_cmd = ("pvhstub.debug " if self.debug else "") + self.cmd
+        data = self.loader_cmd.encode() + b"\0"
         self.cmdline_paddr = self.place(len(data))
         self.put(self.cmdline_paddr, data)
 
     def rsdp(self):
         r = self.rng
         self.rsdp_paddr = 0
+        self.rsdp_bytes = b""
         if r.random() < 0.3:
             return
+        self.rsdp_bytes = layouts.rsdp(b"PVHFZB")
         self.rsdp_paddr = self.place(36)
-        self.put(self.rsdp_paddr, layouts.rsdp(b"PVHFZB"))
+        self.put(self.rsdp_paddr, self.rsdp_bytes)
 
     def tables(self):
         """start_info, memmap and modlist; now and then one where the stub cannot use it."""
@@ -346,6 +439,27 @@ class Layout:
             si_paddr = self.place(len(si))
             self.put(si_paddr, si)
         self.tables_at = dict(si=si_paddr, mm=mm_paddr, ml=ml_paddr, cl=self.cmdline_paddr)
+        self.sum_tables([(si_paddr, si), (mm_paddr, mm), (ml_paddr, ml), (self.rsdp_paddr, self.rsdp_bytes)])
+
+    def sum_tables(self, tables):
+        """Put the checksums of TABLES, (address, bytes), on the probe64's
+        command line (probe.sum=): each below 4 GiB, outside the kernel's
+        window (which it may write: its .bss) and not where the stub's
+        refusals put one."""
+        if not (self.spec and self.cmdline_paddr):
+            return
+        blobs = dict(self.blobs)
+        words = []
+        for addr, data in tables:
+            if addr and data and blobs.get(addr) == data and addr + len(data) <= FOUR_GIB and \
+                    not layouts.overlaps((addr, addr + len(data)), self.window):
+                self.sums.append((addr, data))
+                words.append(SUM % (addr, len(data)))
+        words += [SUM % (0, 0)] * (4 - len(words))
+        self.cmd = " ".join(words) + self.cmd[len(" ".join(words)):]
+        self.loader_cmd = ("pvhstub.debug " if self.debug else "") + self.cmd
+        data = self.loader_cmd.encode() + b"\0"
+        self.blobs = [(a, data if a == self.cmdline_paddr else d) for a, d in self.blobs]
 
     # --- the prediction ----------------------------------------------------
     def find_home(self, size, last_ok, avoid):
@@ -400,7 +514,7 @@ class Layout:
                     if rd[1] > FOUR_GIB:
                         return ("refuse", "initrd-above-4g-must-move",
                                 r"initrd \[0x%x, 0x%x\) must move .* but it lies above 4 GiB" % rd)
-                    avoid = [(0, 0x100000), stub, self.window] + \
+                    avoid = [(0, 0x100000), stub, self.window] + self.loader_tables() + \
                         [(m, m + s) for m, s in self.mods[1:] if s and m < FOUR_GIB] + \
                         [(s, e) for s, e, ty in self.work if ty != 1]
                     home = self.find_home(size, min(limit - 1, FOUR_GIB - 1), avoid)
@@ -423,6 +537,93 @@ class Layout:
             return None
         return ("refuse", "window-not-ram",
                 r"the kernel's window \[0x%x, 0x%x\) is not all RAM" % (w0, w1))
+
+    def loader_tables(self):
+        """What neither a moved initrd nor a moved kernel may cover: the
+        RSDP's page and the next, the start_info, module list, the loader's
+        command line and memory map (the empty ones and those at 0 left out)."""
+        t = self.tables_at
+        page = self.rsdp_paddr & ~0xfff
+        tables = [(page, page + 0x2000), (t["si"], t["si"] + START_INFO_SIZE),
+                  (t["ml"], t["ml"] + 32 * len(self.mods)),
+                  (t["cl"], t["cl"] + len(self.loader_cmd.encode()) + 1)]
+        if self.version >= 1:
+            tables.append((t["mm"], t["mm"] + 24 * len(self.map)))
+        return [(a, b) for a, b in tables if a and b > a]
+
+    # --- where the 64-bit probe must run ------------------------------------
+    def slots(self, initrd):
+        """The physical slots of --kaslr full, by docs/wrapping.md's rules and
+        counted as the stub counts them (per e820 entry of the zero page):
+        (count, [(first, last)] of 2 MiB-aligned starts).  A slot lies in one
+        RAM entry, at or above the kernel's address, below 4 GiB or (when the
+        kernel allows) 512 GiB, and shares no byte with the stub, the initrd
+        (INITRD: where it is after any move), the start_info, the module list,
+        the loader's command line, the RSDP's page (and the next) or the
+        memory map."""
+        size = self.kernel_size()
+        avoid = [(a, b) for a, b in [self.stub, initrd] if a and b > a] + self.loader_tables()
+        low, high = self.window[0], SLOT_MAX if self.above4g else FOUR_GIB
+        count, starts = 0, []
+        for s_, e, ty in self.work[:ZERO_PAGE_E820]:
+            if ty != 1:
+                continue
+            # Starts x with [x, x + size) inside the entry, minus those that touch an avoided range.
+            free = [(max(s_, low), min(e, high) - size)]
+            for a, b in avoid:
+                free = [p for x, y in free for p in ((x, min(y, a - size)), (max(x, b), y)) if p[0] <= p[1]]
+            for x, y in free:
+                first = (x + SLOT_ALIGN - 1) & ~(SLOT_ALIGN - 1)
+                if first <= y:
+                    count += (y - first) // SLOT_ALIGN + 1
+                    starts.append((first, y))
+        return count, starts
+
+    def probe_check(self, text, initrd):
+        """What is wrong with where the 64-bit probe ran and what it saw of
+        itself and the loader's tables (the zero page is checked apart)."""
+        if not self.spec:
+            return []
+        start = self.window[0]
+        if self.mode in ("h32", "h64", "dec-off"):
+            return zero_page.image_mismatches(text, self.spec, 32 if self.mode == "h32" else 64, start) + \
+                self.sum_check(text)
+        bad = []
+        m = re.search(r"KASLR [^,]+, virtual \+(0x[0-9a-f]+), physical (0x[0-9a-f]+)", text)
+        if not m:
+            return ["the stub's line names no virtual offset and physical address"]
+        delta, phys = int(m.group(1), 16), int(m.group(2), 16)
+        size = self.kernel_size()
+        if delta % SLOT_ALIGN or start + size + delta > zero_page.KERNEL_IMAGE_SIZE:
+            bad.append("virtual offset 0x%x: not 2 MiB-aligned, or the kernel [0x%x, 0x%x) leaves its 1 GiB"
+                       % (delta, start + delta, start + delta + size))
+        if self.mode == "dec-virtual":
+            want = start
+        else:
+            count, starts = self.slots(initrd)
+            self.kinds.append("slots:%s" % (count if count < 2 else "2+"))
+            if not count:
+                want = start
+                if "no free physical slot" not in text:
+                    bad.append("no slot in the map, and the stub did not say so")
+            elif any(x <= phys <= y and not (phys - x) % SLOT_ALIGN for x, y in starts):
+                want = phys
+            else:
+                want = None
+                bad.append("physical 0x%x is no slot; the slots are %s" % (
+                    phys, ", ".join("[0x%x, 0x%x]" % p for p in starts[:8])))
+            said = re.search(r"(\d+) physical slots", text)
+            if self.debug and (not said or int(said.group(1)) != count):
+                bad.append("the stub counted %s physical slots, the seed %d" % (said and said.group(1), count))
+        if want is not None and phys != want:
+            bad.append("the stub put the kernel at 0x%x, want 0x%x" % (phys, want))
+        return bad + zero_page.image_mismatches(text, self.spec, 64, phys, delta) + self.sum_check(text)
+
+    def sum_check(self, text):
+        got = {(a, n): h for a, n, h in (zero_page.image(text) or {"sums": []})["sums"]}
+        return ["the loader's table at 0x%x (%d bytes) changed: checksum 0x%08x, want 0x%08x"
+                % (a, len(d), got.get((a, len(d)), 0), zero_page.fnv1a(d))
+                for a, d in self.sums if got.get((a, len(d))) != zero_page.fnv1a(d)]
 
     def generate(self):
         self.machine()
@@ -467,21 +668,21 @@ def check(lay, text, rc):
         return ["want a boot; the stub panicked: %s" % panic.group(1)]
     size = len(lay.initrd)
     return zero_page.mismatches(text, rc, lay.work, lay.cmd, (exp[1], lay.initrd) if size else None,
-                                lay.rsdp_paddr)
+                                lay.rsdp_paddr) + lay.probe_check(text, (exp[1], exp[1] + size))
 
 
 def run_seed(seed, args):
     workdir = os.path.join(args.obj, "tests", "fuzzboot", "seed-%d" % seed)
     shutil.rmtree(workdir, ignore_errors=True)
     os.makedirs(workdir)
-    lay = Layout(seed, os.path.join(args.obj, "tests", "probe.bzImage"), args.obj)
-    lay.obj = args.obj
+    lay = Layout(seed, args.obj, getattr(args, "mode", None))
     lay.generate()
     log = os.path.join(workdir, "console.log")
     img = open(lay.image, "rb").read()
     segments = [(paddr, img[off:off + filesz]) for paddr, filesz, _, off in lay.loads]
-    b = pvhload.boot(workdir, log, layout(lay), lay.entry, segments, elf=os.path.join(args.obj, "tests", "pvhload.elf"),
-                     timeout=TIMEOUT)
+    # -nodefaults: no NIC, VGA or their option ROMs, which SeaBIOS would run (a third of a boot).
+    b = pvhload.boot(workdir, log, layout(lay), lay.entry, segments, extra=["-nodefaults"],
+                     elf=os.path.join(args.obj, "tests", "pvhload.elf"), timeout=TIMEOUT)
     bad = check(lay, b.console, b.rc)
     said = pathlib.Path(log + ".qemu").read_text(errors="replace").strip()
     if said and b.rc not in (3, zero_page.EXITED):
@@ -493,9 +694,13 @@ def run_seed(seed, args):
     return seed, lay, bad
 
 
+def replay(seed, lay):
+    return "make fuzz-boot SEED=%d COUNT=1 MODE=%s" % (seed, lay.mode)
+
+
 def describe(lay):
-    return "%s %dM, %d memmap entries, %d modules, start_info v%d, window [0x%x, 0x%x)" % (
-        lay.machine_name, lay.mem // MiB, len(lay.map), len(lay.mods), lay.version, *lay.window)
+    return "%s, %s %dM, %d memmap entries, %d modules, start_info v%d, window [0x%x, 0x%x)" % (
+        lay.mode, lay.machine_name, lay.mem // MiB, len(lay.map), len(lay.mods), lay.version, *lay.window)
 
 
 def main():
@@ -503,6 +708,7 @@ def main():
     ap.add_argument("--obj", required=True)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--count", type=int, default=200)
+    ap.add_argument("--mode", choices=list(MODES), help="every seed in this wrap mode (default: by seed)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--results")
     ap.add_argument("--keep", action="store_true", help="keep every seed's files")
@@ -522,8 +728,7 @@ def main():
                 print("FAIL: fuzz-boot seed %d (%s; expected %s):" % (seed, describe(lay), kind), flush=True)
                 for b in bad:
                     print("    " + b)
-                print("    replay: make fuzz-boot SEED=%d COUNT=1   (files kept in %s/tests/fuzzboot/seed-%d)"
-                      % (seed, args.obj, seed))
+                print("    replay: %s   (files kept in %s/tests/fuzzboot/seed-%d)" % (replay(seed, lay), args.obj, seed))
             else:
                 outcomes[kind] = outcomes.get(kind, 0) + 1
     ok = sum(outcomes.values())

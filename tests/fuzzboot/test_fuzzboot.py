@@ -1,10 +1,14 @@
 """Seeded PVH layouts at boot (tests/fuzzboot/fuzzboot.py): each seed is a
-test.  The seed draws a layout (machine, memory map, modules, tables at odd
-addresses, the probe kernel's header) and predicts the outcome from the
-rules the stub documents: the probe's zero page matches the layout, or the
-stub panics with the message of the reason.  A failure names the seed and
-the command that replays it (make fuzz-boot SEED=N COUNT=1); its files stay
-in build/tests/fuzzboot/seed-N.
+test.  Seed N is in wrap mode N-1 mod 6 (fuzzboot.MODES: the 32-bit probe,
+and the 64-bit one through --handoff 32 and 64 and --decompress with
+--kaslr off, virtual and full), SEEDS_PER_MODE of each.  The seed draws a
+layout (machine, memory map, modules, tables at odd addresses, the probe
+kernel's header) and predicts the outcome from the rules the stub
+documents: the probe's zero page matches the layout, and the 64-bit probe
+runs where the mode puts it, relocated, whole, the loader's tables
+unharmed; or the stub panics with the message of the reason.  A failure
+names the seed and the command that replays it (make fuzz-boot SEED=N
+COUNT=1 MODE=...); its files stay in build/tests/fuzzboot/seed-N.
 """
 import argparse
 
@@ -13,12 +17,14 @@ import pytest
 import fuzzboot
 from framework import paths
 
-SEEDS = range(1, 501)
+SEEDS_PER_MODE = 300
+SEEDS = range(1, SEEDS_PER_MODE * len(fuzzboot.MODES) + 1)
 
 
 @pytest.fixture(scope="session")
 def fuzzboot_args(tool):
-    for f in (paths.BUILD / "tests" / "pvhload.elf", paths.BUILD / "tests" / "probe.bzImage"):
+    for f in [paths.BUILD / "tests" / n for n in ("pvhload.elf", "probe.bzImage", "probe64-3.bzImage",
+                                                  "probe64-2.bzImage")]:
         if not f.is_file():
             pytest.fail("no %s: make test-build" % f)
     return argparse.Namespace(obj=str(paths.BUILD), keep=False)
@@ -29,6 +35,6 @@ def fuzzboot_args(tool):
 def test_seed(fuzzboot_args, seed):
     _, lay, bad = fuzzboot.run_seed(seed, fuzzboot_args)
     expect = "booted" if lay.expect[0] == "boot" else "refused: " + lay.expect[1]
-    assert not bad, "seed %d (%s; expected %s):\n%s\nreplay: make fuzz-boot SEED=%d COUNT=1 (files kept in %s)" % (
-        seed, fuzzboot.describe(lay), expect, "\n".join(bad), seed, paths.BUILD / "tests" / "fuzzboot" /
-        ("seed-%d" % seed))
+    assert not bad, "seed %d (%s; expected %s):\n%s\nreplay: %s (files kept in %s)" % (
+        seed, fuzzboot.describe(lay), expect, "\n".join(bad), fuzzboot.replay(seed, lay),
+        paths.BUILD / "tests" / "fuzzboot" / ("seed-%d" % seed))

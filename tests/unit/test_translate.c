@@ -615,6 +615,23 @@ static void test_initrd_move_avoids_others(void **state)
 	assert_int_equal(f->out.initrd_move.dst, RAM_END - 0x180000 - 0x200000);
 }
 
+/* A moved initrd covers none of the loader's tables: the RSDP's page and the next, the memory map. */
+static void test_initrd_move_avoids_loader_tables(void **state)
+{
+	struct fx *f = *state;
+	uint8_t *top = sim_add(&f->sim, RAM_END - 0x100000, 0x100000);
+
+	f->ml[0] = (struct hvm_modlist_entry){ .paddr = WIN_START, .size = 0x200000 };
+	f->si->rsdp_paddr = RAM_END - 0x1f00;
+	assert_int_equal(run(f), TE_OK);
+	assert_int_equal(f->out.initrd_move.dst, RAM_END - 0x2000 - 0x200000);
+
+	memcpy(top + 0x80000, f->mm, f->si->memmap_entries * sizeof(*f->mm));
+	f->si->memmap_paddr = RAM_END - 0x80000;
+	assert_int_equal(run(f), TE_OK);
+	assert_int_equal(f->out.initrd_move.dst, RAM_END - 0x80000 - 0x200000);
+}
+
 static void test_initrd_in_window_no_room(void **state)
 {
 	struct fx *f = *state;
@@ -787,6 +804,7 @@ int main(void)
 		T(test_initrd_above_4g_cannot_move),
 		T(test_initrd_in_window_moves),
 		T(test_initrd_move_avoids_others),
+		T(test_initrd_move_avoids_loader_tables),
 		T(test_initrd_in_window_no_room),
 		T(test_initrd_above_addr_max_moves),
 		T(test_initrd_over_stub),

@@ -121,8 +121,9 @@ common:
 probe64_gdt:
 	.quad	0
 	.quad	0
-	.quad	GDT_FLAT(SEG_CODE64)	/* SEL_CODE64 */
-	.quad	GDT_FLAT(SEG_DATA)	/* SEL_DATA */
+	/* The accessed bits set: the CPU would set them, in bytes we hash. */
+	.quad	GDT_FLAT(SEG_CODE64 | 1)	/* SEL_CODE64 */
+	.quad	GDT_FLAT(SEG_DATA | 1)	/* SEL_DATA */
 probe64_gdt_end:
 
 	.section .bss.stack, "aw", @nobits

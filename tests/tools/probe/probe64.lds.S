@@ -22,23 +22,27 @@ PHDRS
 }
 SECTIONS
 {
+	/*
+	 * No gaps between the segments: the probe hashes every byte from
+	 * _text to _moved_end, and an ELF loader defines none in a gap (a
+	 * loader may leave anything there, an initrd too).  Each section ends
+	 * 8-aligned, where the next begins.
+	 */
 	. = PROBE64_KOFF + PROBE64_PHYS;
 	_text = .;
-	.text : AT(ADDR(.text) - PROBE64_KOFF) { *(.text.entry) *(.text .text.*) } :text
+	.text : AT(ADDR(.text) - PROBE64_KOFF) { *(.text.entry) *(.text .text.*) . = ALIGN(8); } :text
 	.rodata : AT(ADDR(.rodata) - PROBE64_KOFF) {
-		*(.rodata.sites) *(.rodata .rodata.*)
+		*(.rodata.sites) *(.rodata .rodata.*) . = ALIGN(8);
 	} :text
-	. = ALIGN(0x1000);
-	.data : AT(ADDR(.data) - PROBE64_KOFF) { *(.data.sites) *(.data) *(.data.rel .data.rel.*) } :data
+	.data : AT(ADDR(.data) - PROBE64_KOFF) {
+		*(.data.sites) *(.data) *(.data.rel .data.rel.*) . = ALIGN(8);
+	} :data
 #ifdef PROBE_PERCPU
-	. = ALIGN(64);
 	__per_cpu_load = .;
-	.data..percpu 0 : AT(__per_cpu_load - PROBE64_KOFF) { *(.data..percpu) } :percpu
+	.data..percpu 0 : AT(__per_cpu_load - PROBE64_KOFF) { *(.data..percpu) . = ALIGN(8); } :percpu
 	. = __per_cpu_load + SIZEOF(.data..percpu);
 #endif
-	. = ALIGN(8);
-	.tail : AT(ADDR(.tail) - PROBE64_KOFF) { *(.data.tail) } :tail
-	. = ALIGN(8);
+	.tail : AT(ADDR(.tail) - PROBE64_KOFF) { *(.data.tail) . = ALIGN(8); } :tail
 	_moved_end = .;
 	.bss : AT(ADDR(.bss) - PROBE64_KOFF) {
 		__bss_start = .;

@@ -48,7 +48,7 @@
 
 #ifdef PROBE_PERCPU
 	.section .data..percpu, "aw"
-	.balign	64
+	.balign	8
 probe_pcpu_a:
 	.quad	0x706370755f610000, 1
 probe_pcpu_b:
