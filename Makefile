@@ -244,10 +244,10 @@ $(obj)/tests/probe.bzImage: $(obj)/tests/tools/probe/setup.bin $(obj)/tests/tool
 p64 := $(obj)/tests/tools/probe64
 PROBE64_CFLAGS := $(filter-out -m32 -march=i686 -mregparm=3 -fno-pic -fno-pie,$(GUEST_CFLAGS)) \
 	-m64 -fpie -fvisibility=hidden -I$(srctree)/tests/tools/probe
-PROBE64_BLOB_SIZE := 0x400000
+PROBE64_BLOB_SIZE := 0x240000
 probe64-objs := $(addprefix $(p64)/,head64.o probe.o probe64.o blob.o format.o string.o)
 
-$(p64)/blob.bin: tests/tools/probe/mkprobe.py | $(obj)
+$(p64)/blob.bin: tests/tools/probe/mkprobe.py Makefile | $(obj)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)python3 $< blob $(PROBE64_BLOB_SIZE) $@
 

@@ -34,6 +34,11 @@ def image_range(elf):
     return (s["paddr"], (s["paddr"] + s["memsz"] + 0xfff) & ~0xfff)
 
 
+def size_of(data):
+    """A segment's length: its bytes, or a file of them."""
+    return data.stat().st_size if isinstance(data, pathlib.Path) else len(data)
+
+
 def plan(layout, segments, loader_range):
     """(direct, copies): the blobs QEMU may write where they belong, and
     (staging address, destination, bytes) for those the firmware would
@@ -45,7 +50,7 @@ def plan(layout, segments, loader_range):
     direct, moved = [], []
     for a, d in blobs:
         (moved if any(layouts.overlaps((a, a + len(d)), u) for u in unsafe) else direct).append((a, d))
-    taken = unsafe + [loader_range] + [(a, a + len(d)) for a, d in segments + blobs]
+    taken = unsafe + [loader_range] + [(a, a + size_of(d)) for a, d in segments + blobs]
     copies, at = [], 16 * layouts.MiB
     for dst, data in moved:
         while True:
@@ -61,16 +66,18 @@ def plan(layout, segments, loader_range):
 
 
 def boot(work, log, layout, entry, segments, extra=(), elf=None, **kw):
-    """Boot SEGMENTS ([(paddr, bytes)], the image as a loader places it) and
-    LAYOUT through pvhload, entering at ENTRY; the rest as for qemu.boot().
-    The blobs are written to WORK, beside the log and its replay command."""
+    """Boot SEGMENTS ([(paddr, bytes or a file of them)], the image as a
+    loader places it) and LAYOUT through pvhload, entering at ENTRY; the rest
+    as for qemu.boot().  The blobs are written to WORK, beside the log and
+    its replay command."""
     elf = pathlib.Path(elf or ELF)
     direct, copies = plan(layout, segments, image_range(elf))
     devices = []
     files = list(segments) + direct + [(src, data) for src, _, data in copies]
     for i, (addr, data) in enumerate(files):
-        blob = pathlib.Path(work) / ("blob%d.bin" % i)
-        blob.write_bytes(data)
+        blob = data if isinstance(data, pathlib.Path) else pathlib.Path(work) / ("blob%d.bin" % i)
+        if blob is not data:
+            blob.write_bytes(data)
         devices += ["-device", "loader,file=%s,addr=0x%x,force-raw=on" % (blob, addr)]
     append = "pvhload.entry=0x%x pvhload.si=0x%x" % (entry, layout.si)
     append += "".join(" pvhload.copy=0x%x,0x%x,0x%x" % (src, dst, len(data)) for src, dst, data in copies)

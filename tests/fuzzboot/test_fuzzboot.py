@@ -1,7 +1,7 @@
 """Seeded PVH layouts at boot (tests/fuzzboot/fuzzboot.py): each seed is a
-test.  Seed N is in wrap mode N-1 mod 6 (fuzzboot.MODES: the 32-bit probe,
-and the 64-bit one through --handoff 32 and 64 and --decompress with
---kaslr off, virtual and full), SEEDS_PER_MODE of each.  The seed draws a
+test.  Seed N has a wrap mode (fuzzboot.CYCLE): the 64-bit probe through
+--handoff 32 and 64 and --decompress with --kaslr off, virtual and full,
+300 seeds of each, and the 32-bit probe, 100.  The seed draws a
 layout (machine, memory map, modules, tables at odd addresses, the probe
 kernel's header) and predicts the outcome from the rules the stub
 documents: the probe's zero page matches the layout, and the 64-bit probe
@@ -17,8 +17,8 @@ import pytest
 import fuzzboot
 from framework import paths
 
-SEEDS_PER_MODE = 300
-SEEDS = range(1, SEEDS_PER_MODE * len(fuzzboot.MODES) + 1)
+# 300 seeds of each mode of the 64-bit probe, 100 of the 32-bit probe (fuzzboot.CYCLE).
+SEEDS = range(1, 100 * len(fuzzboot.CYCLE) + 1)
 
 
 @pytest.fixture(scope="session")
