@@ -615,6 +615,10 @@ class Layout:
                     bad.append("no slot in the map, and the stub did not say so")
             elif any(x <= phys <= y and not (phys - x) % SLOT_ALIGN for x, y in starts):
                 want = phys
+                if start < phys < start + size:
+                    self.kinds.append("move overlapping the kernel (backwards)")
+                if phys >= FOUR_GIB:
+                    self.kinds.append("slot above 4 GiB")
             else:
                 want = None
                 bad.append("physical 0x%x is no slot; the slots are %s" % (

@@ -9,7 +9,8 @@ of one description (XEN).  For each version:
   through the stub and through Linux's own PVH entry log the same but for
   explained lines (compare_dmesg.py); and the lifecycle: the stub's domU and
   Linux's own entry saved and restored, migrated to localhost, rebooted and
-  shut down.
+  shut down, and on 4.20 the stub's domU again with --kaslr full (a new
+  slot after the reboot).
 
 One Xen run holds every domU of a version, so the tests of a version share
 it (the xl fixture) and run on one xdist worker (xdist_group).
@@ -44,9 +45,12 @@ XEN_ARGS = "console=com1 loglvl=all guest_loglvl=all dom0_max_vcpus=1"
 # 7.x panics in that fallback, through the stub and its own PVH entry alike.
 # Xen 4.17 on the same QEMU reports it right.  A harness fact, not the
 # stub's (docs/testing.md).
+# life_kaslr: the lifecycle again with the life kernel wrapped --decompress
+# --kaslr full ("life-kaslr", 192 MiB: room for about 70 physical slots).
 XEN = {
-    "4.17": dict(cpu="max,-smap,-rdtscp", dom0="generic", extra="", life="cloud"),
-    "4.20": dict(cpu="max,-smap,-rdtscp,-pku", dom0="generic-trixie", extra=" noxsave", life="cloud-trixie"),
+    "4.17": dict(cpu="max,-smap,-rdtscp", dom0="generic", extra="", life="cloud", life_kaslr=False),
+    "4.20": dict(cpu="max,-smap,-rdtscp,-pku", dom0="generic-trixie", extra=" noxsave", life="cloud-trixie",
+                 life_kaslr=True),
 }
 # The domUs of each version's run, in the order dom0 creates them: name,
 # kind (check_domu.py), kernel (for "own": the stub guest whose kernel and
@@ -204,7 +208,14 @@ def prepare_guests(version, kernel, guests, probe_kernel, initrd_bin):
          "--ramdisk", guests / "initrd-life.cpio", "--cmdline", linux.replace(" kmsg=1", "") + " lifecycle=1",
          "-o", cfg)
     (guests / ("%d-life-own.cfg" % (n + 2))).write_text(with_kernel(cfg, "life-own", vmlinux[life]))
-    for name in ("%d-life" % (n + 1), "%d-life-own" % (n + 2)):
+    lives = ["%d-life" % (n + 1), "%d-life-own" % (n + 2)]
+    if x["life_kaslr"]:
+        pvhstub.ok("wrap", "--decompress", "--kaslr", "full", kernel(life), "-o", guests / "life-kaslr.pvh")
+        pvhstub.ok("xlconfig", guests / "life-kaslr.pvh", "--name", "life-kaslr", "--dir", "/guests", *PV_DEVICES,
+                   "--memory", "192", "--ramdisk", guests / "initrd-life.cpio", "--cmdline",
+                   linux.replace(" kmsg=1", "") + " lifecycle=1", "-o", guests / ("%d-life-kaslr.cfg" % (n + 3)))
+        lives.append("%d-life-kaslr" % (n + 3))
+    for name in lives:
         (guests / (name + ".life")).write_text("")
     # The PV disk: 3 MiB of pseudo-random bytes in an 8 MiB ext4 image.
     disk = guests.parent / "disk"
@@ -302,18 +313,41 @@ def life_row(console, name, step):
     return (m.group(1), m.group(0)) if m else (None, "no row")
 
 
-@pytest.mark.parametrize("version,step", xen_rows([(v, s) for v in XEN for s in LIFE_STEPS]))
-def test_lifecycle(xl, version, step):
-    """xl STEP on the stub's domU (Linux's own PVH entry's row is shown beside it)."""
-    stub, line = life_row(xl.console, "life", step)
+def stub_line(console, row):
+    """The stub's line from the domain a lifecycle ROW names ("as domain N"):
+    Xen prints a domU's port-0xe9 lines as "(dN) ..."."""
+    m = re.search(r"as domain (\d+)\)$", row)
+    m = m and re.search(r"^\(d%s\) pvhstub: start_info .* on Xen.*$" % m.group(1), console, re.M)
+    return m.group(0) if m else None
+
+
+def kaslr_of(line):
+    """(virtual offset, physical address) from a stub line, or None."""
+    m = line and re.search(r"KASLR [^,]+, virtual \+(0x[0-9a-f]+), physical (0x[0-9a-f]+)", line)
+    return m and (int(m.group(1), 16), int(m.group(2), 16))
+
+
+@pytest.mark.parametrize("version,guest,step", xen_rows(
+    [(v, "life", s) for v in XEN for s in LIFE_STEPS] +
+    [(v, "life-kaslr", s) for v in XEN if XEN[v]["life_kaslr"] for s in LIFE_STEPS]))
+def test_lifecycle(xl, version, guest, step):
+    """xl STEP on a stub's domU (Linux's own PVH entry's row is shown beside
+    it).  life-kaslr, --kaslr full: each boot a KASLR line, and the reboot a
+    new virtual offset and physical slot."""
+    stub, line = life_row(xl.console, guest, step)
     own = life_row(xl.console, "life-own", step)[1]
     print(line + "\n" + own)
     assert stub == "ok", "%s\nLinux's own PVH entry: %s" % (line, own)
     if step in ("boot", "reboot"):
-        # The stub ran (Xen prints its lines as "(dN) pvhstub:").
-        m = re.search(r"as domain (\d+)\)$", line)
-        assert m and re.search(r"^\(d%s\) pvhstub: start_info .* on Xen" % m.group(1), xl.console, re.M), \
-            "at the %s, no stub line from the domU's domain: %s" % (step, line)
+        said = stub_line(xl.console, line)
+        assert said, "at the %s, no stub line from the domU's domain: %s" % (step, line)
+        print(said)
+        if guest == "life-kaslr":
+            now = kaslr_of(said)
+            assert now, "at the %s, no virtual offset and physical slot: %s" % (step, said)
+            if step == "reboot":
+                before = kaslr_of(stub_line(xl.console, life_row(xl.console, guest, "boot")[1]))
+                assert now != before, "the reboot ran the kernel at the boot's offset and slot: %s" % said
 
 
 @pytest.mark.parametrize("version", xen_rows([(v,) for v in XEN]))
