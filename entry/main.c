@@ -112,13 +112,13 @@ static uint32_t kaslr_avoid(const struct boot_params *bp, const struct translate
 			    const struct translate_out *out, const struct hvm_start_info *si,
 			    struct range *avoid)
 {
+	uint64_t rd_size = bp->hdr.ramdisk_size | (uint64_t)bp->ext_ramdisk_size << 32;
 	uint32_t n = 1;
 
 	_Static_assert(2 + LOADER_TABLES <= KASLR_AVOID_MAX, "room for every range");
 	avoid[0] = in->stub;
-	if (bp->hdr.ramdisk_size &&
-	    range_make(bp->hdr.ramdisk_image | (uint64_t)bp->ext_ramdisk_image << 32,
-		       bp->hdr.ramdisk_size | (uint64_t)bp->ext_ramdisk_size << 32, &avoid[n]))
+	if (rd_size &&
+	    range_make(bp->hdr.ramdisk_image | (uint64_t)bp->ext_ramdisk_image << 32, rd_size, &avoid[n]))
 		n++;
 	return n + loader_tables(in, si, out, avoid + n);
 }

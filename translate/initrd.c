@@ -28,7 +28,11 @@ struct home {
 	bool hit;			/* if it hits anything. */
 };
 
-/* The part of [start, end) below 4 GiB as [*s, *l]; false if there is none (or it wraps). */
+/*
+ * The part of [start, end) below 4 GiB as [*s, *l]; false if there is none
+ * (or it wraps).  noinline here and below: the smaller stub (its budget,
+ * include/pvhstub.h).
+ */
 static __attribute__((noinline)) bool clip(uint64_t start, uint64_t end, uint32_t *s, uint32_t *l)
 {
 	if (end <= start || start >= FOUR_GIB)
