@@ -29,11 +29,12 @@ SECTIONS
 	.notes : { KEEP(*(.note.Xen)) } :image :note
 	_edata = .;
 
+	/* The image ends on a page boundary, and its PT_LOAD says so (memsz). */
 	.bss (NOLOAD) : {
 		*(.bss .bss.*)
 		*(COMMON)
+		. = ALIGN(4096);
 	} :image
-	. = ALIGN(4096);
 	_image_end = .;
 
 	.rel.dyn : { *(.rel.*) *(.rela.*) }

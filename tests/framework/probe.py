@@ -4,6 +4,7 @@ import json
 import pathlib
 import random
 import re
+import zlib
 
 EXITED = 33             # the probe's isa-debug-exit status after its dump
 CMDLINE_MAX = 2047      # its cmdline_size
@@ -43,11 +44,9 @@ def initrd(out, seed, size=300000):
     return out, data
 
 
-def fnv1a(data):
-    h = 0x811c9dc5
-    for b in data:
-        h = ((h ^ b) * 0x01000193) & 0xffffffff
-    return h
+def crc32(data):
+    """The probe's checksum of bytes (zlib's CRC-32)."""
+    return zlib.crc32(data)
 
 
 def mismatches(text, rc, e820, cmdline, initrd=None, rsdp=None, subarch=0):
@@ -73,8 +72,8 @@ def mismatches(text, rc, e820, cmdline, initrd=None, rsdp=None, subarch=0):
         bad.append("initrd_size %s, want 0x%x" % (f.get("initrd_size"), len(data)))
     if int(f.get("initrd_addr", "-1"), 16) != addr:
         bad.append("initrd_addr %s, want 0x%x" % (f.get("initrd_addr"), addr))
-    if data and addr + len(data) <= FOUR_GIB and f.get("initrd_fnv1a") != "0x%08x" % fnv1a(data):
-        bad.append("initrd_fnv1a %s, want 0x%08x" % (f.get("initrd_fnv1a"), fnv1a(data)))
+    if data and addr + len(data) <= FOUR_GIB and f.get("initrd_crc32") != "0x%08x" % crc32(data):
+        bad.append("initrd_crc32 %s, want 0x%08x" % (f.get("initrd_crc32"), crc32(data)))
     if rsdp is not None and int(f.get("acpi_rsdp_addr", "-1"), 16) != rsdp:
         bad.append("acpi_rsdp_addr %s, want 0x%x" % (f.get("acpi_rsdp_addr"), rsdp))
     if int(f.get("rsdp", "0"), 16) == 0:
@@ -97,7 +96,7 @@ def spec(bzimage):
 
 def image(text):
     """The probe64's own lines: {"entry", "phys", "virt", "moved", "hash",
-    "runs": {name: bytes}, "sums": [(addr, len, fnv1a)]}, or None."""
+    "runs": {name: bytes}, "sums": [(addr, len, crc32)]}, or None."""
     m = re.search(r"^probe: image phys (0x[0-9a-f]+) virt (0x[0-9a-f]+) moved (0x[0-9a-f]+)$", text, re.M)
     e = re.search(r"^probe: entry (\d+)$", text, re.M)
     h = re.search(r"^probe: image_hash (0x[0-9a-f]+)$", text, re.M)

@@ -128,11 +128,14 @@ class Layout:
         below = layouts.qemu_low_top(self.machine_name, self.mem // MiB)
         self.low_top = below
         self.high = (FOUR_GIB, FOUR_GIB + self.mem - below) if self.mem > below else None
-        # Where blobs may go: real RAM, away from what QEMU, SeaBIOS, pvhload and the images use.
-        # Blobs below 1 MiB read back as zeros, and ones 16 to 17 MiB below the top of the RAM
-        # under 4 GiB held x86 code, before the stub ran (the firmware and QEMU's PVH option ROM
-        # run in between), so tables stay above the stub and 32 MiB clear of that top.
-        self.zones = [(self.stub[1], self.low_top - 32 * MiB)]
+        # Where blobs may go: real RAM, away from what QEMU, SeaBIOS, pvhload and the images use,
+        # above the stub.  The firmware writes below 1 MiB and in the top 17 MiB of the RAM under
+        # 4 GiB (framework.pvhload): blobs there are staged elsewhere and copied in by pvhload.
+        # Half the seeds keep 32 MiB clear of that top all the same; in the others tables and
+        # initrds may lie where a moved initrd's new home is (the highest free RAM).
+        # (Not under 256 MiB: pvhload must find room to stage them.)
+        self.top = self.low_top - (32 * MiB if r.random() < 0.5 or self.low_top < 256 * MiB else 0)
+        self.zones = [(self.stub[1], self.top)]
         if self.high:
             self.zones.append(self.high)
         # QEMU refuses blobs over the images' file bytes (its ROMs).
@@ -310,7 +313,7 @@ class Layout:
         top = r.randrange(self.window[1], max(self.window[1] + 1, first + size - 0x1000)) + 0xfff & ~0xfff
         ram = [(0, 0x9fc00), (0x100000, cut), (cut, top)]
         if style == "one-slot":
-            zones = [(top + SLOT_ALIGN, self.low_top - 32 * MiB)]
+            zones = [(top + SLOT_ALIGN, self.top)]
             if self.high and self.above4g:
                 zones.append(self.high)
             zones = [(lo, hi) for lo, hi in zones if hi - lo > 2 * size + SLOT_ALIGN]
@@ -358,9 +361,9 @@ class Layout:
             elif where < 0.45 and self.high:
                 zones = [z for z in ram_zones if z[0] >= FOUR_GIB]
             zones = [z for z in zones if z[1] - z[0] > size] or \
-                [(s, min(e, self.low_top - 32 * MiB)) for s, e in ram_zones
-                 if min(e, self.low_top - 32 * MiB) - s > size] + [z for z in ram_zones if z[0] >= FOUR_GIB]
-            zones = [(s, e) for s, e in zones if e - s > size and (e <= self.low_top - 32 * MiB or s >= FOUR_GIB)]
+                [(s, min(e, self.top)) for s, e in ram_zones
+                 if min(e, self.top) - s > size] + [z for z in ram_zones if z[0] >= FOUR_GIB]
+            zones = [(s, e) for s, e in zones if e - s > size and (e <= self.top or s >= FOUR_GIB)]
             if zones:
                 addr = self.place(size, zones, align=r.choice([1, 4096, 4096, 2 * MiB]), below_4g=False)
             if addr is None:
@@ -633,8 +636,8 @@ class Layout:
     def sum_check(self, text):
         got = {(a, n): h for a, n, h in (zero_page.image(text) or {"sums": []})["sums"]}
         return ["the loader's table at 0x%x (%d bytes) changed: checksum 0x%08x, want 0x%08x"
-                % (a, len(d), got.get((a, len(d)), 0), zero_page.fnv1a(d))
-                for a, d in self.sums if got.get((a, len(d))) != zero_page.fnv1a(d)]
+                % (a, len(d), got.get((a, len(d)), 0), zero_page.crc32(d))
+                for a, d in self.sums if got.get((a, len(d))) != zero_page.crc32(d)]
 
     def generate(self):
         self.machine()

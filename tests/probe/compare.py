@@ -90,7 +90,7 @@ def native(verdict, native_text, pvh_text):
             verdict(False, "unexplained difference: %s: native %s, pvh %s" % (key, n, p))
     keys = ["cmdline", "initrd_size", "rsdp", "loadflags"]
     if int(nf.get("initrd_size", "0"), 16):
-        keys.append("initrd_fnv1a")     # only printed when there is an initrd
+        keys.append("initrd_crc32")     # only printed when there is an initrd
     for key in keys:
         verdict(key in nf and nf.get(key) == pf.get(key), "%s matches (%s)" % (key, nf.get(key, "absent")[:60]))
     verdict(ns == ps, "setup_data chains match (%s)" % (ns or "none"))

@@ -96,7 +96,7 @@ def probe(verdict, text, ids, cmdline):
     verdict(bool(e820) and sanitize(e820) == sanitize(isa_rule(memmap("probe"))),
             "probe: its e820 is the start_info memmap Xen built, after the ISA-hole rule")
     verdict(fields.get("cmdline") == '"%s"' % cmdline, "probe: cmdline %s" % fields.get("cmdline"))
-    verdict(fields.get("initrd_size", "0x0") != "0x0" and "initrd_fnv1a" in fields,
+    verdict(fields.get("initrd_size", "0x0") != "0x0" and "initrd_crc32" in fields,
             "probe: got its initrd (%s bytes)" % fields.get("initrd_size"))
 
 

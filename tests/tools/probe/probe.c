@@ -49,13 +49,21 @@ void probe_out(const char *fmt, ...)
 	puts_all(line);
 }
 
-uint32_t probe_fnv1a(const uint8_t *p, uint32_t n)
+/* zlib's CRC-32, by a table made on the stack (nothing here may trust .bss). */
+uint32_t probe_crc32(const uint8_t *p, uint32_t n)
 {
-	uint32_t h = 0x811c9dc5;
+	uint32_t table[256], c;
 
+	for (uint32_t i = 0; i < 256; i++) {
+		c = i;
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? 0xedb88320 ^ (c >> 1) : c >> 1;
+		table[i] = c;
+	}
+	c = 0xffffffff;
 	while (n--)
-		h = (h ^ *p++) * 0x01000193;
-	return h;
+		c = table[(c ^ *p++) & 0xff] ^ (c >> 8);
+	return ~c;
 }
 
 static bool rsdp_at(uint32_t a)
@@ -133,8 +141,8 @@ void probe_dump(const struct boot_params *bp, uint64_t tsc)
 	probe_out("probe: initrd_addr 0x%llx\n", (unsigned long long)rd);
 	probe_out("probe: initrd_size 0x%llx\n", (unsigned long long)rd_size);
 	if (rd && rd + rd_size <= 0x100000000ULL && rd_size <= PROBE_RDSUM_MAX)
-		probe_out("probe: initrd_fnv1a 0x%08x\n",
-		    probe_fnv1a((const uint8_t *)(uintptr_t)rd, (uint32_t)rd_size));
+		probe_out("probe: initrd_crc32 0x%08x\n",
+		    probe_crc32((const uint8_t *)(uintptr_t)rd, (uint32_t)rd_size));
 
 	probe_out("probe: acpi_rsdp_addr 0x%llx\n", (unsigned long long)bp->acpi_rsdp_addr);
 	probe_out("probe: rsdp 0x%llx\n", bp->acpi_rsdp_addr ? (unsigned long long)bp->acpi_rsdp_addr :

@@ -37,8 +37,8 @@ struct boot_params;
 
 /* One "probe: ..." line, formatted, on port 0xe9 and COM1. */
 void probe_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* FNV-1a, 32 bits, of n bytes. */
-uint32_t probe_fnv1a(const uint8_t *p, uint32_t n);
+/* zlib's CRC-32 of n bytes: the tests check it with Python's zlib.crc32(). */
+uint32_t probe_crc32(const uint8_t *p, uint32_t n);
 /* The dump of the zero page (probe.c), then isa-debug-exit. */
 void probe_dump(const struct boot_params *bp, uint64_t tsc) __attribute__((noreturn));
 /* What the 64-bit probe adds before the dump ends (probe64.c). */

@@ -104,7 +104,7 @@ static uint64_t hex_number(const char **s)
 	return v;
 }
 
-/* Each "probe.sum=ADDR,LEN" of the command line: the FNV-1a of those bytes (below 4 GiB). */
+/* Each "probe.sum=ADDR,LEN" of the command line: the CRC-32 of those bytes (below 4 GiB). */
 static void sums(const char *cmdline)
 {
 	static const char key[] = "probe.sum=";
@@ -126,7 +126,7 @@ static void sums(const char *cmdline)
 		len = hex_number(&p);
 		if (addr + len <= 0x100000000ULL && len < 0x10000000)
 			probe_out("probe: sum 0x%llx 0x%llx 0x%08x\n", (unsigned long long)addr,
-				  (unsigned long long)len, probe_fnv1a((const uint8_t *)(uintptr_t)addr, (uint32_t)len));
+				  (unsigned long long)len, probe_crc32((const uint8_t *)(uintptr_t)addr, (uint32_t)len));
 		if (!*p)
 			break;
 	}
