@@ -374,14 +374,15 @@ test-build: all unit-build fuzz-build $(PROBES) $(obj)/tests/pvhload.elf ## buil
 # One pytest run on every core (--dist loadgroup: the tests that must not
 # share the machine carry one xdist_group), whose summary line ends it.
 # What it boots comes from the machine cache, filled first; a fixture that
-# still lacks it says why (a skip, which fails under CI=true).
+# still lacks it says why (a skip, which fails under CI=true).  The 25
+# slowest tests are listed before the summary line.
 check: deps ## every test, on every core; pytest's summary line decides
 	$(Q)$(MAKE) --no-print-directory test-build
 	$(Q)status=0; \
 	scripts/fetch-kernels.sh || { echo "make check: fetching Debian's kernels failed; the tests that need them say so"; status=1; }; \
 	tests/kernels/build-tiny.sh || { echo "make check: building the tiny kernels failed; the tests that need them say so"; status=1; }; \
 	tests/xen/fetch-xen.sh || { echo "make check: fetching Xen failed; the Xen tests say so"; status=1; }; \
-	$(PYTEST) --dist loadgroup $(PYTEST_ARGS) || status=1; \
+	$(PYTEST) --dist loadgroup --durations=25 $(PYTEST_ARGS) || status=1; \
 	exit $$status
 
 # The unit tests run twice: plain, and under ASan and UBSan; pytest runs
