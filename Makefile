@@ -266,7 +266,7 @@ $(p64)/%.o: tests/tools/probe/%.S $(p64)/blob.bin $(AUTOHEADER) Makefile
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(PROBE64_CFLAGS) -D__ASSEMBLY__ -DPROBE_BLOB='"$(p64)/blob.bin"' -c $< -o $@
 
-$(p64)/sites-%.o: tests/tools/probe/sites.S tests/tools/probe/probe.h Makefile
+$(p64)/sites-%.o: tests/tools/probe/sites.S tests/tools/probe/probe.h $(AUTOHEADER) Makefile
 	$(quiet) AS64 "tests/tools/probe/sites.S ($* lists)"
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(PROBE64_CFLAGS) -D__ASSEMBLY__ $(if $(filter 3,$*),-DPROBE_PERCPU) -c $< -o $@

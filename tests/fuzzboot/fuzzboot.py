@@ -322,7 +322,7 @@ class Layout:
             if zones:
                 lo, hi = r.choice(zones)
                 at = r.randrange(lo, hi - size - SLOT_ALIGN) & ~(SLOT_ALIGN - 1)
-                ram.append((at, at + ((size + 7) & ~7) + r.randrange(0, SLOT_ALIGN // 0x1000) * 0x1000))
+                ram.append((at, at + size + r.randrange(0, SLOT_ALIGN // 0x1000) * 0x1000))
         self.map = [(s_, e, 1) for s_, e in ram] + [(0x9fc00, 0xa0000, 2), (0xf0000, 0x100000, 2)]
         self.work = isa_rule(self.map)
         self.window_bad = False
@@ -395,16 +395,20 @@ class Layout:
             words.append(w)
             n += len(w) + 1
         self.cmd = " ".join(words)[:length].strip()
-        self.debug = False
         if self.spec:                       # the tables' checksums, filled in by tables()
             self.cmd = " ".join([SUM % (0, 0)] * 4 + ([self.cmd] if self.cmd else []))
             self.debug = self.mode == "dec-full" and r.random() < 0.5
         if len(self.cmd) > CMDLINE_MAX:
             self.kinds.append("cmdline-truncated")
-        self.loader_cmd = ("pvhstub.debug " if self.debug else "") + self.cmd
-        data = self.loader_cmd.encode() + b"\0"
+        data = self.cmdline_bytes()
         self.cmdline_paddr = self.place(len(data))
         self.put(self.cmdline_paddr, data)
+
+    def cmdline_bytes(self):
+        """The loader's command line: self.cmd, after pvhstub.debug when the
+        seed asks the stub for it (the stub takes it out), NUL-ended."""
+        self.loader_cmd = ("pvhstub.debug " if self.debug else "") + self.cmd
+        return self.loader_cmd.encode() + b"\0"
 
     def rsdp(self):
         r = self.rng
@@ -469,8 +473,7 @@ class Layout:
                 words.append(SUM % (addr, len(data)))
         words += [SUM % (0, 0)] * (4 - len(words))
         self.cmd = " ".join(words) + self.cmd[len(" ".join(words)):]
-        self.loader_cmd = ("pvhstub.debug " if self.debug else "") + self.cmd
-        data = self.loader_cmd.encode() + b"\0"
+        data = self.cmdline_bytes()
         self.blobs = [(a, data if a == self.cmdline_paddr else d) for a, d in self.blobs]
 
     # --- the prediction ----------------------------------------------------
