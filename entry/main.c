@@ -59,7 +59,7 @@ static void report_warnings(const struct translate_out *out, const struct boot_p
 {
 	if (out->warnings & TW_CMDLINE_TRUNCATED)
 		printk("warning: cmdline of %u bytes truncated to the kernel's limit of %u",
-		       out->cmdline_len, cmdline_max(&bp->hdr));
+		       out->cmdline_full, cmdline_max(&bp->hdr));
 	if (out->warnings & TW_EXTRA_MODULES)
 		printk("warning: %u modules given; only module 0 (the initrd) is passed on",
 		       out->nr_modules);
@@ -151,20 +151,28 @@ static void pic_mask(void)
 	outb(0xa1, 0xff);
 }
 
-/* The loader's initrd, moved where the translation said it must go (noinline: 16 bytes smaller). */
+static void move_part(const struct initrd_move *m, const char *whose, const char *why)
+{
+	if (!m->size)
+		return;
+	printk("moving %sinitrd [0x%llx, 0x%llx) %s to 0x%llx", whose, (unsigned long long)m->src,
+	       (unsigned long long)(m->src + m->size), why, (unsigned long long)m->dst);
+	memmove((void *)(uintptr_t)m->dst, (const void *)(uintptr_t)m->src, m->size);
+}
+
+/*
+ * The initrd, moved where the translation said it must go: the loader's,
+ * and the image's own before it when they are joined (noinline: smaller).
+ */
 static void __attribute__((noinline)) move_initrd(const struct translate_out *out)
 {
 	struct range rd = { out->initrd_move.src, out->initrd_move.src + out->initrd_move.size };
 	struct range window = { pvhstub_info.window_start, pvhstub_info.window_end };
 
-	if (!out->initrd_move.size)
-		return;
-	printk("moving initrd [0x%llx, 0x%llx) %s to 0x%llx",
-	       (unsigned long long)rd.start, (unsigned long long)rd.end,
-	       range_overlaps(rd, window) ? "out of the decompression window" : "below initrd_addr_max",
-	       (unsigned long long)out->initrd_move.dst);
-	memmove((void *)(uintptr_t)out->initrd_move.dst, (const void *)(uintptr_t)out->initrd_move.src,
-		out->initrd_move.size);
+	move_part(&out->initrd_move_own, "the image's ", "to join the loader's");
+	move_part(&out->initrd_move, pvhstub_info.initrd_size ? "the loader's " : "",
+		  pvhstub_info.initrd_size ? "after the image's" :
+		  range_overlaps(rd, window) ? "out of the decompression window" : "below initrd_addr_max");
 }
 
 /*
@@ -189,6 +197,17 @@ static uint64_t plan_kaslr(struct boot_params *bp, const struct translate_in *in
 		       (unsigned long long)kaslr->move_bytes / 8,
 		       (unsigned long long)(kaslr->end - kaslr->phys), kaslr->phys_slots);
 	return entry;
+}
+
+/* What the image carried of its own, and whose command line the kernel got. */
+static void report_own(const struct boot_params *bp, const struct translate_out *out)
+{
+	static const char *const whose[] = { "none", "the loader's", "the image's", "the image's + the loader's" };
+	uint32_t own = (uint32_t)pvhstub_info.initrd_size;
+
+	if (own || pvhstub_info.cmdline_len)
+		printk("carried: initrd 0x%x + the loader's 0x%x, command line %s", own,
+		       bp->hdr.ramdisk_size - own, whose[out->cmdline_from & 3]);
 }
 
 /* The one line a good boot prints. */
@@ -272,6 +291,7 @@ void stub_main(uint32_t start_info_paddr)
 	 */
 	la57 = (pvhstub_info.flags & PI_HANDOFF_64) && pvhstub_info.kernel_end &&
 	       (bp->hdr.xloadflags & XLF_5LEVEL) && !out.no5lvl && cpu_has_la57();
+	report_own(bp, &out);
 	report_boot(bp, &in, &out, &kaslr, entry, la57);
 	hand_off(bp, &in, &kaslr, entry, la57);
 }

@@ -12,7 +12,7 @@
 
 #define STUB_BASE		0x100000	/* 1 MiB: every PVH loader accepts it. */
 #define STUB_STACK_SIZE		0x2000
-#define STUB_MAX_LOADED		0x4d00		/* Code and data: 19.25 KiB at most. */
+#define STUB_MAX_LOADED		0x5800		/* Code and data: 22 KiB at most. */
 #define STUB_MAX_IMAGE		0x28000		/* With bss: 160 KiB. */
 #define STUB_CMDLINE_SIZE	4096		/* Our copy of the command line. */
 #define STUB_MAX_E820		1024		/* Entries we accept from a loader. */
@@ -24,8 +24,9 @@
 #define STUB_E820_EXT_MAX	(STUB_E820_WORK - 128)
 
 #define PVHSTUB_INFO_MAGIC	0x69485650	/* "PVHi" */
-#define PVHSTUB_INFO_VERSION	3	/* 2 added KASLR for a pre-decompressed kernel,
-					 * 3 move_size. */
+#define PVHSTUB_INFO_VERSION	4	/* 2 added KASLR for a pre-decompressed kernel,
+					 * 3 move_size, 4 an initrd and command line
+					 * of the image's own. */
 
 /* pvhstub_info.flags */
 #define PI_HANDOFF_32		(1 << 0)	/* 32-bit boot protocol handoff. */
@@ -39,6 +40,13 @@
 #define PI_KASLR_NONE		(1 << 4)	/* Could not keep it: warn at boot. */
 /* The payload is Linux (its version string, or "Linux version" in a vmlinux). */
 #define PI_LINUX		(1 << 5)
+/*
+ * Which command line the kernel gets when the image carries one
+ * (pvhstub_info.cmdline_len): by default the loader's when it is not
+ * empty, else the image's (systemd-stub's rule without Secure Boot).
+ */
+#define PI_CMDLINE_EMBEDDED	(1 << 6)	/* Always the image's; the loader's is ignored. */
+#define PI_CMDLINE_APPEND	(1 << 7)	/* The image's, a blank, then the loader's. */
 
 /*
  * The kernel's relocation table, as the wrap tool keeps it (at
@@ -104,6 +112,17 @@ struct pvhstub_info {
 	 * the rest of the kernel, up to kernel_end, is what it clears or
 	 * scratches before reading (.bss, .brk, .init.scratch).  0: all of it. */
 	uint32_t move_size;
+	/*
+	 * Version 4: what the image carries of its own (pvhstub wrap
+	 * --initrd, --cmdline, a UKI's sections), in a PT_LOAD of its own.
+	 * The initrd's parts are one run of bytes, each padded with zeros to
+	 * 4 bytes; the stub puts the loader's module 0 after them.  The
+	 * command line has no NUL.  Sizes 0: none.
+	 */
+	uint64_t initrd_addr;
+	uint64_t initrd_size;
+	uint32_t cmdline_addr;
+	uint32_t cmdline_len;
 } __attribute__((packed, aligned(8)));
 
 struct pvhstub_relocs {
@@ -118,7 +137,7 @@ struct pvhstub_relocs {
 #define PVHSTUB_INFO_V1_SIZE	(56 + SETUP_HDR_MAX + 1)
 _Static_assert(offsetof(struct pvhstub_info, setup_hdr) == 56, "info layout");
 _Static_assert(offsetof(struct pvhstub_info, relocs_addr) == PVHSTUB_INFO_V1_SIZE, "info v1");
-_Static_assert(sizeof(struct pvhstub_info) == PVHSTUB_INFO_V1_SIZE + 32, "info size");
+_Static_assert(sizeof(struct pvhstub_info) == PVHSTUB_INFO_V1_SIZE + 56, "info size");
 _Static_assert(sizeof(struct pvhstub_relocs) == 24, "relocs header");
 
 #endif /* !__ASSEMBLY__ */

@@ -97,17 +97,24 @@ struct translate_out {
 	uint32_t warnings;		/* TW_* */
 	uint32_t version;		/* start_info version seen */
 	uint32_t cmdline_len;		/* Length of the loader's cmdline. */
+	uint32_t cmdline_full;		/* Of the one the kernel gets, before truncation. */
+	uint8_t cmdline_from;		/* CMDLINE_FROM_*: whose the kernel got. */
 	uint32_t nr_modules;
 	uint32_t e820_entries;		/* Total, zero page plus setup_data. */
 	bool debug;			/* "pvhstub.debug" was on the cmdline. */
 	bool nokaslr;			/* So was "nokaslr", */
 	bool no5lvl;			/*   and "no5lvl". */
 	int subarch;			/* pvhstub.subarch=: a subarch_policy, or -1 */
-	struct {			/* The caller moves the initrd: */
+	struct initrd_move {		/* The caller moves the initrd: */
 		uint64_t src, dst, size;	/* size 0: no move. */
-	} initrd_move;
+	} initrd_move,			/* the loader's module 0, */
+	  initrd_move_own;		/* and the image's own initrd, before it. */
 	char msg[192];			/* Why translation failed. */
 };
+
+/* translate_out.cmdline_from */
+#define CMDLINE_FROM_LOADER	(1 << 0)
+#define CMDLINE_FROM_IMAGE	(1 << 1)
 
 /* Errors. */
 enum {

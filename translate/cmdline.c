@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * The command line: copied into the stub's own buffer (so the decompressor
+ * The command line, the loader's or the image's or both: copied into the
+ * stub's own buffer (so the decompressor
  * cannot clobber it), with our own options (pvhstub.debug, pvhstub.subarch=)
  * taken out, and truncated to the kernel's cmdline_size.  "nokaslr" and
  * "no5lvl" are noted (the stub's KASLR and 5-level paging heed them) and
@@ -118,33 +119,80 @@ static uint32_t filter_cmdline(const char *src, uint32_t len, char *dst, uint32_
 	return out;
 }
 
+/* The loader's command line: *src and *len, or len 0 when it has none. */
+static int loader_cmdline(const struct translate_in *in, const struct hvm_start_info *si,
+			  struct translate_out *out, const char **src, uint32_t *len)
+{
+	int64_t n;
+
+	*len = 0;
+	if (!si->cmdline_paddr)
+		return TE_OK;
+	n = scan_length(in->mem, si->cmdline_paddr);
+	if (n < 0)
+		return translate_fail(out, TE_BAD_CMDLINE, "cmdline at 0x%llx: no NUL within %u readable bytes",
+				      (unsigned long long)si->cmdline_paddr, CMDLINE_SCAN_MAX);
+	out->cmdline_len = *len = (uint32_t)n;
+	return loader_table(in, out, "cmdline", si->cmdline_paddr, (uint64_t)n + 1, (const void **)src,
+			    TE_BAD_CMDLINE);
+}
+
+/*
+ * Add src[0, len), filtered, to the buffer at *at, after a blank if
+ * something is there already; from says whose it is.  *at counts on past
+ * the buffer's end (the full length).
+ */
+static void add_part(const struct translate_in *in, const char *src, uint32_t len, uint8_t from,
+		     uint32_t *at, struct translate_out *out)
+{
+	char *buf = in->cmdline.ptr;
+	uint32_t cap = in->cmdline.size, sep = *at ? 1 : 0, pos = *at + sep, n;
+
+	if (!len)
+		return;
+	if (pos > cap - 1)
+		pos = cap - 1;
+	n = filter_cmdline(src, len, buf + pos, cap - pos, out);
+	if (!n) {			/* Nothing left of it: no blank either. */
+		buf[*at < cap - 1 ? *at : cap - 1] = '\0';
+		return;
+	}
+	if (sep && *at < cap - 1)
+		buf[*at] = ' ';
+	*at += sep + n;
+	out->cmdline_from |= from;
+}
+
+/*
+ * The loader's command line, the image's own (pvhstub_info.cmdline_len),
+ * or both, by the policy the image was wrapped with (PI_CMDLINE_*).
+ */
 int cmdline_build(const struct translate_in *in, const struct hvm_start_info *si,
 		  struct boot_params *bp, struct translate_out *out)
 {
+	const struct pvhstub_info *pi = in->payload;
+	const char *lsrc = NULL, *own = NULL;
 	char *buf = in->cmdline.ptr;
-	uint32_t max = cmdline_max(&bp->hdr), full = 0;
+	uint32_t max = cmdline_max(&bp->hdr), llen, at = 0;
+	int err = loader_cmdline(in, si, out, &lsrc, &llen);
 
+	if (err)
+		return err;
+	if (pi->cmdline_len && !(own = in->mem->map(in->mem, pi->cmdline_addr, pi->cmdline_len)))
+		return translate_fail(out, TE_BAD_PAYLOAD, "the image's command line at 0x%x is not readable",
+				      pi->cmdline_addr);
 	if (max > in->cmdline.size - 1)
 		max = in->cmdline.size - 1;
 	buf[0] = '\0';
-
-	if (si->cmdline_paddr) {
-		int64_t len = scan_length(in->mem, si->cmdline_paddr);
-		const void *src;
-		int err;
-
-		if (len < 0)
-			return translate_fail(out, TE_BAD_CMDLINE,
-				    "cmdline at 0x%llx: no NUL within %u readable bytes",
-				    (unsigned long long)si->cmdline_paddr, CMDLINE_SCAN_MAX);
-		err = loader_table(in, out, "cmdline", si->cmdline_paddr, (uint64_t)len + 1, &src,
-				   TE_BAD_CMDLINE);
-		if (err)
-			return err;
-		out->cmdline_len = (uint32_t)len;
-		full = filter_cmdline(src, (uint32_t)len, buf, in->cmdline.size, out);
-	}
-	if (full > max) {
+	if (own && (pi->flags & (PI_CMDLINE_EMBEDDED | PI_CMDLINE_APPEND)))
+		add_part(in, own, pi->cmdline_len, CMDLINE_FROM_IMAGE, &at, out);
+	if (!own || !(pi->flags & PI_CMDLINE_EMBEDDED))
+		add_part(in, lsrc, llen, CMDLINE_FROM_LOADER, &at, out);
+	/* By default the image's when the loader's is empty, or holds only pvhstub.* options. */
+	if (own && !(pi->flags & (PI_CMDLINE_EMBEDDED | PI_CMDLINE_APPEND)) && !at)
+		add_part(in, own, pi->cmdline_len, CMDLINE_FROM_IMAGE, &at, out);
+	out->cmdline_full = at;
+	if (at > max) {
 		buf[max] = '\0';
 		out->warnings |= TW_CMDLINE_TRUNCATED;
 	}

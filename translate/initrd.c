@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * The initrd is module 0.  It must survive until the kernel reads it, so it
+ * The initrd is module 0, after the image's own initrd if it carries one
+ * (join()).  It must survive until the kernel reads it, so it
  * may lie neither in the decompression window nor above initrd_addr_max
  * (unless the kernel takes it anywhere).  If it does, we pick a new home
  * in RAM below 4 GiB and the caller moves it there; if there is no room,
@@ -22,7 +23,7 @@ struct home {
 	const struct translate_in *in;
 	const uint8_t *mods;		/* The loader's modlist: maybe unaligned. */
 	uint32_t nr_mods, nr_e820, nkeep;
-	const struct range *keep;	/* Low memory, the stub, the window, the loader's tables. */
+	struct range *keep;		/* Low memory, the stub, the window, the loader's tables. */
 	uint32_t start, last;		/* The candidate. */
 	uint32_t top;			/* The lowest start of what it hits, */
 	bool hit;			/* if it hits anything. */
@@ -136,12 +137,76 @@ static uint32_t find_home(struct home *h, uint32_t size, uint32_t last_ok)
 	return best;
 }
 
+/* Is [start, last] inside one RAM entry of the map? */
+static bool in_ram(const struct home *h, uint32_t start, uint32_t last)
+{
+	for (uint32_t i = 0; i < h->nr_e820; i++) {
+		uint32_t s, l;
+
+		const struct boot_e820_entry *e = &h->in->work[i];
+
+		if (e->type == E820_TYPE_RAM && clip(e->addr, e->addr + e->size, &s, &l) && s <= start &&
+		    last <= l)
+			return true;
+	}
+	return false;
+}
+
+static void set_ramdisk(struct boot_params *bp, uint64_t where, uint64_t size)
+{
+	bp->hdr.ramdisk_image = (uint32_t)where;
+	bp->ext_ramdisk_image = (uint32_t)(where >> 32);
+	bp->hdr.ramdisk_size = (uint32_t)size;
+	bp->ext_ramdisk_size = (uint32_t)(size >> 32);
+}
+
+/*
+ * The image's own initrd (own) and the loader's (rd) as one: rd copied
+ * right after own when that memory is free RAM, else both copied to a new
+ * home that covers neither.  Returns where the whole starts, or 0 (out
+ * says why).
+ */
+static uint64_t join(struct home *h, struct range own, struct range rd, uint64_t limit,
+		     struct translate_out *out)
+{
+	uint64_t own_size = own.end - own.start, size = rd.end - rd.start, where = own.start;
+	struct range *keep = h->keep + h->nkeep;
+
+	if (rd.end > FOUR_GIB || size > FOUR_GIB || own_size + size > limit - own.start)
+		where = 0;
+	else {
+		collide(h, (uint32_t)own.end, (uint32_t)(own.end + size - 1));
+		if (h->hit || !in_ram(h, (uint32_t)own.end, (uint32_t)(own.end + size - 1)))
+			where = 0;
+	}
+	if (!where && rd.end <= FOUR_GIB && own_size + size <= limit) {
+		keep[0] = own;
+		keep[1] = rd;
+		h->nkeep += 2;
+		where = find_home(h, (uint32_t)(own_size + size), (uint32_t)(limit - 1));
+		out->initrd_move_own = (struct initrd_move){ own.start, where, own_size };
+	}
+	if (!where) {
+		translate_fail(out, TE_NO_ROOM,
+			       "the image's initrd [0x%llx, 0x%llx) and the loader's [0x%llx, 0x%llx) must be joined below 0x%llx, but %s",
+			       (unsigned long long)own.start, (unsigned long long)own.end,
+			       (unsigned long long)rd.start, (unsigned long long)rd.end,
+			       (unsigned long long)limit,
+			       rd.end > FOUR_GIB ? "the loader's lies above 4 GiB, out of the stub's reach" :
+			       "no free RAM holds both");
+		return 0;
+	}
+	out->initrd_move = (struct initrd_move){ rd.start, where + own_size, size };
+	return where;
+}
+
 int initrd_build(const struct translate_in *in, const struct hvm_start_info *si,
 		 struct boot_params *bp, struct translate_out *out)
 {
 	const struct pvhstub_info *pi = in->payload;
 	struct range window = { pi->window_start, pi->window_end };
-	struct range keep[3 + LOADER_TABLES] = { { 0, LOW_MEMORY_END }, in->stub, window };
+	struct range own = { pi->initrd_addr, pi->initrd_addr + pi->initrd_size };
+	struct range keep[5 + LOADER_TABLES] = { { 0, LOW_MEMORY_END }, in->stub, window };
 	struct home h = { .in = in, .nr_mods = si->nr_modules, .nr_e820 = out->e820_entries, .keep = keep };
 	uint64_t limit = FOUR_GIB, where;
 	struct hvm_modlist_entry m0;
@@ -150,6 +215,18 @@ int initrd_build(const struct translate_in *in, const struct hvm_start_info *si,
 	bool anywhere;
 	int err;
 
+	/* The kernel takes it anywhere, or below initrd_addr_max. */
+	anywhere = bp->hdr.xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G;
+	if (!anywhere)
+		limit = (uint64_t)bp->hdr.initrd_addr_max + 1;
+	/* Where the wrap put the image's own initrd (pvhstub wrap checks it). */
+	if (pi->initrd_size) {
+		if (own.end < own.start || own.end > limit || !own.start)
+			return translate_fail(out, TE_BAD_PAYLOAD, "the image's initrd [0x%llx, +0x%llx) is not below 0x%llx",
+					      (unsigned long long)own.start, (unsigned long long)pi->initrd_size,
+					      (unsigned long long)limit);
+		set_ramdisk(bp, own.start, pi->initrd_size);
+	}
 	out->nr_modules = si->nr_modules;
 	if (!si->nr_modules)
 		return TE_OK;
@@ -173,15 +250,20 @@ int initrd_build(const struct translate_in *in, const struct hvm_start_info *si,
 	if (!range_make(m0.paddr, m0.size, &rd) || !rd.start)
 		return translate_fail(out, TE_BAD_MODULE, "module 0 at 0x%llx, size 0x%llx is not a valid range",
 			    (unsigned long long)m0.paddr, (unsigned long long)m0.size);
-	if (range_overlaps(rd, in->stub))
-		return translate_fail(out, TE_OVERLAP, "initrd [0x%llx, 0x%llx) overlaps the stub image [0x%llx, 0x%llx)",
+	if (range_overlaps(rd, in->stub) || range_overlaps(rd, own))
+		return translate_fail(out, TE_OVERLAP, "initrd [0x%llx, 0x%llx) overlaps the %s [0x%llx, 0x%llx)",
 			    (unsigned long long)rd.start, (unsigned long long)rd.end,
-			    (unsigned long long)in->stub.start, (unsigned long long)in->stub.end);
+			    range_overlaps(rd, own) ? "image's own initrd" : "stub image",
+			    (unsigned long long)(range_overlaps(rd, own) ? own : in->stub).start,
+			    (unsigned long long)(range_overlaps(rd, own) ? own : in->stub).end);
 
-	/* The kernel takes it anywhere, or below initrd_addr_max. */
-	anywhere = bp->hdr.xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G;
-	if (!anywhere)
-		limit = (uint64_t)bp->hdr.initrd_addr_max + 1;
+	if (pi->initrd_size) {
+		where = join(&h, own, rd, limit, out);
+		if (!where)
+			return TE_NO_ROOM;
+		set_ramdisk(bp, where, pi->initrd_size + (rd.end - rd.start));
+		return TE_OK;
+	}
 	where = rd.start;
 	if (range_overlaps(rd, window) || (!anywhere && rd.end > limit)) {
 		uint64_t size = rd.end - rd.start;
@@ -198,14 +280,8 @@ int initrd_build(const struct translate_in *in, const struct hvm_start_info *si,
 				    (unsigned long long)rd.start, (unsigned long long)rd.end,
 				    (unsigned long long)window.start, (unsigned long long)window.end,
 				    (unsigned long long)limit, why);
-		out->initrd_move.src = rd.start;
-		out->initrd_move.dst = where;
-		out->initrd_move.size = size;
+		out->initrd_move = (struct initrd_move){ rd.start, where, size };
 	}
-
-	bp->hdr.ramdisk_image = (uint32_t)where;
-	bp->ext_ramdisk_image = (uint32_t)(where >> 32);
-	bp->hdr.ramdisk_size = (uint32_t)(rd.end - rd.start);
-	bp->ext_ramdisk_size = (uint32_t)((rd.end - rd.start) >> 32);
+	set_ramdisk(bp, where, rd.end - rd.start);
 	return TE_OK;
 }

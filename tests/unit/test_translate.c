@@ -357,6 +357,51 @@ static void test_cmdline_long_is_truncated(void **state)
 	assert_int_equal(strlen(f->cmdline), 2047);
 }
 
+/* The image's own command line, by each policy (PI_CMDLINE_*). */
+static void test_cmdline_own_policies(void **state)
+{
+	static const struct {
+		uint32_t flags;
+		const char *loader;		/* NULL: no cmdline_paddr */
+		const char *want;
+		uint8_t from;
+	} cases[] = {
+		{ 0, "loader=1", "loader=1", CMDLINE_FROM_LOADER },
+		{ 0, "", "own=1 \"a b\"", CMDLINE_FROM_IMAGE },
+		{ 0, NULL, "own=1 \"a b\"", CMDLINE_FROM_IMAGE },
+		/* The loader's holds only our options: those act, the image's is the kernel's. */
+		{ 0, "pvhstub.debug", "own=1 \"a b\"", CMDLINE_FROM_IMAGE },
+		{ PI_CMDLINE_EMBEDDED, "loader=1", "own=1 \"a b\"", CMDLINE_FROM_IMAGE },
+		{ PI_CMDLINE_APPEND, "loader=1", "own=1 \"a b\" loader=1", CMDLINE_FROM_IMAGE | CMDLINE_FROM_LOADER },
+		{ PI_CMDLINE_APPEND, "pvhstub.debug", "own=1 \"a b\"", CMDLINE_FROM_IMAGE },
+		{ PI_CMDLINE_APPEND, NULL, "own=1 \"a b\"", CMDLINE_FROM_IMAGE },
+	};
+	struct fx *f = *state;
+	char *own = (char *)sim_add(&f->sim, 0x7000000, 0x1000);
+	static const char text[] = "own=1 pvhstub.debug \"a b\"";
+
+	memcpy(own, text, sizeof(text) - 1);
+	own[sizeof(text) - 1] = 'X';		/* No NUL: the length counts. */
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		f->info.flags = PI_HANDOFF_32 | cases[i].flags;
+		f->info.cmdline_addr = 0x7000000;
+		f->info.cmdline_len = sizeof(text) - 1;
+		if (cases[i].loader)
+			set_cmdline(f, cases[i].loader);
+		else
+			f->si->cmdline_paddr = 0;
+		assert_int_equal(run(f), TE_OK);
+		if (strcmp(f->cmdline, cases[i].want) || f->out.cmdline_from != cases[i].from)
+			fail_msg("case %zu: cmdline \"%s\" from %u, want \"%s\" from %u", i, f->cmdline,
+				 f->out.cmdline_from, cases[i].want, cases[i].from);
+		/* pvhstub.debug acts when its command line is used. */
+		assert_int_equal(f->out.debug, (cases[i].from & CMDLINE_FROM_IMAGE) ||
+					       (cases[i].loader && strstr(cases[i].loader, "pvhstub.debug")));
+	}
+	f->info.cmdline_addr = 0x8000000;
+	expect_error(f, TE_BAD_PAYLOAD, "the image's command line at 0x8000000 is not readable");
+}
+
 static void test_cmdline_at_the_limit(void **state)
 {
 	struct fx *f = *state;
@@ -661,6 +706,98 @@ static void test_initrd_above_addr_max_moves(void **state)
 		     "initrd [0x1f000000, 0x20000000) must move (decompression window [0x1000000, 0x4000000), limit 0x4100000), but no free RAM below the limit holds it");
 }
 
+/* --- the image's own initrd, and the loader's after it ---------------------------- */
+
+#define OWN_START	(WIN_END + 0x200000)	/* Where the wrap puts it: above the window. */
+#define OWN_SIZE	0x300000ULL
+
+static void own_initrd(struct fx *f)
+{
+	f->info.initrd_addr = OWN_START;
+	f->info.initrd_size = OWN_SIZE;
+}
+
+static void test_own_initrd_alone(void **state)
+{
+	struct fx *f = *state;
+
+	own_initrd(f);
+	f->si->nr_modules = 0;
+	assert_int_equal(run(f), TE_OK);
+	assert_int_equal(f->bp.hdr.ramdisk_image, OWN_START);
+	assert_int_equal(f->bp.hdr.ramdisk_size, OWN_SIZE);
+	assert_int_equal(f->out.initrd_move.size, 0);
+	assert_int_equal(f->out.initrd_move_own.size, 0);
+}
+
+/* The loader's module goes right after the image's own, which stays. */
+static void test_own_initrd_then_loaders(void **state)
+{
+	struct fx *f = *state;
+
+	own_initrd(f);
+	assert_int_equal(run(f), TE_OK);
+	assert_int_equal(f->out.initrd_move_own.size, 0);
+	assert_int_equal(f->out.initrd_move.src, 0x1f000000);
+	assert_int_equal(f->out.initrd_move.dst, OWN_START + OWN_SIZE);
+	assert_int_equal(f->out.initrd_move.size, 0x100000);
+	assert_int_equal(f->bp.hdr.ramdisk_image, OWN_START);
+	assert_int_equal(f->bp.hdr.ramdisk_size, OWN_SIZE + 0x100000);
+}
+
+/*
+ * Something the kernel needs lies right after the image's initrd (here
+ * the RSDP's page, a module, reserved memory): both go to a new home
+ * that covers neither of them.
+ */
+static void test_own_initrd_both_move(void **state)
+{
+	struct fx *f = *state;
+	const uint64_t after = OWN_START + OWN_SIZE;
+
+	own_initrd(f);
+	for (int k = 0; k < 3; k++) {
+		f->si->rsdp_paddr = k == 0 ? after + 0x10 : 0xf59d0;
+		f->si->nr_modules = k == 1 ? 2 : 1;
+		f->ml[1] = (struct hvm_modlist_entry){ .paddr = after + 0x1000, .size = 0x1000 };
+		set_memmap(f, 2, 0x100000, (k == 2 ? after + 0x80000 : RAM_END) - 0x100000, 1);
+		set_memmap(f, 3, after + 0x80000, 0x1000, 2);
+		set_memmap(f, 4, after + 0x81000, RAM_END - after - 0x81000, 1);
+		assert_int_equal(run(f), TE_OK);
+		/* The highest fit in RAM, above the loader's module at 0x1f000000. */
+		assert_int_equal(f->out.initrd_move_own.src, OWN_START);
+		assert_int_equal(f->out.initrd_move_own.dst, RAM_END - OWN_SIZE - 0x100000);
+		assert_int_equal(f->out.initrd_move_own.size, OWN_SIZE);
+		assert_int_equal(f->out.initrd_move.dst, f->out.initrd_move_own.dst + OWN_SIZE);
+		assert_int_equal(f->out.initrd_move.size, 0x100000);
+		assert_int_equal(f->bp.hdr.ramdisk_image, f->out.initrd_move_own.dst);
+		assert_int_equal(f->bp.hdr.ramdisk_size, OWN_SIZE + 0x100000);
+	}
+}
+
+static void test_own_initrd_cannot_join(void **state)
+{
+	struct fx *f = *state;
+
+	own_initrd(f);
+	f->ml[0] = (struct hvm_modlist_entry){ .paddr = 0x123456000ULL, .size = 0x1000 };
+	expect_error(f, TE_NO_ROOM, "the image's initrd [0x4200000, 0x4500000) and the loader's [0x123456000, 0x123457000) must be joined below 0x100000000, but the loader's lies above 4 GiB, out of the stub's reach");
+	/*
+	 * Module 1 right after the image's initrd, RAM ending 1 MiB later, the
+	 * loader's in the window (it would move anyway): 19 MiB fit nowhere.
+	 */
+	f->si->nr_modules = 2;
+	f->ml[1] = (struct hvm_modlist_entry){ .paddr = OWN_START + OWN_SIZE, .size = 0x1000 };
+	f->ml[0] = (struct hvm_modlist_entry){ .paddr = WIN_START + 0x100000, .size = 0x1000000 };
+	set_memmap(f, 2, 0x100000, OWN_START + OWN_SIZE + 0x100000 - 0x100000, 1);
+	expect_error(f, TE_NO_ROOM, "must be joined below 0x100000000, but no free RAM holds both");
+	f->ml[0] = (struct hvm_modlist_entry){ .paddr = OWN_START + 0x1000, .size = 0x1000 };
+	expect_error(f, TE_OVERLAP, "initrd [0x4201000, 0x4202000) overlaps the image's own initrd [0x4200000, 0x4500000)");
+	f->hdr.xloadflags = XLF_KERNEL_64;
+	f->hdr.initrd_addr_max = OWN_START;
+	expect_error(f, TE_BAD_PAYLOAD, "the image's initrd [0x4200000, +0x300000) is not below 0x4200001");
+}
+
 static void test_initrd_over_stub(void **state)
 {
 	struct fx *f = *state;
@@ -793,6 +930,7 @@ int main(void)
 		T(test_cmdline_absent),
 		T(test_cmdline_long_is_truncated),
 		T(test_cmdline_at_the_limit),
+		T(test_cmdline_own_policies),
 		T(test_cmdline_without_nul),
 		T(test_cmdline_debug_option),
 		T(test_cmdline_subarch_option),
@@ -806,6 +944,10 @@ int main(void)
 		T(test_initrd_move_avoids_others),
 		T(test_initrd_move_avoids_loader_tables),
 		T(test_initrd_in_window_no_room),
+		T(test_own_initrd_alone),
+		T(test_own_initrd_then_loaders),
+		T(test_own_initrd_both_move),
+		T(test_own_initrd_cannot_join),
 		T(test_initrd_above_addr_max_moves),
 		T(test_initrd_over_stub),
 		T(test_window_not_ram),
