@@ -80,7 +80,7 @@ CFLAGS_relocwalk.o := -O2
 # The host tool (scripts/pvhstub/), one file per stage; its objects build
 # apart from the stub's, under $(obj)/host/, with the host flags.
 tool-dir := scripts/pvhstub
-tool-stages := file elfread stub bzimage vmlinux decompress relocs place elfwrite wrap inspect xlconfig
+tool-stages := file elfread stub bzimage pe vmlinux decompress relocs place elfwrite wrap inspect xlconfig
 tool-lib-objs := $(addprefix $(obj)/host/$(tool-dir)/,$(addsuffix .o,$(tool-stages)))
 tool-objs := $(tool-lib-objs) $(obj)/host/$(tool-dir)/main.o $(obj)/host/$(tool-dir)/stub_blob.o
 TOOL_LIBS := -lelf -lz -llzma -lbz2 -llz4 -lzstd -llzo2

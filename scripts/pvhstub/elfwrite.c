@@ -36,8 +36,8 @@ static int check_foreign_magic(const uint8_t *img, size_t size, char *err, size_
 
 /* The image's layout: each payload segment's file offset, and the size. */
 struct layout {
-	struct segment seg[MAX_SEGMENTS];
-	uint64_t off[MAX_SEGMENTS];
+	struct segment seg[MAX_SEGMENTS + 1];	/* The kernel's, and the image's own. */
+	uint64_t off[MAX_SEGMENTS + 1];
 	unsigned int nseg, nph;
 	int elf32;			/* ELF32 (EM_386), else ELF64. */
 	uint64_t vlen, vnote;		/* The version string and its note. */
@@ -59,6 +59,10 @@ static void lay_out(const struct stub_image *s, const struct kernel_image *k,
 					      .memsz = p->window_end - p->payload_addr, .data = k->pm.data };
 		l->nseg = 1;
 	}
+	/* The image's own initrd and command line, last. */
+	if (p->own_size)
+		l->seg[l->nseg++] = (struct segment){ .paddr = p->own_addr, .filesz = p->own_size,
+						      .memsz = p->own_size, .data = p->own_data };
 	/* The version note follows the stub's notes in the file: not loaded. */
 	l->vlen = strnlen(k->version, sizeof(k->version) - 1);
 	l->vnote = l->vlen ? 12 + sizeof(PVHSTUB_NOTE_NAME) + align_up(l->vlen + 1, 4) : 0;
@@ -71,7 +75,8 @@ static void lay_out(const struct stub_image *s, const struct kernel_image *k,
 		at = align_up(at, PAGE) + (l->seg[i].paddr & (PAGE - 1));
 		l->off[i] = at;
 		at += l->seg[i].filesz;
-		l->payload_size += l->seg[i].filesz;
+		if (!p->own_size || i + 1 < l->nseg)
+			l->payload_size += l->seg[i].filesz;
 	}
 	l->size = at;
 	l->nph = l->nseg + 2;
@@ -180,12 +185,21 @@ static void write_info(uint8_t *img, const struct kernel_image *k, const struct 
 	info->kernel_end = p->kernel_end;
 	info->virt_limit = p->virt_limit;
 	info->move_size = p->move_size;
+	info->flags |= p->cmdline_policy;
+	if (p->own_initrd_size) {
+		info->initrd_addr = p->own_addr + p->own_initrd_off;
+		info->initrd_size = p->own_initrd_size;
+	}
+	if (p->own_cmdline_len) {
+		info->cmdline_addr = (uint32_t)p->own_addr;
+		info->cmdline_len = p->own_cmdline_len;
+	}
 }
 
 int elf_build(const struct stub_image *s, const struct kernel_image *k, const struct wrap_plan *p,
 	      int elf32, uint8_t **out, size_t *outsz, char *err, size_t errsz)
 {
-	Elf64_Phdr ph[MAX_SEGMENTS + 2];
+	Elf64_Phdr ph[MAX_SEGMENTS + 3];
 	struct layout l;
 	Elf64_Ehdr eh;
 	uint8_t *img;

@@ -52,10 +52,13 @@ static const char usage[] =
 
 static const char wrap_help[] =
 	"Usage: pvhstub wrap [--decompress] [--kaslr MODE | --no-kaslr] [--handoff 32|64] [--elf32]\n"
-	"                    [--stub STUB.elf] KERNEL -o OUT\n"
+	"                    [--initrd FILE]... [--cmdline STRING] [--cmdline-policy POLICY]\n"
+	"                    [--profile N] [--stub STUB.elf] KERNEL -o OUT\n"
 	"\n"
 	"Wrap KERNEL into OUT, a PVH ELF image.  KERNEL is a Linux bzImage (boot\n"
-	"protocol 2.05 or later) or a vmlinux (ELF, x86-64 or i386).\n"
+	"protocol 2.05 or later), a vmlinux (ELF, x86-64 or i386), or a Unified\n"
+	"Kernel Image (a PE file with a .linux section), whose .ucode, .initrd and\n"
+	".cmdline the image then carries.\n"
 	"\n"
 	"  -o, --output OUT   the image to write, completely or not at all; '-' is\n"
 	"                     standard output, when it is not a terminal\n"
@@ -77,6 +80,18 @@ static const char wrap_help[] =
 	"      --elf32        write an ELF32 image even for a 64-bit kernel (an i386\n"
 	"                     kernel always gets one; Firecracker and Cloud\n"
 	"                     Hypervisor take only ELF64, qemu-system-i386 only ELF32)\n"
+	"      --initrd FILE  an initrd the image carries; repeat for more, joined in\n"
+	"                     order (after a UKI's .ucode and .initrd); at boot the\n"
+	"                     loader's initrd, if any, follows them\n"
+	"      --cmdline STRING\n"
+	"                     a command line the image carries (it replaces a\n"
+	"                     UKI's .cmdline)\n"
+	"      --cmdline-policy loader|embedded|append\n"
+	"                     which command line the kernel gets: 'loader' (the\n"
+	"                     default: the loader's when it is not empty, else the\n"
+	"                     image's), 'embedded' (always the image's), or\n"
+	"                     'append' (the image's, then the loader's)\n"
+	"      --profile N    of a multi-profile UKI, profile N (default 0)\n"
 	"      --stub FILE    use this linked stub (build/stub.elf) instead of\n"
 	"                     the one built into this tool\n"
 	"  -h, --help         show this help\n";
@@ -330,47 +345,100 @@ static int stub_is_bad(const char *path, struct blob stub)
 	return 1;
 }
 
+/* --cmdline-policy: 0 for loader (the default), else a PI_CMDLINE_* flag. */
+static int parse_policy(const char *v, uint32_t *policy)
+{
+	if (!v || !strcmp(v, "loader"))
+		return 0;
+	if (!strcmp(v, "embedded"))
+		*policy = PI_CMDLINE_EMBEDDED;
+	else if (!strcmp(v, "append"))
+		*policy = PI_CMDLINE_APPEND;
+	else
+		return usage_error("wrap", "--cmdline-policy takes loader, embedded or append, not", v);
+	return 0;
+}
+
+/* --profile N: a number from 0 to 255. */
+static int parse_profile(const char *v, int *profile)
+{
+	char *end;
+	long n;
+
+	if (!v)
+		return 0;
+	n = strtol(v, &end, 10);
+	if (*end || !*v || *v == '-' || *v == '+' || n > 255)
+		return usage_error("wrap", "--profile takes a profile number from 0 to 255, not", v);
+	*profile = (int)n;
+	return 0;
+}
+
+/* Every line of a wrap's warnings. */
+static void print_notes(const char *kernel, const char *note)
+{
+	while (*note) {
+		size_t n = strcspn(note, "\n");
+
+		fprintf(stderr, "pvhstub wrap: %s: warning: %.*s\n", kernel, (int)n, note);
+		note += n + (note[n] == '\n');
+	}
+}
+
 static int cmd_wrap(int argc, char **argv)
 {
 	const char *output = NULL, *stub_path = NULL, *handoff = NULL, *kaslr = NULL, *kernel;
+	const char *policy = NULL, *profile = NULL;
 	struct wrap_opts o = { 0 };
+	struct str_list initrds = { .n = 0 };
 	int no_kaslr = 0, nargs;
 	const struct cli_opt opts[] = {
 		{ .name = "output", .letter = 'o', .value = &output, .required = 1 },
 		{ .name = "stub", .value = &stub_path },
 		{ .name = "handoff", .value = &handoff }, { .name = "decompress", .flag = &o.decompress },
 		{ .name = "elf32", .flag = &o.elf32 }, { .name = "kaslr", .value = &kaslr },
-		{ .name = "no-kaslr", .flag = &no_kaslr },
+		{ .name = "no-kaslr", .flag = &no_kaslr }, { .name = "initrd", .list = &initrds },
+		{ .name = "cmdline", .value = &o.cmdline }, { .name = "cmdline-policy", .value = &policy },
+		{ .name = "profile", .value = &profile },
 		{ NULL },
 	};
 	const struct cli cli = { "wrap", opts, 1, "KERNEL and -o OUT", wrap_help };
-	struct blob kfile, stub = builtin_stub;
+	const char *inputs[2 + STR_LIST_MAX];
+	struct blob kfile, stub = builtin_stub, rd[STR_LIST_MAX];
 	struct output out;
 	struct wrap_out w;
 	char err[512];
-	int rc;
+	int rc, bad = 0;
 
 	if ((rc = cli_parse(&cli, argc, argv, &kernel, &nargs)) != CLI_GO_ON ||
-	    (rc = parse_handoff(handoff, &o.handoff)) || (rc = parse_kaslr(kaslr, no_kaslr, &o)))
+	    (rc = parse_handoff(handoff, &o.handoff)) || (rc = parse_kaslr(kaslr, no_kaslr, &o)) ||
+	    (rc = parse_policy(policy, &o.cmdline_policy)) || (rc = parse_profile(profile, &o.profile)))
 		return rc;
-	if (output_start("wrap", &out, output, 1, (const char *const[]){ kernel, stub_path }, 2))
+	inputs[0] = kernel;
+	inputs[1] = stub_path;
+	for (int i = 0; i < initrds.n; i++)
+		inputs[2 + i] = initrds.s[i];
+	if (output_start("wrap", &out, output, 1, inputs, 2 + (size_t)initrds.n))
 		return 1;
 	/* A bad --stub is named as such, not as the kernel. */
 	if (stub_path && (read_input("wrap", stub_path, &stub) || stub_is_bad(stub_path, stub))) {
 		output_abort(&out);
 		return 1;
 	}
-	if (read_input("wrap", kernel, &kfile)) {
+	for (int i = 0; i < initrds.n && !bad; i++)
+		bad = read_input("wrap", initrds.s[i], &rd[i]);
+	if (bad || read_input("wrap", kernel, &kfile)) {
 		output_abort(&out);
 		return 1;
 	}
+	o.initrds = rd;
+	o.ninitrds = initrds.n;
 	if (wrap_image(stub, kfile, &o, &w, err, sizeof(err))) {
 		fprintf(stderr, "pvhstub wrap: %s: %s\n", kernel, err);
 		output_abort(&out);
 		return 1;
 	}
-	if (w.note[0])
-		fprintf(stderr, "pvhstub wrap: %s: warning: %s\n", kernel, w.note);
+	print_notes(kernel, w.note);
 	return emit("wrap", &out, w.img, w.size);
 }
 

@@ -5,6 +5,7 @@
  *   elfread.c     the one ELF reader (libelf): headers, segments, notes
  *   stub.c        the linked stub, and the info block of a wrapped image
  *   bzimage.c     parse a bzImage's setup header
+ *   pe.c          a PE file's sections, and a Unified Kernel Image's parts
  *   vmlinux.c     parse a vmlinux (ELF64 x86-64)
  *   decompress.c  a bzImage's payload, decompressed
  *   relocs.c      the kernel's relocation table, kept for the stub's KASLR
@@ -98,6 +99,13 @@ struct wrap_plan {
 	uint64_t relocs_addr, kernel_end, virt_limit;	/* With PI_KASLR_VIRT */
 	uint32_t relocs_size;
 	uint32_t move_size;		/* pvhstub_info.move_size */
+	/* The image's own initrd and command line: one segment at own_addr. */
+	uint64_t own_addr;
+	const uint8_t *own_data;
+	uint64_t own_size;
+	uint32_t own_cmdline_len;	/* The command line opens it, */
+	uint64_t own_initrd_off, own_initrd_size;	/* the initrd follows. */
+	uint32_t cmdline_policy;	/* PI_CMDLINE_* */
 };
 
 /* x86-64 Linux with CONFIG_RANDOMIZE_BASE: its text may end at most this far into the kernel map. */
@@ -191,6 +199,35 @@ int bzimage_check_wrap(const struct kernel_image *k, char *err, size_t errsz);
 int vmlinux_parse(struct blob file, struct kernel_image *k, const struct kernel_image *bz,
 		  char *err, size_t errsz);
 
+/* pe.c: a PE/COFF file's sections, bounds-checked. */
+#define PE_MAX_SECTIONS	96
+struct pe_section {
+	char name[9];			/* NUL-terminated; unprintable bytes as '?' */
+	uint64_t offset;		/* The bytes in the file: [offset, + size), */
+	uint32_t size;			/*   min(SizeOfRawData, VirtualSize). */
+};
+struct pe_file {
+	struct pe_section sec[PE_MAX_SECTIONS];
+	unsigned int nsec;
+	uint16_t machine;
+	uint32_t signed_size;		/* The certificate table's size: 0, unsigned. */
+};
+/* "MZ", and "PE\0\0" where e_lfanew points. */
+int pe_is(struct blob f);
+int pe_parse(struct blob f, struct pe_file *pe, char *err, size_t errsz);
+
+/* A Unified Kernel Image's parts, for one profile (u->part[UKI_*], size 0: absent). */
+enum { UKI_LINUX, UKI_UCODE, UKI_INITRD, UKI_CMDLINE, UKI_OSREL, UKI_UNAME, UKI_PROFILE, UKI_PARTS };
+struct uki {
+	struct pe_file pe;
+	struct blob part[UKI_PARTS];
+	unsigned int nprofiles;		/* .profile sections: 0, one profile (0). */
+	int profile;
+};
+/* Its parts as profile PROFILE has them; -1 if it has no .linux or is no sound PE file. */
+int uki_parse(struct blob f, int profile, struct uki *u, char *err, size_t errsz);
+unsigned int uki_profiles(const struct pe_file *pe);
+
 /* relocs.c: the table Linux appends to a decompressed vmlinux (tail), as struct pvhstub_relocs. */
 int relocs_read(struct blob tail, struct kernel_image *k, uint8_t **table, size_t *size,
 		char *err, size_t errsz);
@@ -224,12 +261,19 @@ struct wrap_opts {
 	int elf32;			/* ELF32 even for a 64-bit kernel */
 	enum wrap_kaslr kaslr;
 	const char *kaslr_opt;		/* How the user said it ("--no-kaslr"), for messages. */
+	/* What the image carries of its own (after a UKI's .ucode and .initrd). */
+	const struct blob *initrds;	/* --initrd files, in order */
+	int ninitrds;
+	const char *cmdline;		/* --cmdline (replaces a UKI's .cmdline), or NULL */
+	uint32_t cmdline_policy;	/* 0 (the loader's when not empty), PI_CMDLINE_EMBEDDED or _APPEND */
+	int profile;			/* A UKI's profile */
 };
 struct wrap_out {
 	uint8_t *img;			/* malloc'ed */
 	size_t size;
 	uint32_t relocs;		/* Relocations kept for KASLR. */
-	char note[256];			/* A warning for the user, or "". */
+	char note[768];			/* Warnings for the user, a line each, or "". */
+	int uki;			/* KERNEL was a Unified Kernel Image. */
 };
 int wrap_image(struct blob stub, struct blob kernel, const struct wrap_opts *o,
 	       struct wrap_out *out, char *err, size_t errsz);

@@ -4,10 +4,25 @@
  * place, write).  And extract: the vmlinux inside a bzImage.  Both work on
  * memory only, so the fuzzer runs them exactly as the command line does.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "tool.h"
+
+/* One more warning for the user: a line of out->note. */
+__attribute__((format(printf, 2, 3)))
+static void add_note(struct wrap_out *out, const char *fmt, ...)
+{
+	size_t n = strlen(out->note);
+	va_list ap;
+
+	if (n && n + 1 < sizeof(out->note))
+		out->note[n++] = '\n';
+	va_start(ap, fmt);
+	vsnprintf(out->note + n, sizeof(out->note) - n, fmt, ap);
+	va_end(ap);
+}
 
 /* Say which input err is about: "WHAT: err". */
 static void err_prefix(char *err, size_t errsz, const char *what)
@@ -113,7 +128,7 @@ static int plan_kaslr(const struct kernel_image *k, const struct wrap_opts *o, s
 	if (o->kaslr == WRAP_KASLR_OFF)
 		return 0;
 	if (!k->relocs) {
-		snprintf(out->note, sizeof(out->note), "%s: no KASLR; the kernel runs at 0x%llx",
+		add_note(out, "%s: no KASLR; the kernel runs at 0x%llx",
 			 k->vmlinux32 ? "the stub randomizes only x86-64 kernels" :
 			 k->decompressed ? "the kernel has no relocation table (CONFIG_RANDOMIZE_BASE is off)" :
 			 "a vmlinux file has no relocation table (Linux keeps it only inside the bzImage: wrap that with --decompress for KASLR)",
@@ -142,13 +157,181 @@ static int plan_kaslr(const struct kernel_image *k, const struct wrap_opts *o, s
 	return 0;
 }
 
+/*
+ * What the image carries of its own: a UKI's .ucode and .initrd, the
+ * --initrd files, and a command line (--cmdline, else a UKI's .cmdline).
+ */
+struct own {
+	struct blob initrd[2 + STR_LIST_MAX];
+	int ninitrd;
+	struct blob cmdline;
+	uint8_t *data;			/* The segment, malloc'ed. */
+};
+
+/*
+ * The command line as systemd-stub hands it over: up to the first NUL,
+ * control characters as blanks, no blanks at the end.  Into a malloc'ed
+ * string; its length.
+ */
+static size_t clean_cmdline(struct blob c, char **out)
+{
+	size_t n = 0;
+
+	*out = malloc(c.size + 1);
+	if (!*out)
+		return 0;
+	for (; n < c.size && c.data[n]; n++)
+		(*out)[n] = c.data[n] < 0x20 || c.data[n] == 0x7f ? ' ' : (char)c.data[n];
+	while (n && (*out)[n - 1] == ' ')
+		n--;
+	(*out)[n] = '\0';
+	return n;
+}
+
+/* The kernel's setup header, zero past what it has. */
+static struct setup_header header_of(const struct kernel_image *k)
+{
+	struct setup_header h;
+
+	memset(&h, 0, sizeof(h));
+	memcpy(&h, k->setup_hdr, k->setup_hdr_len < sizeof(h) ? k->setup_hdr_len : sizeof(h));
+	return h;
+}
+
+/* The kernel's command line limit (boot.rst: cmdline_size since 2.06, else 255). */
+static uint32_t kernel_cmdline_max(const struct kernel_image *k)
+{
+	struct setup_header h = header_of(k);
+
+	return h.version >= 0x0206 ? h.cmdline_size : 255;
+}
+
+/*
+ * Lay out the image's own segment above everything else the image loads
+ * (the window, the kernel, its relocation table, the stub): the command
+ * line, then from the next page the initrd parts, each padded to 4 bytes
+ * as systemd-stub joins them, as Linux's initramfs unpacker skips the
+ * zeros between cpio archives.
+ */
+static int plan_own(const struct stub_image *s, const struct kernel_image *k, struct own *own,
+		    const struct wrap_opts *o, struct wrap_plan *p, char *err, size_t errsz)
+{
+	uint64_t start, end, top = p->window_end, initrd = 0, limit;
+	char *cmd = NULL;
+	size_t clen = 0;
+
+	if (own->cmdline.data) {
+		clen = clean_cmdline(own->cmdline, &cmd);
+		if (!cmd) {
+			snprintf(err, errsz, "out of memory");
+			return -1;
+		}
+		if (clen > kernel_cmdline_max(k) || clen >= STUB_CMDLINE_SIZE) {
+			snprintf(err, errsz, "the command line the image would carry is %zu bytes; the kernel takes at most %u",
+				 clen, kernel_cmdline_max(k) < STUB_CMDLINE_SIZE - 1 ? kernel_cmdline_max(k) :
+				 STUB_CMDLINE_SIZE - 1);
+			free(cmd);
+			return -1;
+		}
+	}
+	if (o->cmdline_policy && !clen) {
+		snprintf(err, errsz, "--cmdline-policy applies to a command line the image carries (--cmdline, or a UKI's .cmdline), and there is none");
+		free(cmd);
+		return -1;
+	}
+	for (int i = 0; i < own->ninitrd; i++)
+		initrd += align_up(own->initrd[i].size, 4);
+	if (!clen && !initrd) {
+		free(cmd);
+		return 0;
+	}
+	segments_footprint(k, &start, &end);
+	if (k->nseg && end > top)
+		top = end;
+	if (p->stub_base + s->memsz > top)
+		top = p->stub_base + s->memsz;
+	p->own_addr = align_up(top, 0x1000);
+	p->own_cmdline_len = (uint32_t)clen;
+	p->own_initrd_off = clen ? align_up(clen, 0x1000) : 0;
+	p->own_initrd_size = initrd;
+	p->own_size = p->own_initrd_off + initrd;
+	p->cmdline_policy = o->cmdline_policy;
+	limit = k->xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G ? FOUR_GIB :
+		(uint64_t)header_of(k).initrd_addr_max + 1;
+	if (limit > FOUR_GIB)
+		limit = FOUR_GIB;
+	if (p->own_addr >= limit || p->own_size > limit - p->own_addr) {
+		snprintf(err, errsz, "the image's initrd and command line (0x%llx bytes) would lie at [0x%llx, 0x%llx), past %s 0x%llx",
+			 (unsigned long long)p->own_size, (unsigned long long)p->own_addr,
+			 (unsigned long long)(p->own_addr + p->own_size),
+			 limit == FOUR_GIB ? "4 GiB," : "the kernel's initrd_addr_max,",
+			 (unsigned long long)limit - 1);
+		free(cmd);
+		return -1;
+	}
+	own->data = calloc(1, p->own_size);
+	if (!own->data) {
+		snprintf(err, errsz, "out of memory for 0x%llx bytes of initrd", (unsigned long long)p->own_size);
+		free(cmd);
+		return -1;
+	}
+	memcpy(own->data, cmd, clen);
+	free(cmd);
+	initrd = p->own_initrd_off;
+	for (int i = 0; i < own->ninitrd; i++) {
+		memcpy(own->data + initrd, own->initrd[i].data, own->initrd[i].size);
+		initrd += align_up(own->initrd[i].size, 4);
+	}
+	p->own_data = own->data;
+	return 0;
+}
+
+/* A UKI: its .linux is the kernel, its .ucode and .initrd and .cmdline the image's own. */
+static int take_uki(struct blob *kernel, const struct wrap_opts *o, struct own *own,
+		    struct wrap_out *out, char *err, size_t errsz)
+{
+	struct uki *u;
+
+	if (!pe_is(*kernel) || (kernel->size >= BZ_HEADER_OFF + 4 &&
+				!memcmp(kernel->data + BZ_HEADER_OFF, "HdrS", 4))) {
+		if (o->profile) {
+			snprintf(err, errsz, "--profile applies to a Unified Kernel Image, and this is none");
+			return -1;
+		}
+		return 0;
+	}
+	u = malloc(sizeof(*u));
+	if (!u) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	if (uki_parse(*kernel, o->profile, u, err, errsz)) {
+		free(u);
+		return -1;
+	}
+	out->uki = 1;
+	*kernel = u->part[UKI_LINUX];
+	if (u->part[UKI_UCODE].size)
+		own->initrd[own->ninitrd++] = u->part[UKI_UCODE];
+	if (u->part[UKI_INITRD].size)
+		own->initrd[own->ninitrd++] = u->part[UKI_INITRD];
+	if (u->part[UKI_CMDLINE].size)
+		own->cmdline = u->part[UKI_CMDLINE];
+	if (u->pe.signed_size)
+		add_note(out, "the UKI is signed (a certificate table of %u bytes), but its signature covers the PE file only: the PVH image is not signed, and nothing checks it at boot",
+			 u->pe.signed_size);
+	free(u);
+	return 0;
+}
+
 int wrap_image(struct blob stub, struct blob kernel, const struct wrap_opts *o,
 	       struct wrap_out *out, char *err, size_t errsz)
 {
 	struct kernel_image k;
 	struct stub_image s;
 	struct wrap_plan plan;
-	uint8_t *owned;
+	struct own own = { .ninitrd = 0 };
+	uint8_t *owned = NULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -157,18 +340,29 @@ int wrap_image(struct blob stub, struct blob kernel, const struct wrap_opts *o,
 		err_prefix(err, errsz, "the stub");
 		return -1;
 	}
+	if (take_uki(&kernel, o, &own, out, err, errsz))
+		return -1;
+	for (int i = 0; i < o->ninitrds && own.ninitrd < (int)(sizeof(own.initrd) / sizeof(own.initrd[0])); i++)
+		own.initrd[own.ninitrd++] = o->initrds[i];
+	if (o->cmdline)
+		own.cmdline = (struct blob){ (const uint8_t *)o->cmdline, strlen(o->cmdline) };
 	/* ELF64 for a 64-bit kernel (rust-vmm takes no other); qemu-system-i386 takes only ELF32. */
-	rc = kernel_parse(kernel, o, &k, &owned, err, errsz) ||
-	     wrap_plan(&s, &k, o->handoff, &plan, err, errsz) ||
+	rc = kernel_parse(kernel, o, &k, &owned, err, errsz);
+	if (rc && out->uki)
+		err_prefix(err, errsz, "its .linux");
+	rc = rc || wrap_plan(&s, &k, o->handoff, &plan, err, errsz) ||
 	     plan_kaslr(&k, o, &plan, out, err, errsz) ||
+	     plan_own(&s, &k, &own, o, &plan, err, errsz) ||
 	     elf_build(&s, &k, &plan, o->elf32 || !(k.xloadflags & XLF_KERNEL_64), &out->img,
 		       &out->size, err, errsz);
+
 	if (!rc && k.derived_window)
-		snprintf(out->note, sizeof(out->note),
+		add_note(out,
 			 "boot protocol %u.%02u has no init_size: the image reserves [0x%llx, 0x%llx) for the kernel's decompression, a margin of 8 times its code plus 16 MiB (bzimage.c), not a figure from the kernel",
 			 k.protocol >> 8, k.protocol & 0xff, (unsigned long long)plan.payload_addr,
 			 (unsigned long long)plan.window_end);
 	free(owned);
+	free(own.data);
 	free(k.relocs);
 	return rc ? -1 : 0;
 }
