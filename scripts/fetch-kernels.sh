@@ -15,6 +15,12 @@
 #   busybox-i386       a static i386 busybox, for the 686-pae kernel's initrd
 #   memtest86+x64.bin  memtest86+ (Debian's memtest86+ package)
 #   ipxe.lkrn          iPXE as a Linux kernel (Debian's ipxe package)
+#   ukify/             Debian 13's ukify (systemd-ukify), its EFI stub
+#                      (systemd-boot-efi) and python3-pefile, unpacked, to
+#                      build Unified Kernel Images on any host: run
+#                      PYTHONPATH=ukify/usr/lib/python3/dist-packages
+#                      python3 ukify/usr/lib/systemd/ukify build
+#                      --stub=ukify/usr/lib/systemd/boot/efi/linuxx64.efi.stub
 # Each vmlinuz-NAME has a vmlinuz-NAME.package naming the package it came
 # from.  Every release comes through an apt state of our own
 # ($PVHSTUB_CACHE/apt/RELEASE: its own source list on the machine's mirror,
@@ -35,7 +41,7 @@ mkdir -p "$dir"
 cache_lock kernels
 cd "$dir"
 
-ALL="cloud generic rt 686-pae cloud-6.12 generic-6.12 cloud-trixie generic-trixie cloud-sid generic-sid memtest ipxe busybox-i386"
+ALL="cloud generic rt 686-pae cloud-6.12 generic-6.12 cloud-trixie generic-trixie cloud-sid generic-sid memtest ipxe busybox-i386 ukify"
 want=${*:-$ALL}
 
 APT_OPTS=""
@@ -140,6 +146,23 @@ fetch_file() {
 	rm -rf x "$deb"
 }
 
+# fetch_tree NAME PACKAGE...: the packages unpacked together into NAME/.
+fetch_tree() {
+	name=$1
+	shift
+	[ -s "$name/.packages" ] && return 0
+	rm -rf "$name.tmp" && mkdir "$name.tmp"
+	for p in "$@"; do
+		deb=$(download "$p")
+		unpack "$deb" "$name.tmp"
+		dpkg-deb -f "$deb" Package Version | tr '\n' ' ' >> "$name.tmp/.packages"
+		echo >> "$name.tmp/.packages"
+		rm -f "$deb"
+	done
+	rm -rf "$name"
+	mv "$name.tmp" "$name"
+}
+
 for w in $want; do
 	case $w in
 	cloud)
@@ -183,6 +206,8 @@ for w in $want; do
 		release bookworm i386
 		fetch_file busybox-i386 busybox-static:i386 ./bin/busybox
 		chmod +x busybox-i386 ;;
+	# Unified Kernel Images: Debian 13's ukify runs on Debian 12's python3 too.
+	ukify) release trixie; fetch_tree ukify systemd-ukify systemd-boot-efi python3-pefile ;;
 	*) echo "fetch-kernels: unknown kernel '$w' (known: $ALL)" >&2; exit 2 ;;
 	esac
 done

@@ -2,7 +2,8 @@
 /*
  * pvhstub inspect: what a kernel image is, where it will sit in memory,
  * its notes, whether pvhstub wrap takes it, and which loaders will take
- * it.  Works on bzImages, vmlinux files and images made by pvhstub wrap.
+ * it.  Works on bzImages, vmlinux files, Unified Kernel Images and images
+ * made by pvhstub wrap.
  * Each fact is said twice, once for each form: a line of text for people
  * (text()), and a JSON member for programs (jnum(), jstr(), ...); only the
  * form asked for is printed.
@@ -518,6 +519,63 @@ out:
 }
 
 /* What the stub was told: the handoff, the payload and its setup header. */
+/* The file bytes a PT_LOAD holds at [paddr, + len), or NULL. */
+static const uint8_t *loaded_bytes(const struct elf_file *e, uint64_t paddr, uint64_t len)
+{
+	GElf_Phdr ph;
+
+	for (size_t i = 0; !elf_file_phdr(e, i, &ph); i++)
+		if (ph.p_type == PT_LOAD && paddr >= ph.p_paddr && paddr - ph.p_paddr <= ph.p_filesz &&
+		    len <= ph.p_filesz - (paddr - ph.p_paddr))
+			return elf_file_bytes(e, ph.p_offset + (paddr - ph.p_paddr), len);
+	return NULL;
+}
+
+static const char *policy_name(uint32_t flags)
+{
+	return flags & PI_CMDLINE_EMBEDDED ? "embedded" : flags & PI_CMDLINE_APPEND ? "append" : "loader";
+}
+
+/* A command line as text: "..." with its bytes, or (none). */
+static void print_cmdline(struct report *r, const char *key, const char *label, const uint8_t *c, size_t n)
+{
+	text(r, "%s", label);
+	if (c)
+		text(r, "\"%.*s\"\n", (int)n, (const char *)c);
+	else
+		text(r, "(none)\n");
+	if (r->json) {
+		jkey(r, key);
+		if (c)
+			json_string(r->out, (const char *)c, n);
+		else
+			fputs("null", r->out);
+	}
+}
+
+/* What a wrapped image carries of its own: an initrd, a command line. */
+static void print_carried(struct report *r, const struct elf_file *e, const struct pvhstub_info *info)
+{
+	const uint8_t *c = info->cmdline_len ? loaded_bytes(e, info->cmdline_addr, info->cmdline_len) : NULL;
+
+	if (info->initrd_size)
+		text(r, "carried initrd:  0x%llx bytes at 0x%llx; the loader's initrd, if any, follows it\n",
+		     (unsigned long long)info->initrd_size, (unsigned long long)info->initrd_addr);
+	else
+		text(r, "carried initrd:  none\n");
+	jnum(r, "carried_initrd_size", info->initrd_size);
+	jnum(r, "carried_initrd_addr", info->initrd_addr);
+	print_cmdline(r, "carried_cmdline", "carried cmdline: ", c, info->cmdline_len);
+	if (info->cmdline_len && !c)
+		warn(r, "", "the carried command line at 0x%x lies outside the image's segments",
+		     info->cmdline_addr);
+	text(r, "cmdline policy:  %s\n", !info->cmdline_len ? "the loader's (the image carries none)" :
+	     info->flags & PI_CMDLINE_EMBEDDED ? "embedded: the carried one; the loader's is ignored" :
+	     info->flags & PI_CMDLINE_APPEND ? "append: the carried one, then the loader's" :
+	     "loader: the loader's when it is not empty, else the carried one");
+	jstr(r, "cmdline_policy", policy_name(info->flags));
+}
+
 static void print_wrapped(struct report *r, const struct pvhstub_info *info)
 {
 	const struct setup_header *h = (const void *)info->setup_hdr;
@@ -621,6 +679,7 @@ static int inspect_elf(struct report *r, struct blob f, struct blob stub, char *
 	if (wrapped) {
 		print_wrapped(r, &info);
 		print_kaslr(r, &e, &info);
+		print_carried(r, &e, &info);
 	}
 	print_verdict(r, stub, f);
 	if (sg.hi) {
@@ -683,6 +742,141 @@ static int inspect_bzimage(struct report *r, struct blob f, struct blob stub, ch
 	return 0;
 }
 
+/* --- Unified Kernel Images -------------------------------------------------- */
+
+/* KEY="value" or KEY=value from an os-release text, into buf; NULL if absent. */
+static const char *osrel_value(struct blob t, const char *key, char *buf, size_t size)
+{
+	size_t klen = strlen(key);
+
+	for (size_t at = 0; at < t.size;) {
+		const char *line = (const char *)t.data + at;
+		size_t n = 0;
+
+		while (at + n < t.size && line[n] != '\n' && line[n])
+			n++;
+		if (n > klen && !memcmp(line, key, klen) && line[klen] == '=') {
+			const char *v = line + klen + 1;
+			size_t vn = n - klen - 1;
+
+			if (vn >= 2 && (v[0] == '"' || v[0] == '\'') && v[vn - 1] == v[0]) {
+				v++;
+				vn -= 2;
+			}
+			snprintf(buf, size, "%.*s", (int)vn, v);
+			return buf;
+		}
+		at += n + 1;
+	}
+	return NULL;
+}
+
+/* A short text section (.uname) as a string, up to its first NUL or newline. */
+static const char *section_text(struct blob b, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	if (!b.size)
+		return NULL;
+	while (n < b.size && b.data[n] && b.data[n] != '\n')
+		n++;
+	snprintf(buf, size, "%.*s", (int)n, (const char *)b.data);
+	return buf;
+}
+
+static void print_uki_profiles(struct report *r, struct blob f, const struct pe_file *pe)
+{
+	char id[128], title[256];
+	unsigned int n = 0;
+
+	text(r, "profiles:        %u%s\n", uki_profiles(pe), uki_profiles(pe) ? "" : " (one: 0)");
+	jopen(r, "profiles", '[');
+	for (unsigned int i = 0; i < pe->nsec; i++) {
+		struct blob t = { f.data + pe->sec[i].offset, pe->sec[i].size };
+		const char *v_id, *v_title;
+
+		if (strcmp(pe->sec[i].name, ".profile"))
+			continue;
+		v_id = osrel_value(t, "ID", id, sizeof(id));
+		v_title = osrel_value(t, "TITLE", title, sizeof(title));
+		text(r, "  %u: ID %s, TITLE %s\n", n++, v_id ? v_id : "(none)", v_title ? v_title : "(none)");
+		jopen(r, NULL, '{');
+		jstr(r, "id", v_id);
+		jstr(r, "title", v_title);
+		jclose(r, '}');
+	}
+	jclose(r, ']');
+}
+
+static int inspect_uki(struct report *r, struct blob f, struct blob stub, char *err, size_t errsz)
+{
+	struct uki *u = malloc(sizeof(*u));
+	char buf[256], buf2[256];
+	struct kernel_image k;
+	const char *v;
+
+	if (!u) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	if (uki_parse(f, 0, u, err, errsz)) {
+		free(u);
+		return -1;
+	}
+	text(r, "kind:            Unified Kernel Image (a PE file with .linux)\n");
+	jstr(r, "kind", "uki");
+	v = section_text(u->part[UKI_UNAME], buf, sizeof(buf));
+	text(r, "uname:           %s\n", v ? v : "(none)");
+	jstr(r, "uname", v);
+	v = osrel_value(u->part[UKI_OSREL], "PRETTY_NAME", buf2, sizeof(buf2));
+	if (!v)
+		v = osrel_value(u->part[UKI_OSREL], "NAME", buf2, sizeof(buf2));
+	text(r, "os-release:      %s\n", v ? v : "(none)");
+	jstr(r, "os_release", v);
+	text(r, "sections:\n");
+	jopen(r, "sections", '[');
+	for (unsigned int i = 0; i < u->pe.nsec; i++) {
+		text(r, "  %-9s 0x%x bytes at 0x%llx\n", u->pe.sec[i].name, u->pe.sec[i].size,
+		     (unsigned long long)u->pe.sec[i].offset);
+		jopen(r, NULL, '{');
+		jstr(r, "name", u->pe.sec[i].name);
+		jnum(r, "offset", u->pe.sec[i].offset);
+		jnum(r, "size", u->pe.sec[i].size);
+		jclose(r, '}');
+	}
+	jclose(r, ']');
+	print_uki_profiles(r, f, &u->pe);
+	text(r, "signed:          %s\n", u->pe.signed_size ? "yes (a certificate table)" : "no");
+	jbool(r, "signed", !!u->pe.signed_size);
+	if (u->pe.signed_size)
+		warn(r, "", "the UKI is signed, but its signature covers the PE file only: an image pvhstub wrap makes of it is not signed, and nothing checks it at boot");
+	text(r, "initrd (profile 0): .ucode 0x%zx bytes, .initrd 0x%zx bytes\n", u->part[UKI_UCODE].size,
+	     u->part[UKI_INITRD].size);
+	jnum(r, "ucode_size", u->part[UKI_UCODE].size);
+	jnum(r, "initrd_size", u->part[UKI_INITRD].size);
+	print_cmdline(r, "cmdline", "cmdline (profile 0): ", u->part[UKI_CMDLINE].size ? u->part[UKI_CMDLINE].data : NULL,
+		      u->part[UKI_CMDLINE].size);
+	if (!bzimage_parse(u->part[UKI_LINUX], &k, err, errsz)) {
+		text(r, "version:         %s\n", k.version[0] ? k.version : "(none)");
+		jstr(r, "version", k.version[0] ? k.version : NULL);
+		print_header(r, &k);
+	} else {
+		text(r, ".linux:          not a bzImage: %s\n", err);
+		jstr(r, "linux_error", err);
+	}
+	print_verdict(r, stub, f);
+	text(r, "loaders:\n");
+	jopen(r, "loaders", '{');
+	loader(r, "qemu-system-x86_64", 0, "an EFI program: only with UEFI firmware (OVMF), else pvhstub wrap");
+	loader(r, "qemu-system-i386", 0, "an EFI program for x86-64");
+	loader(r, "Xen PVH (xl, dom0)", 0, "needs a PVH ELF: pvhstub wrap");
+	loader(r, "Firecracker", 0, "needs an ELF: pvhstub wrap");
+	loader(r, "Cloud Hypervisor", 0, "needs a PVH ELF: pvhstub wrap");
+	jclose(r, '}');
+	free(u);
+	return 0;
+}
+
 int inspect_image(FILE *out, const char *name, struct blob f, struct blob stub, int json,
 		  char *err, size_t errsz)
 {
@@ -702,6 +896,8 @@ int inspect_image(FILE *out, const char *name, struct blob f, struct blob stub, 
 	jnum(r, "size", f.size);
 	if (f.size >= SELFMAG && !memcmp(f.data, ELFMAG, SELFMAG))
 		rc = inspect_elf(r, f, stub, err, errsz);
+	else if (pe_is(f) && !(f.size >= BZ_HEADER_OFF + 4 && !memcmp(f.data + BZ_HEADER_OFF, "HdrS", 4)))
+		rc = inspect_uki(r, f, stub, err, errsz);
 	else
 		rc = inspect_bzimage(r, f, stub, err, errsz);
 	if (json) {

@@ -115,6 +115,9 @@ static int find_info(const struct elf_file *e, struct pvhstub_info *info)
 				return -1;
 			memcpy(info, bytes, sizeof(*info));
 		}
+		/* Before version 4 the image carries no initrd or command line of its own. */
+		if (info->version < 4)
+			memset(&info->initrd_addr, 0, sizeof(*info) - offsetof(struct pvhstub_info, initrd_addr));
 		return 0;
 	}
 	return -1;

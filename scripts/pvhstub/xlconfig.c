@@ -70,10 +70,22 @@ static int check_specs(const char *opt, const struct str_list *l, char *err, siz
 	return 0;
 }
 
-/* The MiB the guest needs at least: the window, the ramdisk, 16 MiB more. */
+/* Where the image's memory ends: the window, or above it the initrd and command line it carries. */
+static uint64_t image_end(const struct pvhstub_info *info)
+{
+	uint64_t end = info->window_end;
+
+	if (info->initrd_size && info->initrd_addr + info->initrd_size > end)
+		end = info->initrd_addr + info->initrd_size;
+	if (info->cmdline_len && (uint64_t)info->cmdline_addr + info->cmdline_len > end)
+		end = (uint64_t)info->cmdline_addr + info->cmdline_len;
+	return end;
+}
+
+/* The MiB the guest needs at least: the image, the ramdisk, 16 MiB more. */
 static unsigned long long memory_needed(const struct pvhstub_info *info, const struct xl_opts *o)
 {
-	return (info->window_end + MIB - 1) / MIB + (o->ramdisk_size + MIB - 1) / MIB + 16;
+	return (image_end(info) + MIB - 1) / MIB + (o->ramdisk_size + MIB - 1) / MIB + 16;
 }
 
 static int check_memory(const struct pvhstub_info *info, const struct xl_opts *o,
@@ -83,8 +95,9 @@ static int check_memory(const struct pvhstub_info *info, const struct xl_opts *o
 
 	*memory = o->memory ? o->memory : need + 240;
 	if (*memory < need) {
-		snprintf(err, errsz, "--memory %llu MiB is too small: the kernel's window ends at %llu MiB%s; give at least %llu MiB",
-			 *memory, (unsigned long long)((info->window_end + MIB - 1) / MIB),
+		snprintf(err, errsz, "--memory %llu MiB is too small: the %s ends at %llu MiB%s; give at least %llu MiB",
+			 *memory, info->initrd_size ? "image, with the initrd it carries," : "kernel's window",
+			 (unsigned long long)((image_end(info) + MIB - 1) / MIB),
 			 o->ramdisk ? " and the ramdisk needs room too" : "", need);
 		return -1;
 	}

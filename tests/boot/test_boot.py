@@ -163,10 +163,10 @@ LINK_VIRT = 0xffffffff81000000
 
 def below_4g(image):
     """Clear XLF_CAN_BE_LOADED_ABOVE_4G in the setup header the stub hands on
-    (pvhstub_info v3, "PVHi": the header is 56 bytes in, at 0x1f1)."""
+    (pvhstub_info v4, "PVHi": the header is 56 bytes in, at 0x1f1)."""
     img = bytearray(image.read_bytes())
-    at = img.find(struct.pack("<II", 0x69485650, 3))
-    assert at > 0, "no pvhstub_info v3 in %s" % image
+    at = img.find(struct.pack("<II", 0x69485650, 4))
+    assert at > 0, "no pvhstub_info v4 in %s" % image
     x = at + 56 + 0x236 - 0x1f1
     flags, = struct.unpack_from("<H", img, x)
     assert flags & 2, "xloadflags 0x%x lacks CAN_BE_LOADED_ABOVE_4G" % flags

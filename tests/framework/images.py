@@ -2,9 +2,11 @@
 fresh, and Debian's, from the machine cache (scripts/fetch-kernels.sh)."""
 import os
 import pathlib
+import shutil
 import struct
 import subprocess
 import sys
+import tempfile
 
 from . import paths
 
@@ -115,4 +117,75 @@ def initrd(out, payload_mib=4, busybox=None, modules=()):
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     if p.returncode != 0:
         raise RuntimeError("scripts/mkinitrd.sh %s: %s" % (out, p.stdout.decode(errors="replace")))
+    return out
+
+
+def cpio_part(out, name):
+    """A small initrd part (a newc cpio): /parts.d/NAME, and /parts.last
+    holding NAME.  The test init lists /parts.d and prints /parts.last: the
+    parts that arrived, and which came last (a later archive's file
+    replaces an earlier one's)."""
+    root = pathlib.Path(tempfile.mkdtemp())
+    try:
+        (root / "parts.d").mkdir()
+        (root / "parts.d" / name).write_text(name + "\n")
+        (root / "parts.last").write_text(name + "\n")
+        files = "\n".join([".", "parts.d", "parts.d/" + name, "parts.last"]) + "\n"
+        with open(out, "wb") as f:
+            subprocess.run(["cpio", "--quiet", "-o", "-H", "newc", "-R", "0:0"], cwd=root, input=files.encode(),
+                           stdout=f, check=True)
+    finally:
+        shutil.rmtree(root)
+    return out
+
+
+def ukify_tree():
+    """Debian 13's ukify, its EFI stub and python3-pefile, unpacked in the
+    machine cache (scripts/fetch-kernels.sh ukify): (folder, "") or (None, why)."""
+    return cached("ukify", "ukify/.packages")
+
+
+def uki(out, kernel, initrd=None, cmdline=None, ucode=None, profiles=(), uname=None):
+    """A Unified Kernel Image built by Debian 13's ukify around KERNEL: its
+    .initrd, .cmdline and .ucode (each left out when None), and PROFILES, a
+    list of dicts (ID, TITLE; cmdline: that profile's own .cmdline, not for
+    profile 0, which has the base's)."""
+    marker, why = ukify_tree()
+    if marker is None:
+        raise RuntimeError("cannot fetch ukify: " + why)
+    tree = marker.parent
+    env = dict(os.environ, PYTHONPATH=str(tree / "usr/lib/python3/dist-packages"))
+    ukify = ["/usr/bin/python3", str(tree / "usr/lib/systemd/ukify"), "build"]
+    efi = tree / "usr/lib/systemd/boot/efi"
+
+    def build(args, dest):
+        # A profile's own PE is built on the addon stub, which has no .sbat to come before its .profile.
+        stub = "--stub=%s" % (efi / ("linuxx64.efi.stub" if "--linux" in args[0] else "addonx64.efi.stub"))
+        p = subprocess.run(ukify + [stub] + args + ["--output=%s" % dest],
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if p.returncode != 0:
+            raise RuntimeError("ukify %s: %s" % (" ".join(args), p.stdout.decode(errors="replace")))
+
+    base = ["--linux=%s" % kernel, "--uname=%s" % (uname or "pvhstub-test")]
+    if initrd:
+        base.append("--initrd=%s" % initrd)
+    if cmdline is not None:
+        base.append("--cmdline=%s" % cmdline)
+    if ucode:
+        base.append("--microcode=%s" % ucode)
+    if not profiles:
+        build(base, out)
+        return out
+    # ukify's multi-profile recipe: profile 0's .profile closes the base
+    # (whose sections every profile shares), each other profile is a PE of
+    # its own (.profile, then its .cmdline) joined with --join-profile.
+    def profile_arg(prof):
+        return "--profile=ID=%s\nTITLE=%s" % (prof["ID"], prof["TITLE"])
+    joined = []
+    for i, prof in enumerate(profiles[1:], 1):
+        one = pathlib.Path(str(out) + ".profile%d" % i)
+        args = [profile_arg(prof)] + (["--cmdline=%s" % prof["cmdline"]] if "cmdline" in prof else [])
+        build(args, one)
+        joined.append("--join-profile=%s" % one)
+    build(base + [profile_arg(profiles[0])] + joined, out)
     return out
