@@ -275,11 +275,13 @@ static int plan_own(const struct stub_image *s, const struct kernel_image *k, st
 		free(cmd);
 		return -1;
 	}
-	memcpy(own->data, cmd, clen);
+	if (clen)
+		memcpy(own->data, cmd, clen);
 	free(cmd);
 	initrd = p->own_initrd_off;
 	for (int i = 0; i < own->ninitrd; i++) {
-		memcpy(own->data + initrd, own->initrd[i].data, own->initrd[i].size);
+		if (own->initrd[i].size)
+			memcpy(own->data + initrd, own->initrd[i].data, own->initrd[i].size);
 		initrd += align_up(own->initrd[i].size, 4);
 	}
 	p->own_data = own->data;

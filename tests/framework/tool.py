@@ -2,6 +2,7 @@
 import hashlib
 import json
 import os
+import pathlib
 import re
 import stat
 import subprocess
@@ -105,3 +106,20 @@ def segment_bytes(image, seg):
     with open(image, "rb") as f:
         f.seek(seg["offset"])
         return f.read(seg["filesz"])
+
+
+def valgrind_problems(folder, args, cmd):
+    """pvhstub ARGS in FOLDER under valgrind: (its exit status, what is
+    wrong or None).  It must make no invalid read or write, exit 0
+    (described) or 1 (refused with a message that names the command CMD)."""
+    log = pathlib.Path(folder) / ("%s.valgrind" % cmd)
+    p = subprocess.run(["valgrind", "-q", "--error-exitcode=99", "--log-file=%s" % log, str(paths.TOOL)] + args,
+                       cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+    err = p.stderr.decode(errors="replace")
+    if p.returncode == 99 or log.read_text().strip():
+        return p.returncode, "%s: valgrind: %s" % (cmd, log.read_text()[:600])
+    if p.returncode not in (0, 1):
+        return p.returncode, "%s: exit %d: %s" % (cmd, p.returncode, err)
+    if p.returncode == 1 and not err.startswith("pvhstub %s: " % cmd):
+        return p.returncode, "%s: refused without a message: %r" % (cmd, err)
+    return p.returncode, None

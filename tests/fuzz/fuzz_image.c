@@ -3,9 +3,10 @@
  * libFuzzer harness for everything the host tool reads: a hostile file
  * goes through every stage the command line runs on it, the same
  * functions the CLI calls (scripts/pvhstub/):
- *   wrap      with the 32-bit and 64-bit handoffs, and with --decompress;
+ *   wrap      with the 32-bit and 64-bit handoffs, and with --decompress,
+ *             and carrying an initrd and command line (a UKI's profile 1);
  *   extract   the vmlinux inside a bzImage;
- *   inspect   bzImage, vmlinux, wrapped image, any ELF, and its notes;
+ *   inspect   bzImage, vmlinux, UKI (PE), wrapped image, any ELF, and its notes;
  *   xlconfig  wrapped_info, then the config text;
  *   --stub    the stub's program headers and relocations;
  *   relocs    the input as the relocation table Linux appends to a
@@ -87,8 +88,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	read_image(f, stub);
 	fuzz_relocs(f);
-	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
-		if (wrap_image(stub, f, &modes[i], &w, err, sizeof(err)))
+	/* And a wrap that carries an initrd (the input again) and a command line, profile 1 of a UKI. */
+	const struct wrap_opts carry = { .decompress = 1, .initrds = &f, .ninitrds = 1, .cmdline = "c=1\t2",
+					 .cmdline_policy = PI_CMDLINE_APPEND, .profile = 1 };
+
+	for (size_t i = 0; i <= sizeof(modes) / sizeof(modes[0]); i++) {
+		if (wrap_image(stub, f, i < sizeof(modes) / sizeof(modes[0]) ? &modes[i] : &carry, &w, err,
+			       sizeof(err)))
 			continue;
 		read_image((struct blob){ w.img, w.size }, stub);
 		free(w.img);

@@ -16,6 +16,7 @@ from framework import images, paths, tool as pvhstub
 
 sys.path.insert(0, str(paths.TOP / "tests" / "tool"))
 import mkcraft  # noqa: E402
+import mkpe  # noqa: E402
 
 FUZZ = paths.BUILD / "tests" / "fuzz"
 
@@ -54,6 +55,13 @@ def image_corpus(d):
     good, vmlinux = (d / "wrapped-bz").read_bytes(), (d / "vmlinux").read_bytes()
     for name, data in mkcraft.crafts(good, vmlinux).items():
         (d / ("craft-" + name)).write_bytes(bytes(data))
+    # Unified Kernel Images (tests/tool/mkpe.py): one with every part and two profiles, and the
+    # image wrapped from it, which carries an initrd and a command line.
+    bz = (d / "bz.gzip").read_bytes()
+    (d / "uki").write_bytes(mkpe.uki(bz, initrd=b"rd" * 50, cmdline=b"console=ttyS0", ucode=b"uc" * 9, signed=64,
+                                     profiles=[(b"ID=a\nTITLE=A", []), (b"ID=b", [(".cmdline", b"p1")])]))
+    r = pvhstub.run(["wrap", "--decompress", "uki", "--cmdline-policy", "append", "-o", "wrapped-uki"], cwd=d)
+    assert r.rc == 0, str(r)
 
 
 def translate_corpus(d):

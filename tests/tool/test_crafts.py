@@ -3,12 +3,11 @@ image or vmlinux: every command that reads an image runs on each under
 valgrind, and must make no invalid read or write, exit 0 (described) or 1
 (refused with a message), and leave no output on a refusal."""
 import os
-import subprocess
 import sys
 
 import pytest
 
-from framework import images, paths, tool as pvhstub
+from framework import images, tool as pvhstub
 
 sys.path.insert(0, os.path.dirname(__file__))
 import mkcraft  # noqa: E402
@@ -38,16 +37,9 @@ def test_craft(work, tool, good, name):
                                                                 len(good[0]))))
     problems = []
     for cmd, args in COMMANDS.items():
-        log = work / ("%s.valgrind" % cmd)
-        p = subprocess.run(["valgrind", "-q", "--error-exitcode=99", "--log-file=%s" % log, str(paths.TOOL)] + args,
-                           cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
-        err = p.stderr.decode(errors="replace")
-        if p.returncode == 99 or log.read_text().strip():
-            problems.append("%s: valgrind: %s" % (cmd, log.read_text()[:600]))
-        elif p.returncode not in (0, 1):
-            problems.append("%s: exit %d: %s" % (cmd, p.returncode, err))
-        elif p.returncode == 1 and not err.startswith("pvhstub %s: " % cmd):
-            problems.append("%s: refused without a message: %r" % (cmd, err))
-        elif p.returncode == 1 and cmd != "inspect" and [n for n in os.listdir(work) if n.startswith(args[-1])]:
+        rc, bad = pvhstub.valgrind_problems(work, args, cmd)
+        if bad:
+            problems.append(bad)
+        elif rc == 1 and cmd != "inspect" and [n for n in os.listdir(work) if n.startswith(args[-1])]:
             problems.append("%s: refused, but left %s" % (cmd, sorted(os.listdir(work))))
     assert not problems, "\n".join(problems)
