@@ -7,6 +7,7 @@ kernel's e820 (which must be the loader's memmap after the ISA-hole rule),
 the initrd payload's md5, where the kernel runs, the paging depth.
 """
 import lzma
+import os
 import re
 import struct
 
@@ -257,6 +258,78 @@ def test_kaslr_without_relocations(work, kernel, initrd):
                            "it runs at 0x1000000") == 1, b.tail()
     assert re.search(r"^pvhstub: start_info .* 64-bit entry 0x1000000$", b.console, re.M), b.tail()
     assert "PVHSTUB-INIT: reached init" in b.console, b.tail()
+
+
+# --- Unified Kernel Images --------------------------------------------------
+# A UKI built by Debian 13's ukify (tests/framework/images.py uki()) around
+# a Debian kernel: its .initrd the test initrd, its .ucode a marker part,
+# its .cmdline UKI_CMDLINE; wrapped in each mode.  The kernel must reach
+# init with the carried initrd intact, the loader's initrd (a marker part)
+# joined after it when there is one, a --initrd part between them when the
+# row adds one (init lists the parts and which came last), and the command
+# line its policy picks; the stub's "carried:" line must say the same.
+UKI_CMDLINE = "console=ttyS0 panic=-1 uki=1"
+LOADER_CMDLINE = "console=ttyS0 panic=-1 loader=1"
+PROFILE1_CMDLINE = "console=ttyS0 panic=-1 profile=1"
+PROFILES = [dict(ID="default", TITLE="Default"), dict(ID="one", TITLE="One", cmdline=PROFILE1_CMDLINE + " pvhstub.debug")]
+# Each row: kernel, wrap mode (images.WRAPS), machine, more wrap options,
+# the loader's initrd (a part) or not, the loader's command line or None,
+# the command line the kernel must get, whose (the stub's words).
+UKI_BOOTS = {
+    "32-pc": ("cloud-trixie", "32", "pc", [], False, None, UKI_CMDLINE, "the image's"),
+    "64-microvm": ("cloud-trixie", "64", "microvm", [], False, None, UKI_CMDLINE, "the image's"),
+    "decompress-pc": ("cloud-trixie", "decompress", "pc", [], False, None, UKI_CMDLINE, "the image's"),
+    "full-microvm": ("cloud-trixie", "full", "microvm", [], False, None, UKI_CMDLINE, "the image's"),
+    # The loader's initrd and command line: the default policy takes the loader's command line.
+    "full-pc-loader": ("cloud-trixie", "full", "pc", [], True, LOADER_CMDLINE, LOADER_CMDLINE, "the loader's"),
+    "32-microvm-loader": ("cloud-trixie", "32", "microvm", [], True, LOADER_CMDLINE, LOADER_CMDLINE,
+                          "the loader's"),
+    "decompress-microvm-embedded": ("cloud-trixie", "decompress", "microvm", ["--cmdline-policy", "embedded"], True,
+                                    LOADER_CMDLINE, UKI_CMDLINE, "the image's"),
+    "64-pc-append": ("cloud-trixie", "64", "pc", ["--cmdline-policy", "append", "--initrd", "wrap.cpio"], True,
+                     "loader=1 pvhstub.debug", UKI_CMDLINE + " loader=1", "the image's + the loader's"),
+    # sid's 7.x, and a two-profile UKI: profile 0 by default (the base's command line), or 1 (its own).
+    "sid-full-pc": ("cloud-sid", "full", "pc", [], True, None, UKI_CMDLINE, "the image's"),
+    "profile-0": ("cloud-trixie", "decompress", "pc", [], False, None, UKI_CMDLINE, "the image's"),
+    "profile-1": ("cloud-trixie", "decompress", "pc", ["--profile", "1"], False, None, PROFILE1_CMDLINE,
+                  "the image's"),
+}
+
+
+@pytest.fixture(scope="session")
+def uki_parts(fixtures_dir):
+    """The marker parts (images.cpio_part): the UKI's .ucode, a --initrd, the loader's."""
+    return {n: images.cpio_part(fixtures_dir / ("%s.cpio" % n), n) for n in ("ucode", "wrap", "loader")}
+
+
+def uki_of(fixtures_dir, kernel, initrd, parts, name, profiles):
+    """The UKI of kernel NAME (with PROFILES or not), built once a session."""
+    out = fixtures_dir / ("%s%s.efi" % (name, "-profiles" if profiles else ""))
+    if not out.exists():
+        images.uki(out, kernel(name), initrd=initrd, cmdline=UKI_CMDLINE + " pvhstub.debug", ucode=parts["ucode"],
+                   profiles=PROFILES if profiles else ())
+    return out
+
+
+@LINUX
+@pytest.mark.parametrize("row", list(UKI_BOOTS))
+def test_uki(work, kernel, initrd, fixtures_dir, uki_parts, row):
+    name, mode, machine, args, loader_rd, loader_cmdline, cmdline, whose = UKI_BOOTS[row]
+    uki = uki_of(fixtures_dir, kernel, initrd, uki_parts, name, row.startswith("profile"))
+    args = [uki_parts["wrap"] if a == "wrap.cpio" else a for a in args]
+    image = wrap(work, uki, images.WRAPS[mode] + args)
+    b = qemu.boot(image, work / "console.log", machine=machine, initrd=uki_parts["loader"] if loader_rd else None,
+                  append=loader_cmdline + " pvhstub.debug" if loader_cmdline else None, timeout=240, extra=ICOUNT)
+    linux.assert_boot(b, cmdline)
+    parts = ["loader"] * loader_rd + ["ucode"] + ["wrap"] * ("--initrd" in args)
+    want = "PVHSTUB-PARTS: %s last=%s" % (" ".join(sorted(parts)), "loader" if loader_rd else parts[-1])
+    assert want in b.console, "want %r\n%s" % (want, b.tail())
+    carried = os.path.getsize(uki_parts["ucode"]) + 3 & ~3
+    carried += os.path.getsize(initrd) + 3 & ~3
+    carried += (os.path.getsize(uki_parts["wrap"]) + 3 & ~3) if "--initrd" in args else 0
+    line = "pvhstub: carried: initrd 0x%x + the loader's 0x%x, command line %s" % (
+        carried, os.path.getsize(uki_parts["loader"]) if loader_rd else 0, whose)
+    assert line in b.console, "want %r\n%s" % (line, b.tail())
 
 
 # --- Images that are not Linux ---------------------------------------------
