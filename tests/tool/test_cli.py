@@ -231,7 +231,8 @@ def test_version(tool):
 
 
 COMMAND_OPTIONS = {
-    "wrap": {"--output", "--decompress", "--kaslr", "--no-kaslr", "--handoff", "--elf32", "--stub", "--help"},
+    "wrap": {"--output", "--decompress", "--kaslr", "--no-kaslr", "--handoff", "--elf32", "--stub", "--initrd",
+             "--cmdline", "--cmdline-policy", "--profile", "--help"},
     "inspect": {"--json", "--help"},
     "extract": {"--output", "--help"},
     "xlconfig": {"--output", "--name", "--memory", "--vcpus", "--ramdisk", "--cmdline", "--dir",
@@ -323,7 +324,7 @@ def test_inspect_names(folder):
         if image != "k":
             assert re.search(r"^e_machine: +62 \(x86-64\), ELF64,", out, re.M), out
     out = pvhstub.run(["inspect", "w.pvh"], cwd=folder).stdout.decode()
-    assert re.search(r"^  Xen +PHYS32_ENTRY +0x100100$", out, re.M), out
+    assert re.search(r"^  Xen +PHYS32_ENTRY +0x100110$", out, re.M), out
     assert re.search(r'^  pvhstub +the kernel version +"6\.1\.0-synthetic x"$', out, re.M), out
 
 
