@@ -329,15 +329,16 @@ STATEDIR ?= /var/lib/pvhstub
 KERNEL_INSTALL_DIR ?= $(SYSCONFDIR)/kernel/install.d
 
 hook-files := $(LIBDIR)/pvhstub-kernel $(SYSCONFDIR)/kernel/postinst.d/pvhstub \
-	$(SYSCONFDIR)/kernel/postrm.d/pvhstub $(KERNEL_INSTALL_DIR)/60-pvhstub.install
+	$(SYSCONFDIR)/kernel/postrm.d/pvhstub $(KERNEL_INSTALL_DIR)/85-pvhstub.install
 hook-src := scripts/kernel/pvhstub-kernel scripts/kernel/postinst.d scripts/kernel/postrm.d \
-	scripts/kernel/60-pvhstub.install
+	scripts/kernel/85-pvhstub.install
 hook-subst := -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@STATEDIR@|$(STATEDIR)|g'
 
 install: all ## install the tool, its man page, the kernel hooks (PREFIX, DESTDIR)
 	$(Q)install -D -m 0755 $(obj)/pvhstub $(DESTDIR)$(BINDIR)/pvhstub
 	$(Q)install -D -m 0644 docs/pvhstub.1 $(DESTDIR)$(MANDIR)/man1/pvhstub.1
+	$(Q)rm -f $(DESTDIR)$(KERNEL_INSTALL_DIR)/60-pvhstub.install	# its name before it had to follow 60-ukify
 	$(Q)set -e; set -- $(hook-files); for src in $(hook-src); do \
 		mkdir -p $(DESTDIR)$$(dirname $$1); \
 		sed $(hook-subst) $$src > $(DESTDIR)$$1.tmp; \
@@ -349,7 +350,7 @@ install: all ## install the tool, its man page, the kernel hooks (PREFIX, DESTDI
 
 uninstall: ## remove what install put in place, but the settings in /etc/default/pvhstub
 	$(Q)rm -f $(DESTDIR)$(BINDIR)/pvhstub $(DESTDIR)$(MANDIR)/man1/pvhstub.1 \
-		$(addprefix $(DESTDIR),$(hook-files))
+		$(addprefix $(DESTDIR),$(hook-files)) $(DESTDIR)$(KERNEL_INSTALL_DIR)/60-pvhstub.install
 	$(Q)rmdir $(DESTDIR)$(LIBDIR) 2>/dev/null || true
 
 # The Debian package, built from a copy of the tree in $(obj)/deb/.

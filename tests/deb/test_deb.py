@@ -27,7 +27,7 @@ PVH = pathlib.Path("/boot/pvh")
 DEFAULTS = pathlib.Path("/etc/default/pvhstub")
 # What the package must install.
 FILES = ["/usr/bin/pvhstub", "/usr/share/man/man1/pvhstub.1.gz", "/etc/kernel/postinst.d/pvhstub",
-         "/etc/kernel/postrm.d/pvhstub", "/usr/lib/kernel/install.d/60-pvhstub.install", "/etc/default/pvhstub"]
+         "/etc/kernel/postrm.d/pvhstub", "/usr/lib/kernel/install.d/85-pvhstub.install", "/etc/default/pvhstub"]
 CMDLINE = "console=ttyS0 panic=-1 deb=1"
 # The tests, in the order they run (tests/conftest.py).
 STEPS = ["test_make_install", "test_make_uninstall", "test_package_builds", "test_lintian", "test_dpkg_installs", "test_postinst_wraps", "test_hook_image_boots", "test_kernel_install_add", "test_grub_glob_lists_no_image", "test_unwrappable_kernel_skipped", "test_xlconfig_follows_current", "test_decompress_setting", "test_kernel_install_remove", "test_postrm_removes", "test_removed_hooks_inert", "test_purge_leaves_nothing"]
@@ -60,7 +60,7 @@ def hooks(phase, version):
 def kernel_install(*args):
     """kernel-install ARGS with only our plugin."""
     return sh(["kernel-install"] + list(args), env=dict(os.environ, KERNEL_INSTALL_PLUGINS=
-                                                         "/usr/lib/kernel/install.d/60-pvhstub.install"))
+                                                         "/usr/lib/kernel/install.d/85-pvhstub.install"))
 
 
 def settings(**values):
@@ -119,7 +119,7 @@ def test_make_install(package):
     rc, out = make("install")
     assert rc == 0, out[-3000:]
     for f in ("opt/pvh/bin/pvhstub", "opt/pvh/share/man/man1/pvhstub.1", "etc/default/pvhstub",
-              "etc/kernel/install.d/60-pvhstub.install"):
+              "etc/kernel/install.d/85-pvhstub.install"):
         assert (DESTDIR / f).is_file(), "make install did not install /%s" % f
     assert os.access(DESTDIR / "opt/pvh/bin/pvhstub", os.X_OK)
     for f, line in (("etc/kernel/postinst.d/pvhstub", "exec /opt/pvh/lib/pvhstub/pvhstub-kernel add"),

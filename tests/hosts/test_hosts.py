@@ -11,6 +11,8 @@ sid), each in a fresh minbase root on the machine's own mirror
   on QEMU 10 and 11 the plain and --decompress images on pc and microvm and
   an SMP boot;
 - on sid, the hook finds the image in /usr/lib/modules/VERSION/ alone;
+- on trixie, kernel-install with layout=uki: the plugin wraps the UKI
+  ukify built, and the image boots with its initrd and command line;
 - purging the kernel removes its image, purging pvhstub what it made;
 - on trixie, 'make run' reaches init with trixie's QEMU.
 
@@ -42,10 +44,14 @@ BOOTS = [
 ]
 # sid's kernel packages put vmlinuz in /usr/lib/modules/VERSION/ too.
 USR_LIB_LAYOUT = ["sid"]
+# kernel-install with layout=uki (systemd-ukify): the plugin wraps the UKI it built.
+UKI_LAYOUT = ["trixie"]
+UKI_CMDLINE = "console=ttyS0 panic=-1 hook=uki"
 MAKE_RUN = ["trixie"]               # Debian 13: where most users are
 # The tests of a release, in the order they run (tests/conftest.py).
 STEPS = ["test_install_deps_fresh", "test_install_deps_again", "test_make_deb", "test_lintian", "test_apt_install",
-         "test_boot", "test_hook_usr_lib_layout", "test_purge_kernel", "test_purge_pvhstub", "test_make_run"]
+         "test_boot", "test_hook_usr_lib_layout", "test_kernel_install_uki", "test_purge_kernel", "test_purge_pvhstub",
+         "test_make_run"]
 
 
 def rows(releases, *more):
@@ -148,6 +154,24 @@ def test_apt_install(host):
     host.kver = kvers[0]
 
 
+def boot_in_root(host, name, image, machine, initrd=None, append=None):
+    """IMAGE booted by the root's QEMU: a qemu.Boot, its logs kept as qemu.boot() keeps them."""
+    console = host.root / "tmp" / ("%s.log" % name)
+    if console.exists():
+        console.unlink()
+    command = ("timeout --kill-after=5 240 qemu-system-x86_64 %s %s -m 512 -display none -no-reboot "
+               "-serial file:/tmp/%s.log -device isa-debug-exit,iobase=0xf4,iosize=4 -kernel %s%s%s"
+               % (machine, ICOUNT, name, image, " -initrd " + initrd if initrd else "",
+                  " -append '%s'" % append if append else ""))
+    rc, said = host.run(command, "qemu-" + name, timeout=300)
+    log = host.logs / ("boot-%s.log" % name)
+    log.write_bytes(console.read_bytes() if console.exists() else b"")
+    (host.logs / ("boot-%s.log.qemu" % name)).write_text(said)
+    (host.logs / ("boot-%s.log.cmd" % name)).write_text("# in the %s root (tests/hosts/test_hosts.py)\n%s\n"
+                                                        % (host.release, command))
+    return qemu.Boot(command, 124 if rc in (124, 137) else rc, log, 240)
+
+
 # scope="module": with a direct parameter beside it, pytest would otherwise
 # give the host fixture this test's scope, and set its root up anew.
 @pytest.mark.parametrize("host,boot", [p for b in BOOTS for p in rows(b[3], b[0])], indirect=["host"],
@@ -166,20 +190,7 @@ def test_boot(host, boot):
         rc, out = host.run("sh /src/scripts/mkinitrd.sh /tmp/initrd.cpio 4", "mkinitrd")
         assert rc == 0, out[-2000:]
     cmdline = "console=ttyS0 panic=-1 hosts=" + host.release
-    console = host.root / "tmp" / ("%s.log" % boot)
-    if console.exists():
-        console.unlink()
-    command = ("timeout --kill-after=5 240 qemu-system-x86_64 %s %s -m 512 -display none -no-reboot "
-               "-serial file:/tmp/%s.log -device isa-debug-exit,iobase=0xf4,iosize=4 -kernel %s "
-               "-initrd /tmp/initrd.cpio -append '%s pvhstub.debug'" % (machine, ICOUNT, boot, image, cmdline))
-    rc, said = host.run(command, "qemu-" + boot, timeout=300)
-    # The console log, with QEMU's output and the command beside it, as qemu.boot() keeps them.
-    log = host.logs / ("boot-%s.log" % boot)
-    log.write_bytes(console.read_bytes() if console.exists() else b"")
-    (host.logs / ("boot-%s.log.qemu" % boot)).write_text(said)
-    (host.logs / ("boot-%s.log.cmd" % boot)).write_text("# in the %s root (tests/hosts/test_hosts.py)\n%s\n"
-                                                        % (host.release, command))
-    b = qemu.Boot(command, 124 if rc in (124, 137) else rc, log, 240)
+    b = boot_in_root(host, boot, image, machine, "/tmp/initrd.cpio", cmdline + " pvhstub.debug")
     linux.assert_boot(b, cmdline)
     for why, pattern in checks:
         assert re.search(pattern, b.console), why + "\n" + b.tail()
@@ -203,6 +214,37 @@ def test_hook_usr_lib_layout(host):
             away.rename(boot)
     assert rc == 0 and ("pvhstub: wrapped /usr/lib/modules/%s/vmlinuz into /boot/pvh/%s.pvh" % (kver, kver)) in out \
         and (host.root / "boot/pvh" / (kver + ".pvh")).is_file(), out
+
+
+@pytest.mark.parametrize("host", rows(UKI_LAYOUT), indirect=True)
+def test_kernel_install_uki(host):
+    """kernel-install with layout=uki: 60-ukify.install builds the UKI,
+    85-pvhstub.install wraps it into /boot/pvh/VERSION.pvh, which carries
+    its initrd and /etc/kernel/cmdline and boots with no -initrd or -append."""
+    host.need(host.kver, "no kernel installed: test_apt_install failed")
+    kver = host.kver
+    rc, out = host.run("apt-get install -y -q --no-install-recommends systemd-ukify systemd-boot-efi", "apt-ukify")
+    assert rc == 0, out[-3000:]
+    (host.root / "etc/kernel").mkdir(exist_ok=True)
+    (host.root / "etc/kernel/install.conf").write_text("layout=uki\n")
+    (host.root / "etc/kernel/cmdline").write_text(UKI_CMDLINE + " pvhstub.debug\n")
+    if not (host.root / "tmp/initrd.cpio").is_file():
+        rc, out = host.run("sh /src/scripts/mkinitrd.sh /tmp/initrd.cpio 4", "mkinitrd")
+        assert rc == 0, out[-2000:]
+    kimg = "/boot/vmlinuz-" + kver
+    if not (host.root / kimg[1:]).is_file():
+        kimg = "/usr/lib/modules/%s/vmlinuz" % kver
+    rc, out = host.run("kernel-install -v add %s %s /tmp/initrd.cpio" % (kver, kimg), "kernel-install-uki")
+    assert rc == 0 and re.search(r"^pvhstub: wrapped /\S*/uki\.efi into /boot/pvh/%s\.pvh$" % re.escape(kver), out,
+                                 re.M), out[-3000:]
+    # The UKI kernel-install put in place: the PVH image is made from it, before it is copied.
+    assert list((host.root / "boot/EFI/Linux").glob("*%s.efi" % kver)), out[-3000:]
+    assert os.readlink(host.root / "boot/pvh/current") == kver + ".pvh"
+    b = boot_in_root(host, "uki-current", "/boot/pvh/current", "-M pc")
+    linux.assert_boot(b, UKI_CMDLINE)
+    size = os.path.getsize(host.root / "tmp/initrd.cpio") + 3 & ~3
+    line = "pvhstub: carried: initrd 0x%x + the loader's 0x0, command line the image's" % size
+    assert line in b.console, "want %r\n%s" % (line, b.tail())
 
 
 @pytest.mark.parametrize("host", rows(RELEASES), indirect=True)

@@ -18,6 +18,9 @@ KASLR domU (--decompress --kaslr full, vcpus = 2): init reached, both vCPUs
 up, and the kernel runs
 where the stub says it put it: startup_64 at 0xffffffff81000000 plus the
 stub's virtual offset, "Kernel code" at its physical slot.
+UKI domU (a UKI built by ukify, wrapped; no ramdisk or command line in
+its xl config): as the Linux domU, and the stub's line says the initrd and
+command line came from the image.
 Tiny domU (no Xen support in the kernel): the stub's 32-bit handoff, the
 kernel's command line and "Run /init as init process" on its port 0xe9
 console.
@@ -65,6 +68,15 @@ def linux_stub(verdict, text, ids, name, cmdline, payload):
     if payload:
         m = re.search(r"^PVHSTUB-PAYLOAD: (\w+) (\w+)$", console, re.M)
         verdict(bool(m) and m.group(1) == m.group(2), "%s: the initrd payload arrived intact (md5)" % name)
+
+
+def carried(verdict, text, ids, name):
+    """A wrapped UKI's domU, whose xl config names no ramdisk and no command
+    line: the stub says the initrd and command line came from the image."""
+    stub = xen_lines(text, ids, name)
+    verdict(re.search(r"^pvhstub: carried: initrd 0x[0-9a-f]+ \+ the loader's 0x0, command line the image's$", stub,
+                      re.M) is not None, "%s: the initrd and command line came from the image (the stub's line)" % name)
+    verdict("Freeing initrd memory" in console_of(text, name), "%s: the kernel used the carried initrd" % name)
 
 
 def pv_devices(verdict, text, name, disk_md5, own):

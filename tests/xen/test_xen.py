@@ -56,11 +56,14 @@ XEN = {
 # kind (check_domu.py), kernel (for "own": the stub guest whose kernel and
 # config it takes, entered through Linux's own PVH entry), initrd payload
 # MiB.  Each version's ("stub", "own") pair is also compared by its log.
+# "uki": a UKI built by ukify around the kernel, with the test initrd and
+# the Linux domUs' command line in it, wrapped; its xl config names no
+# ramdisk and no command line: they must come from the image.
 GUESTS = {
     "4.17": [("linux", "stub", "cloud", 64), ("probe", "probe", None, 0), ("kaslr", "kaslr", "cloud", 0),
              ("own", "own", "linux", 0), ("tiny", "tiny", "tiny-x86_64-reloc", 0)],
     "4.20": [("linux612", "stub", "cloud-trixie", 0), ("linux7", "stub", "cloud-sid", 0),
-             ("linux7-own", "own", "linux7", 0)],
+             ("linux7-own", "own", "linux7", 0), ("uki", "uki", "cloud-trixie", 0)],
 }
 COMPARE = {"4.17": ("linux", "own"), "4.20": ("linux7", "linux7-own")}
 
@@ -186,6 +189,13 @@ def prepare_guests(version, kernel, guests, probe_kernel, initrd_bin):
             pvhstub.ok("wrap", "--decompress", "--kaslr", "full", kernel(kname), "-o", guests / "kaslr.pvh")
             pvhstub.ok("xlconfig", guests / "kaslr.pvh", "--name", name, "--dir", "/guests", "--vcpus", "2",
                  "--ramdisk", small, "--cmdline", LINUX_CMDLINE + x["extra"], "-o", cfg)
+        elif kind == "uki":
+            mkinitrd(guests / "initrd-uki.cpio", modules_of(kname))
+            images.uki(guests.parent / "uki.efi", kernel(kname), initrd=guests / "initrd-uki.cpio",
+                       cmdline=linux + " pvhstub.debug")
+            (guests / "initrd-uki.cpio").unlink()     # Only the image carries it into dom0.
+            pvhstub.ok("wrap", "--decompress", guests.parent / "uki.efi", "-o", guests / "uki.pvh")
+            pvhstub.ok("xlconfig", guests / "uki.pvh", "--name", name, "--dir", "/guests", *PV_DEVICES, "-o", cfg)
         elif kind == "tiny":
             pvhstub.ok("wrap", kernel(kname), "-o", guests / "tiny.pvh")
             pvhstub.ok("xlconfig", guests / "tiny.pvh", "--name", name, "--dir", "/guests", "--ramdisk", small,
@@ -296,6 +306,10 @@ def test_domu(xl, version, guest):
         check_domu.kaslr(bad, xl.console, xl.ids)
     elif kind == "tiny":
         check_domu.tiny(bad, xl.console, xl.ids, TINY_CMDLINE)
+    elif kind == "uki":
+        check_domu.linux_stub(bad, xl.console, xl.ids, name, linux, payload=False)
+        check_domu.pv_devices(bad, xl.console, name, xl.disk_md5, own=False)
+        check_domu.carried(bad, xl.console, xl.ids, name)
     assert not bad, "\n".join(bad)
 
 
