@@ -2,9 +2,10 @@
 
 Each example the README marks with '<!-- README test: NAME -->' is the
 fenced block after the mark.  They run in one folder per xdist worker,
-with pvhstub (build/) first on PATH, 'vmlinuz' Debian 12's cloud kernel
-and 'initrd.img' the test initrd (scripts/mkinitrd.sh), whose init prints
-what the kernel got and powers off.  A row says how to run and check each
+with pvhstub (build/) first on PATH, 'vmlinuz' Debian 12's cloud kernel,
+'initrd.img' the test initrd (scripts/mkinitrd.sh), whose init prints
+what the kernel got and powers off, and 'uki.efi' a UKI of the two that
+Debian 13's ukify built, with the command line "console=ttyS0 panic=-1".  A row says how to run and check each
 block; a marked block without a row, or a row without a block, fails."""
 import json
 import os
@@ -14,7 +15,7 @@ import subprocess
 
 import pytest
 
-from framework import paths, tool as pvhstub
+from framework import images, paths, tool as pvhstub
 
 
 def readme_blocks():
@@ -24,7 +25,7 @@ def readme_blocks():
 
 
 BLOCKS = readme_blocks()
-TESTED = ["wrap", "qemu-microvm", "qemu-pc", "xlconfig", "firecracker", "cloud-hypervisor"]
+TESTED = ["wrap", "carry", "uki", "qemu-microvm", "qemu-pc", "xlconfig", "firecracker", "cloud-hypervisor"]
 
 
 def test_every_block_has_a_row():
@@ -47,6 +48,7 @@ def readme_dir(cloud_kernel, worker_id):
     os.symlink(cloud_kernel, d / "vmlinuz")
     subprocess.run([str(paths.TOP / "scripts/mkinitrd.sh"), str(d / "initrd.img")], check=True,
                    stdout=subprocess.DEVNULL)
+    images.uki(d / "uki.efi", cloud_kernel, initrd=d / "initrd.img", cmdline="console=ttyS0 panic=-1")
     p = run_shell(BLOCKS["wrap"][1], d, 300)
     (d / "wrap.log").write_bytes(p.stdout)
     assert p.returncode == 0, p.stdout.decode(errors="replace")
@@ -64,7 +66,7 @@ def test_wrap(readme_dir):
 
 @pytest.mark.boot
 @pytest.mark.linux
-@pytest.mark.parametrize("name", ["qemu-microvm", "qemu-pc"])
+@pytest.mark.parametrize("name", ["qemu-microvm", "qemu-pc", "carry", "uki"])
 def test_qemu(readme_dir, name):
     try:
         p = run_shell(BLOCKS[name][1], readme_dir, 240)
@@ -78,6 +80,13 @@ def test_qemu(readme_dir, name):
     assert re.search(r"pvhstub: start_info 0x[0-9a-f]+ v1, ", out), tail
     assert "PVHSTUB-INIT: reached init" in out and "PVHSTUB-DONE" in out, tail
     assert "PVHSTUB-CMDLINE: console=ttyS0 panic=-1" in out, tail
+    if name in ("carry", "uki"):
+        # No -initrd, no -append: both came from the image.
+        assert re.search(r"pvhstub: carried: initrd 0x[0-9a-f]+ \+ the loader's 0x0, command line the image's",
+                         out, re.M), tail
+        assert "PVHSTUB-DMESG: Freeing initrd memory" in out, tail
+    if name == "uki":
+        assert re.search(r"^kind: +Unified Kernel Image", out, re.M), tail
 
 
 def test_xlconfig(readme_dir):
