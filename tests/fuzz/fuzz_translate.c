@@ -3,7 +3,8 @@
  * libFuzzer harness for the translator: a hostile loader.
  *
  * Input: 4 bytes of choices (Xen or not, subarch policy, kernel flags,
- * initrd_addr_max), then a memory image that the simulated guest sees at
+ * initrd_addr_max, an initrd and command line the image carries and its
+ * policy), then a memory image that the simulated guest sees at
  * GUEST_BASE; the start_info is its first bytes, and every pointer in it is
  * the loader's to choose.  After a successful translation, the result must
  * keep every promise the stub makes; a broken one traps.
@@ -18,6 +19,11 @@
 #define STUB_END	0x120000ULL
 #define WIN_START	0x1000000ULL
 #define WIN_END		0x4000000ULL
+/* What the image carries, where the wrap puts it: above the window. */
+#define OWN_ADDR	0x4200000ULL
+#define OWN_INITRD	(OWN_ADDR + 0x1000)
+#define OWN_SIZE	0x300000ULL
+static const char own_cmdline[] = "own=1 pvhstub.debug \"a b\"";
 
 static struct boot_params bp;
 static char cmdline[STUB_CMDLINE_SIZE];
@@ -67,6 +73,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.setup_hdr_len = sizeof(hdr), .payload_addr = WIN_START, .payload_size = 0x800000,
 		.window_start = WIN_START, .window_end = WIN_END, .entry = WIN_START,
 	};
+	/* choice[2]: 0x04 an initrd of the image's own, 0x08 a command line, 0x30 its policy. */
+	if (choice[2] & 4) {
+		info.initrd_addr = OWN_INITRD;
+		info.initrd_size = OWN_SIZE;
+	}
+	if (choice[2] & 8) {
+		memcpy(sim_add(&sim, OWN_ADDR, 0x1000), own_cmdline, sizeof(own_cmdline) - 1);
+		info.cmdline_addr = (uint32_t)OWN_ADDR;
+		info.cmdline_len = sizeof(own_cmdline) - 1;
+		info.flags |= (choice[2] & 0x30) == 0x10 ? PI_CMDLINE_EMBEDDED :
+			      (choice[2] & 0x30) == 0x20 ? PI_CMDLINE_APPEND : 0;
+	}
 	memcpy(info.setup_hdr, &hdr, sizeof(hdr));
 	in = (struct translate_in){
 		.mem = &sim.mem, .start_info_paddr = GUEST_BASE, .payload = &info,
@@ -111,17 +129,41 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(memchr(cmdline, 0, sizeof(cmdline)));
 	CHECK(strlen(cmdline) <= hdr.cmdline_size);
 	CHECK(bp.hdr.cmd_line_ptr == 0x110000);
+	/* The command line is whose the policy says, and the image's is filtered too. */
+	CHECK(!(out.cmdline_from & CMDLINE_FROM_IMAGE) || (choice[2] & 8));
+	CHECK(!(info.flags & PI_CMDLINE_EMBEDDED) || !(out.cmdline_from & CMDLINE_FROM_LOADER));
+	/* The image's comes first, whole (the kernel's limit is 64 bytes at least), its pvhstub.debug taken out. */
+	CHECK(!(out.cmdline_from & CMDLINE_FROM_IMAGE) || !strncmp(cmdline, "own=1 \"a b\"", 11));
+	CHECK(!(out.cmdline_from & CMDLINE_FROM_IMAGE) || out.debug);
+	uint64_t rd = bp.hdr.ramdisk_image | (uint64_t)bp.ext_ramdisk_image << 32;
+	uint64_t rd_size = bp.hdr.ramdisk_size | (uint64_t)bp.ext_ramdisk_size << 32;
+	uint64_t own = info.initrd_size, limit = (hdr.xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G) ? 0x100000000ULL :
+									  (uint64_t)hdr.initrd_addr_max + 1;
+
 	if (out.initrd_move.size) {
+		/* The loader's initrd, moved: alone, or after the image's, which moved too or stays. */
 		uint64_t d = out.initrd_move.dst, e = d + out.initrd_move.size;
 		bool in_ram = false;
 
-		CHECK(e > d && e <= 0x100000000ULL && d >= 0x100000 && !(d & 0xfff));
+		CHECK(e > d && e <= 0x100000000ULL && d >= 0x100000 && (own || !(d & 0xfff)));
 		CHECK(!overlaps(d, e, WIN_START, WIN_END) && !overlaps(d, e, STUB_START, STUB_END));
 		for (uint32_t i = 0; i < out.e820_entries; i++)
 			if (work[i].type == 1 && work[i].addr <= d && e <= work[i].addr + work[i].size)
 				in_ram = true;
 		CHECK(in_ram);
-		CHECK((bp.hdr.ramdisk_image | (uint64_t)bp.ext_ramdisk_image << 32) == d);
+		CHECK(rd + own == d && rd_size == own + out.initrd_move.size && rd + rd_size <= limit);
+	}
+	if (out.initrd_move_own.size) {
+		/* Both moved: to a home that covers neither source. */
+		uint64_t d = out.initrd_move_own.dst, e = d + own + out.initrd_move.size;
+
+		CHECK(own && out.initrd_move.size && out.initrd_move_own.src == OWN_INITRD &&
+		      out.initrd_move_own.size == own && d == rd && !(d & 0xfff));
+		CHECK(!overlaps(d, e, OWN_INITRD, OWN_INITRD + own));
+		CHECK(!overlaps(d, e, out.initrd_move.src, out.initrd_move.src + out.initrd_move.size));
+		CHECK(!overlaps(d, e, WIN_START, WIN_END) && !overlaps(d, e, STUB_START, STUB_END));
+	} else if (own) {
+		CHECK(rd == OWN_INITRD);
 	}
 	/* The kernel's window is RAM, every byte, and nothing else lies over it. */
 	for (uint64_t at = WIN_START, moved = 1; moved && at < WIN_END;) {

@@ -19,6 +19,7 @@ sid), each in a fresh minbase root on the machine's own mirror
 The tests of a release run in order on one xdist worker (its group), each
 on the root the ones before left.  Needs root.
 """
+import json
 import os
 import re
 import shutil
@@ -240,8 +241,12 @@ def test_kernel_install_uki(host):
     # The UKI kernel-install put in place: the PVH image is made from it, before it is copied.
     assert list((host.root / "boot/EFI/Linux").glob("*%s.efi" % kver)), out[-3000:]
     assert os.readlink(host.root / "boot/pvh/current") == kver + ".pvh"
+    # The command line ukify put in the UKI: /etc/kernel/cmdline, and the machine id kernel-install adds.
+    rc, out = host.run("pvhstub inspect --json /boot/pvh/current", "inspect-uki")
+    carried = json.loads(out.splitlines()[-1])["carried_cmdline"] if rc == 0 else None
+    assert carried and carried.startswith(UKI_CMDLINE + " pvhstub.debug"), out[-2000:]
     b = boot_in_root(host, "uki-current", "/boot/pvh/current", "-M pc")
-    linux.assert_boot(b, UKI_CMDLINE)
+    linux.assert_boot(b, carried.replace(" pvhstub.debug", ""))
     size = os.path.getsize(host.root / "tmp/initrd.cpio") + 3 & ~3
     line = "pvhstub: carried: initrd 0x%x + the loader's 0x0, command line the image's" % size
     assert line in b.console, "want %r\n%s" % (line, b.tail())
