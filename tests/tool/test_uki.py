@@ -204,3 +204,16 @@ def test_ukify(work, tool, kernel, initrd):
     rd, cmdline, policy = carried(work / "k.pvh")
     assert rd == pad4((work / "ucode.cpio").read_bytes()) + pad4(initrd.read_bytes()), "the carried initrd differs"
     assert (cmdline, policy) == ("console=ttyS0 uki=1", "loader")
+
+
+def test_xlconfig_of_carrying_image(work, tool, bz):
+    """xlconfig of an image that carries its initrd: no ramdisk unless given
+    one, and memory for the carried initrd (the image's end, 256 MiB more)."""
+    (work / "big").write_bytes(bytes(64 << 20))
+    pvhstub.ok("wrap", "bz", "--initrd", "big", "--cmdline", "x=1", "-o", "k.pvh", cwd=work)
+    info = pvhstub.inspect(work / "k.pvh")
+    end_mib = (info["carried_initrd_addr"] + info["carried_initrd_size"] + (1 << 20) - 1) >> 20
+    cfg = pvhstub.ok("xlconfig", "k.pvh", "-o", "-", cwd=work).stdout.decode()
+    assert "ramdisk" not in cfg and "memory = %d\n" % (end_mib + 256) in cfg, cfg
+    r = pvhstub.run(["xlconfig", "k.pvh", "--memory", str(end_mib), "-o", "-"], cwd=work)
+    assert r.rc == 1 and b"the image, with the initrd it carries, ends at %d MiB" % end_mib in r.stderr, str(r)
