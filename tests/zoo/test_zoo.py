@@ -17,7 +17,9 @@ The probe kernel under each loader's layout: its zero page must be that
 layout, after the stub's documented rules.  Then each Linux kernel x wrap x
 loader is a row: init, the cmdline, the initrd (md5) and an e820 equal to
 the loader's map after the documented rules, plus what the loader's tables
-must give the kernel.  Then make check-image's refusals.
+must give the kernel.  Then an image that carries its initrd and command
+line (--cmdline-policy embedded) under three loaders, the loader's initrd
+joined after it.  Then make check-image's refusals.
 """
 import random
 import re
@@ -104,6 +106,31 @@ def test_zoo(work, kernel, initrd, name, mode, loader):
         assert placed, "the stub did not pick a physical slot for the kernel\n" + b.tail()
         assert at and at[1] == placed[1], "the kernel does not run at the stub's physical slot 0x%x: %s" % (
             placed[1], at)
+
+
+# An image that carries the test initrd and its command line, with
+# --cmdline-policy embedded: Firecracker and Cloud Hypervisor always pass a
+# command line of their own (here one the kernel must not get), and the
+# loader's initrd (a marker part) must arrive after the carried one.
+CARRIED = [("firecracker", "decompress"), ("cloud-hypervisor", "64"), ("libkrun", "full")]
+
+
+@pytest.mark.boot
+@pytest.mark.linux
+@pytest.mark.parametrize("loader,mode", CARRIED, ids=["%s-%s" % r for r in CARRIED])
+def test_zoo_carried(work, cloud_kernel, initrd, loader, mode):
+    image = pvhstub.wrap(cloud_kernel, work / "k.pvh", images.WRAPS[mode] + [
+        "--initrd", initrd, "--cmdline", CMDLINE + " pvhstub.debug", "--cmdline-policy", "embedded"])
+    entry, segments = rustvmm_load.load(image.read_bytes())
+    part = images.cpio_part(work / "loader.cpio", "loader").read_bytes()
+    layout = layouts.loader(loader, cmdline="console=ttyS0 reboot=k panic=1 pci=off", initrd=part)
+    b = pvhload.boot(work, work / "console.log", layout, entry, [(addr, data) for _, addr, data in segments],
+                     timeout=180, extra=qemu.ICOUNT)
+    linux.assert_boot(b, CMDLINE)
+    assert "PVHSTUB-PARTS: loader last=loader" in b.console, "the loader's initrd did not arrive last\n" + b.tail()
+    line = "pvhstub: carried: initrd 0x%x + the loader's 0x%x, command line the image's" % (
+        len(initrd.read_bytes()) + 3 & ~3, len(part))
+    assert line in b.console, "want %r\n%s" % (line, b.tail())
 
 
 # --- make check-image: what rust-vmm refuses ---------------------------------
