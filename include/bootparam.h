@@ -107,5 +107,11 @@ _Static_assert(sizeof(struct setup_data) == 16, "a setup_data header is 16 bytes
 _Static_assert(sizeof(struct boot_e820_entry) == 20, "e820 entries are 20 bytes");
 _Static_assert(sizeof(struct boot_params) == 4096, "the zero page is 4 KiB");
 
+/* The kernel's cmdline limit: cmdline_size came with boot protocol 2.06; before, 255 bytes. */
+static inline uint32_t cmdline_max(const struct setup_header *h)
+{
+	return h->version >= 0x0206 ? h->cmdline_size : 255;
+}
+
 #endif /* !__ASSEMBLY__ */
 #endif /* PVHSTUB_BOOTPARAM_H */

@@ -167,12 +167,6 @@ static inline bool range_make(uint64_t start, uint64_t size, struct range *r)
 	return r->end >= start;
 }
 
-/* The kernel's cmdline limit: cmdline_size came with boot protocol 2.06; before, 255 bytes. */
-static inline uint32_t cmdline_max(const struct setup_header *h)
-{
-	return h->version >= 0x0206 ? h->cmdline_size : 255;
-}
-
 /* log2 of a power of two a != 0, without libgcc (the stub is 32-bit). */
 static inline unsigned int log2_pow2(uint64_t a)
 {

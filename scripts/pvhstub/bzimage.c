@@ -45,6 +45,11 @@ static const char *guess_format(struct blob f)
 	return "not a bzImage";
 }
 
+int bzimage_has_hdrs(struct blob f)
+{
+	return f.size >= BZ_HEADER_OFF + 4 && get32(f.data + BZ_HEADER_OFF) == BZ_HDRS_MAGIC;
+}
+
 int linux_version(const char *v)
 {
 	const char *open_paren = strstr(v, " ("), *at, *close;
@@ -107,7 +112,7 @@ static int read_header(struct blob f, struct kernel_image *k, char *err, size_t 
 {
 	uint32_t hdr_end;
 
-	if (f.size < BZ_HEADER_OFF + 4 || get32(f.data + BZ_HEADER_OFF) != BZ_HDRS_MAGIC) {
+	if (!bzimage_has_hdrs(f)) {
 		snprintf(err, errsz, "%s: no 'HdrS' signature at offset 0x202%s", guess_format(f),
 			 f.size < BZ_HEADER_OFF + 4 ? " (file too short)" : "");
 		return -1;

@@ -18,7 +18,7 @@
 /* QEMU picks another loader if it sees these; the image must not hold them. */
 static int check_foreign_magic(const uint8_t *img, size_t size, char *err, size_t errsz)
 {
-	if (size >= BZ_HEADER_OFF + 4 && !memcmp(img + BZ_HEADER_OFF, "HdrS", 4)) {
+	if (bzimage_has_hdrs((struct blob){ img, size })) {
 		snprintf(err, errsz, "internal error: the image has 'HdrS' at 0x202");
 		return -1;
 	}
@@ -47,6 +47,7 @@ struct layout {
 static void lay_out(const struct stub_image *s, const struct kernel_image *k,
 		    const struct wrap_plan *p, int elf32, struct layout *l)
 {
+	unsigned int nkernel;
 	uint64_t at;
 
 	l->elf32 = elf32;
@@ -59,7 +60,8 @@ static void lay_out(const struct stub_image *s, const struct kernel_image *k,
 					      .memsz = p->window_end - p->payload_addr, .data = k->pm.data };
 		l->nseg = 1;
 	}
-	/* The image's own initrd and command line, last. */
+	/* The image's own initrd and command line, last; the payload is the kernel's segments. */
+	nkernel = l->nseg;
 	if (p->own_size)
 		l->seg[l->nseg++] = (struct segment){ .paddr = p->own_addr, .filesz = p->own_size,
 						      .memsz = p->own_size, .data = p->own_data };
@@ -75,7 +77,7 @@ static void lay_out(const struct stub_image *s, const struct kernel_image *k,
 		at = align_up(at, PAGE) + (l->seg[i].paddr & (PAGE - 1));
 		l->off[i] = at;
 		at += l->seg[i].filesz;
-		if (!p->own_size || i + 1 < l->nseg)
+		if (i < nkernel)
 			l->payload_size += l->seg[i].filesz;
 	}
 	l->size = at;

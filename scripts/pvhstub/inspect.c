@@ -437,13 +437,24 @@ static void kaslr_by(struct report *r, const char *by, const char *line)
 	jstr(r, "by", by);
 }
 
+/* The file bytes a PT_LOAD holds at [paddr, + len), or NULL. */
+static const uint8_t *loaded_bytes(const struct elf_file *e, uint64_t paddr, uint64_t len)
+{
+	GElf_Phdr ph;
+
+	for (size_t i = 0; !elf_file_phdr(e, i, &ph); i++)
+		if (ph.p_type == PT_LOAD && paddr >= ph.p_paddr && paddr - ph.p_paddr <= ph.p_filesz &&
+		    len <= ph.p_filesz - (paddr - ph.p_paddr))
+			return elf_file_bytes(e, ph.p_offset + (paddr - ph.p_paddr), len);
+	return NULL;
+}
+
 /* Who randomizes the kernel, and with what. */
 static void print_kaslr(struct report *r, const struct elf_file *e, const struct pvhstub_info *info)
 {
 	struct pvhstub_relocs h;
-	const uint8_t *bytes = NULL;
+	const uint8_t *bytes;
 	char line[160];
-	GElf_Phdr ph;
 
 	jopen(r, "kaslr", '{');
 	if (info->version < 2) {
@@ -466,10 +477,7 @@ static void print_kaslr(struct report *r, const struct elf_file *e, const struct
 		kaslr_by(r, "off", line);
 		goto out;
 	}
-	for (size_t i = 0; !bytes && !elf_file_phdr(e, i, &ph); i++)
-		if (ph.p_type == PT_LOAD && info->relocs_addr >= ph.p_paddr &&
-		    info->relocs_addr - ph.p_paddr + sizeof(h) <= ph.p_filesz)
-			bytes = elf_file_bytes(e, ph.p_offset + (info->relocs_addr - ph.p_paddr), sizeof(h));
+	bytes = loaded_bytes(e, info->relocs_addr, sizeof(h));
 	if (!bytes || (memcpy(&h, bytes, sizeof(h)), h.magic != PVHSTUB_RELOCS_MAGIC)) {
 		snprintf(line, sizeof(line), "by the stub, but its relocation table at 0x%llx is missing: the stub will refuse to boot",
 			 (unsigned long long)info->relocs_addr);
@@ -519,18 +527,6 @@ out:
 }
 
 /* What the stub was told: the handoff, the payload and its setup header. */
-/* The file bytes a PT_LOAD holds at [paddr, + len), or NULL. */
-static const uint8_t *loaded_bytes(const struct elf_file *e, uint64_t paddr, uint64_t len)
-{
-	GElf_Phdr ph;
-
-	for (size_t i = 0; !elf_file_phdr(e, i, &ph); i++)
-		if (ph.p_type == PT_LOAD && paddr >= ph.p_paddr && paddr - ph.p_paddr <= ph.p_filesz &&
-		    len <= ph.p_filesz - (paddr - ph.p_paddr))
-			return elf_file_bytes(e, ph.p_offset + (paddr - ph.p_paddr), len);
-	return NULL;
-}
-
 static const char *policy_name(uint32_t flags)
 {
 	return flags & PI_CMDLINE_EMBEDDED ? "embedded" : flags & PI_CMDLINE_APPEND ? "append" : "loader";
@@ -896,7 +892,7 @@ int inspect_image(FILE *out, const char *name, struct blob f, struct blob stub, 
 	jnum(r, "size", f.size);
 	if (f.size >= SELFMAG && !memcmp(f.data, ELFMAG, SELFMAG))
 		rc = inspect_elf(r, f, stub, err, errsz);
-	else if (pe_is(f) && !(f.size >= BZ_HEADER_OFF + 4 && !memcmp(f.data + BZ_HEADER_OFF, "HdrS", 4)))
+	else if (uki_candidate(f))
 		rc = inspect_uki(r, f, stub, err, errsz);
 	else
 		rc = inspect_bzimage(r, f, stub, err, errsz);

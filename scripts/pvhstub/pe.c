@@ -55,6 +55,11 @@ int pe_is(struct blob f)
 	return inside(f, at, 4) && !memcmp(f.data + at, "PE\0\0", 4);
 }
 
+int uki_candidate(struct blob f)
+{
+	return pe_is(f) && !bzimage_has_hdrs(f);
+}
+
 /* The optional header: its kind and whether a signature is attached. */
 static int optional_header(struct blob f, uint64_t at, uint32_t size, struct pe_file *pe,
 			   char *err, size_t errsz)

@@ -190,6 +190,8 @@ int wrapped_info(struct blob img, struct pvhstub_info *info, char *err, size_t e
 
 /* bzimage.c: "6.1.0-9 (user@host) #1 ...": Linux's kernel_version string (arch/x86/boot/version.c). */
 int linux_version(const char *v);
+/* "HdrS" at 0x202: a Linux setup header. */
+int bzimage_has_hdrs(struct blob f);
 
 /* bzimage.c, vmlinux.c */
 int bzimage_parse(struct blob file, struct kernel_image *k, char *err, size_t errsz);
@@ -214,6 +216,8 @@ struct pe_file {
 };
 /* "MZ", and "PE\0\0" where e_lfanew points. */
 int pe_is(struct blob f);
+/* A PE file that is no bzImage (an EFI-stub bzImage is a PE file too): read it as a UKI. */
+int uki_candidate(struct blob f);
 int pe_parse(struct blob f, struct pe_file *pe, char *err, size_t errsz);
 
 /* A Unified Kernel Image's parts, for one profile (u->part[UKI_*], size 0: absent). */

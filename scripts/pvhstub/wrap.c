@@ -198,13 +198,6 @@ static struct setup_header header_of(const struct kernel_image *k)
 	return h;
 }
 
-/* The kernel's command line limit (boot.rst: cmdline_size since 2.06, else 255). */
-static uint32_t kernel_cmdline_max(const struct kernel_image *k)
-{
-	struct setup_header h = header_of(k);
-
-	return h.version >= 0x0206 ? h.cmdline_size : 255;
-}
 
 /*
  * Lay out the image's own segment above everything else the image loads
@@ -217,6 +210,8 @@ static int plan_own(const struct stub_image *s, const struct kernel_image *k, st
 		    const struct wrap_opts *o, struct wrap_plan *p, char *err, size_t errsz)
 {
 	uint64_t start, end, top = p->window_end, initrd = 0, limit;
+	struct setup_header h = header_of(k);
+	uint32_t max = cmdline_max(&h) < STUB_CMDLINE_SIZE - 1 ? cmdline_max(&h) : STUB_CMDLINE_SIZE - 1;
 	char *cmd = NULL;
 	size_t clen = 0;
 
@@ -226,10 +221,9 @@ static int plan_own(const struct stub_image *s, const struct kernel_image *k, st
 			snprintf(err, errsz, "out of memory");
 			return -1;
 		}
-		if (clen > kernel_cmdline_max(k) || clen >= STUB_CMDLINE_SIZE) {
+		if (clen > max) {
 			snprintf(err, errsz, "the command line the image would carry is %zu bytes; the kernel takes at most %u",
-				 clen, kernel_cmdline_max(k) < STUB_CMDLINE_SIZE - 1 ? kernel_cmdline_max(k) :
-				 STUB_CMDLINE_SIZE - 1);
+				 clen, max);
 			free(cmd);
 			return -1;
 		}
@@ -256,8 +250,7 @@ static int plan_own(const struct stub_image *s, const struct kernel_image *k, st
 	p->own_initrd_size = initrd;
 	p->own_size = p->own_initrd_off + initrd;
 	p->cmdline_policy = o->cmdline_policy;
-	limit = k->xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G ? FOUR_GIB :
-		(uint64_t)header_of(k).initrd_addr_max + 1;
+	limit = k->xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G ? FOUR_GIB : (uint64_t)h.initrd_addr_max + 1;
 	if (limit > FOUR_GIB)
 		limit = FOUR_GIB;
 	if (p->own_addr >= limit || p->own_size > limit - p->own_addr) {
@@ -294,8 +287,7 @@ static int take_uki(struct blob *kernel, const struct wrap_opts *o, struct own *
 {
 	struct uki *u;
 
-	if (!pe_is(*kernel) || (kernel->size >= BZ_HEADER_OFF + 4 &&
-				!memcmp(kernel->data + BZ_HEADER_OFF, "HdrS", 4))) {
+	if (!uki_candidate(*kernel)) {
 		if (o->profile) {
 			snprintf(err, errsz, "--profile applies to a Unified Kernel Image, and this is none");
 			return -1;
