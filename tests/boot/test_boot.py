@@ -324,12 +324,8 @@ def test_uki(work, kernel, initrd, fixtures_dir, uki_parts, row):
     parts = ["loader"] * loader_rd + ["ucode"] + ["wrap"] * ("--initrd" in args)
     want = "PVHSTUB-PARTS: %s last=%s" % (" ".join(sorted(parts)), "loader" if loader_rd else parts[-1])
     assert want in b.console, "want %r\n%s" % (want, b.tail())
-    carried = os.path.getsize(uki_parts["ucode"]) + 3 & ~3
-    carried += os.path.getsize(initrd) + 3 & ~3
-    carried += (os.path.getsize(uki_parts["wrap"]) + 3 & ~3) if "--initrd" in args else 0
-    line = "pvhstub: carried: initrd 0x%x + the loader's 0x%x, command line %s" % (
-        carried, os.path.getsize(uki_parts["loader"]) if loader_rd else 0, whose)
-    assert line in b.console, "want %r\n%s" % (line, b.tail())
+    linux.assert_carried(b, [uki_parts["ucode"], initrd] + [uki_parts["wrap"]] * ("--initrd" in args),
+                         os.path.getsize(uki_parts["loader"]) if loader_rd else 0, whose)
 
 
 # --- Images that are not Linux ---------------------------------------------

@@ -7,6 +7,7 @@ stub prints its own line ("pvhstub: start_info ...") and, with
 pvhstub.debug, the loader's memmap.  tests/boot/check.py is the same check
 for the shell suites.
 """
+import os
 import re
 
 from e820 import isa_rule, kernel_e820, sanitize, show, stub_memmap
@@ -74,3 +75,12 @@ def stub_placement(console):
     """(virtual offset, physical address) from the stub's KASLR line, or None."""
     m = re.search(r"^pvhstub: .*, virtual \+0x([0-9a-f]+), physical 0x([0-9a-f]+)$", console, re.M)
     return (int(m.group(1), 16), int(m.group(2), 16)) if m else None
+
+
+def assert_carried(b, parts, loader=0, whose="the image's"):
+    """The stub's line for an image that carries an initrd (PARTS: the files
+    it joined, each padded to 4 bytes) and maybe a command line: the
+    loader's initrd of LOADER bytes after it, the command line WHOSE."""
+    own = sum(os.path.getsize(p) + 3 & ~3 for p in parts)
+    line = "pvhstub: carried: initrd 0x%x + the loader's 0x%x, command line %s" % (own, loader, whose)
+    assert line in b.console, "want %r\n%s" % (line, b.tail())
