@@ -55,6 +55,7 @@
 
 #ifndef __ASSEMBLY__
 #include <stddef.h>
+#include <stdint.h>
 #define BP_CHECK(field, off) \
 	_Static_assert(offsetof(struct boot_params, field) == (off), \
 		       "boot_params." #field " must sit at " #off)
