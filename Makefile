@@ -217,6 +217,12 @@ $(obj)/tests/tools/pvhload.S.o: tests/tools/pvhload.S $(AUTOHEADER) | $(XEN_INC)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(GUEST_AFLAGS) -c $< -o $@
 
+# A preload that takes O_TMPFILE away, for the tool's fallback (tests/tools/no_tmpfile.c).
+$(obj)/tests/no_tmpfile.so: tests/tools/no_tmpfile.c
+	$(quiet) HOSTCC "tests/no_tmpfile.so"
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(HOSTCC) -O2 -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
+
 # The probe kernel (tests/tools/probe): a real bzImage of our own.
 probe-objs := $(addprefix $(obj)/,tests/tools/probe/head.o tests/tools/probe/probe.o entry/format.o entry/string.o)
 
@@ -370,7 +376,7 @@ kernels: deps ## fetch Debian's kernels and build the tiny ones, into the machin
 
 # What the tests run: the tool, the unit tests (plain and sanitized), the
 # fuzz harnesses, the probe kernel and the test PVH loader.
-test-build: all unit-build fuzz-build $(PROBES) $(obj)/tests/pvhload.elf ## build what the tests run
+test-build: all unit-build fuzz-build $(PROBES) $(obj)/tests/pvhload.elf $(obj)/tests/no_tmpfile.so ## build what the tests run
 
 # One pytest run on every core (--dist loadgroup: the tests that must not
 # share the machine carry one xdist_group), whose summary line ends it.
@@ -396,7 +402,7 @@ unit-build: ## build the unit tests, plain and under ASan+UBSan
 check-unit: unit-build ## the translator under cmocka, plain and under ASan+UBSan
 	$(Q)$(PYTEST) tests/unit
 
-check-tool: all ## the tool in pytest: every bad input a row, crafted ELFs under valgrind, the command line, the README's examples
+check-tool: all $(obj)/tests/no_tmpfile.so ## the tool in pytest: every bad input a row, crafted ELFs under valgrind, the command line, the README's examples
 	$(Q)$(PYTEST) tests/tool $(PYTEST_ARGS)
 
 # The edit-test loop: every test that boots no Linux and no Xen, fuzzing aside.

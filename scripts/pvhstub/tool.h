@@ -126,8 +126,10 @@ int read_file(const char *path, struct blob *b, char *err, size_t errsz);
 struct output {
 	const char *path;		/* As the user gave it; "-" is standard output. */
 	char *target;			/* The file replaced: path, or the file a link names. */
-	char *tmp;			/* The temporary file beside it. */
+	char *folder;			/* The folder target is in. */
+	char *tmp;			/* The temporary file's name beside it. */
 	int fd, to_stdout;
+	int unnamed;			/* fd is an O_TMPFILE file, named at commit. */
 	unsigned int mode;		/* The mode it gets. */
 };
 /* inputs: the files the command reads (NULL entries skipped); binary: not text. */

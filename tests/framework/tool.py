@@ -81,9 +81,10 @@ def changes(before, after):
 
 def refuses(folder, argv, rc, message):
     """Run argv in folder: it must exit rc with stderr matching the regex
-    message, and leave every entry of folder as it was."""
+    message, and leave every entry of folder as it was.  A refusal is quick:
+    one that waits (on a FIFO, say) fails at the timeout."""
     before = snapshot(folder)
-    r = run(argv, cwd=folder)
+    r = run(argv, cwd=folder, timeout=60)
     after = snapshot(folder)
     assert r.rc == rc, str(r)
     assert re.search(message, r.stderr.decode(), re.M), "stderr does not match %r\n%s" % (message, r)

@@ -7,6 +7,7 @@ import os
 import pty
 import re
 import signal
+import socket
 import stat
 import subprocess
 import time
@@ -42,6 +43,13 @@ def mknod_block(d):
     os.mknod(d / "blk", 0o644 | stat.S_IFBLK, os.makedev(7, 0))
 
 
+def bind_socket(path):
+    """A UNIX socket at path, left bound (its file stays)."""
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(str(path))
+    s.close()
+
+
 # id, prepare(folder) or None, argv, exit status, a regex stderr must match.
 REFUSALS = [
     # An output that is an input, however it is spelled.
@@ -74,6 +82,28 @@ REFUSALS = [
      r"dl: a symbolic link to a file that does not exist"),
     ("wrap-into-missing-folder", None, ["wrap", "k", "-o", "no/such/out"], 1,
      r"no/such/out: cannot create a file beside it: No such file or directory"),
+    # Inputs that are not regular files are refused at once, never waited on
+    # (a FIFO without a writer would block a plain open()).
+    ("inspect-a-fifo", lambda d: os.mkfifo(d / "fifo"), ["inspect", "fifo"], 1,
+     r"^pvhstub inspect: fifo: a FIFO: pvhstub reads regular files only$"),
+    ("wrap-a-fifo", lambda d: os.mkfifo(d / "fifo"), ["wrap", "fifo", "-o", "x"], 1,
+     r"^pvhstub wrap: fifo: a FIFO: pvhstub reads regular files only$"),
+    ("wrap-initrd-fifo", lambda d: os.mkfifo(d / "fifo"), ["wrap", "k", "--initrd", "fifo", "-o", "x"], 1,
+     r"fifo: a FIFO: pvhstub reads regular files only$"),
+    ("wrap-stub-fifo", lambda d: os.mkfifo(d / "fifo"), ["wrap", "--stub", "fifo", "k", "-o", "x"], 1,
+     r"fifo: a FIFO: pvhstub reads regular files only$"),
+    ("xlconfig-a-fifo", lambda d: os.mkfifo(d / "fifo"), ["xlconfig", "fifo", "-o", "x.cfg"], 1,
+     r"^pvhstub xlconfig: fifo: a FIFO: pvhstub reads regular files only$"),
+    ("extract-a-fifo", lambda d: os.mkfifo(d / "fifo"), ["extract", "fifo", "-o", "x"], 1,
+     r"^pvhstub extract: fifo: a FIFO: pvhstub reads regular files only$"),
+    ("inspect-a-socket", lambda d: bind_socket(d / "sock"), ["inspect", "sock"], 1,
+     r"^pvhstub inspect: sock: a socket: pvhstub reads regular files only$"),
+    ("inspect-a-char-device", None, ["inspect", "/dev/zero"], 1,
+     r"^pvhstub inspect: /dev/zero: a character device: pvhstub reads regular files only$"),
+    ("wrap-a-directory", lambda d: os.mkdir(d / "dir"), ["wrap", "dir", "-o", "x"], 1,
+     r"^pvhstub wrap: dir: a directory: pvhstub reads regular files only$"),
+    ("wrap-too-large", lambda d: os.truncate(d / "k", 513 << 20), ["wrap", "k", "-o", "x"], 1,
+     r"^pvhstub wrap: k: larger than 512 MiB: no kernel or initrd is$"),
     # Inputs that cannot boot.
     ("wrap-a-wrapped-image", None, ["wrap", "w.pvh", "-o", "again.pvh"], 1,
      r"w.pvh: this is already a PVH image made by pvhstub wrap; wrap the kernel it was made from"),
@@ -203,24 +233,82 @@ def slow_bzimage(tmp_path_factory):
     return images.bzimage(d / "big", payload=d / "p.gz")
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=lambda s: s.name)
-def test_signal_leaves_nothing(work, tool, slow_bzimage, sig):
-    """A signal during a long wrap --decompress removes the temporary file,
-    and the tool dies of the signal, leaving no output."""
+NO_TMPFILE = paths.BUILD / "tests/no_tmpfile.so"
+
+
+def unnamed_file(pid, folder):
+    """Does process pid hold an O_TMPFILE file of folder open (its link reads 'folder/#N (deleted)')?"""
+    try:
+        fds = os.listdir("/proc/%d/fd" % pid)
+    except FileNotFoundError:
+        return False
+    for fd in fds:
+        try:
+            target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if target.startswith("%s/#" % folder) and target.endswith(" (deleted)"):
+            return True
+    return False
+
+
+def named_file(pid, folder):
+    """Is the fallback's named temporary file there?"""
+    return any(n.startswith("out.tmp.") for n in os.listdir(folder))
+
+
+# How the output is made (an unnamed O_TMPFILE file; a named temporary file where the
+# filesystem has no O_TMPFILE, by tests/tools/no_tmpfile.c), the signal, and when it comes:
+# "open" once the output's file exists, "late" 0.3 s into the decompression after that,
+# "early" at once, while the input is still being read.
+SIGNALS = [(how, sig, when) for how in ("unnamed", "named")
+           for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP) for when in ("open",)] + [
+    ("unnamed", signal.SIGKILL, when) for when in ("early", "open", "late")]
+
+
+@pytest.mark.parametrize("how,sig,when", SIGNALS, ids=["%s-%s-%s" % (h, s.name, w) for h, s, w in SIGNALS])
+@pytest.mark.parametrize("old", [False, True], ids=["new", "replace"])
+def test_signal_leaves_nothing(work, tool, slow_bzimage, how, sig, when, old):
+    """A signal during a long wrap --decompress leaves the folder as it was: no temporary
+    file, the old output (if any) whole, and the tool dies of the signal.  SIGKILL too,
+    where the output is written unnamed; the fallback's named file needs a handler."""
     os.symlink(slow_bzimage, work / "big")
+    if old:
+        (work / "out").write_bytes(b"the old output\n")
+    env = dict(os.environ, LD_PRELOAD=str(NO_TMPFILE)) if how == "named" else None
+    assert how == "unnamed" or NO_TMPFILE.exists(), "%s is not built (make test-build)" % NO_TMPFILE
     before = pvhstub.snapshot(work)
     p = subprocess.Popen([str(tool), "wrap", "--decompress", "big", "-o", "out"], cwd=work,
-                         stderr=subprocess.PIPE)
-    deadline = time.time() + 20
-    while not any(n.startswith("out.tmp.") for n in os.listdir(work)) and time.time() < deadline:
-        time.sleep(0.005)
-    assert p.poll() is None, "the wrap ended before the signal: %s" % p.stderr.read()
-    assert any(n.startswith("out.tmp.") for n in os.listdir(work)), "no temporary file appeared"
-    time.sleep(0.2)
+                         stderr=subprocess.PIPE, env=env)
+    present = unnamed_file if how == "unnamed" else named_file
+    if when != "early":
+        deadline = time.time() + 20
+        while not present(p.pid, work) and time.time() < deadline and p.poll() is None:
+            time.sleep(0.002)
+        assert p.poll() is None, "the wrap ended before the signal: %s" % p.stderr.read()
+        assert present(p.pid, work), "no %s temporary file appeared" % how
+        if how == "unnamed":
+            assert not named_file(p.pid, work), "a named file beside the output while it is written"
+        time.sleep(0.3 if when == "late" else 0.01)
     p.send_signal(sig)
     rc = p.wait(timeout=60)
     assert rc == -sig, "exit %s, not killed by %s" % (rc, sig.name)
     assert not pvhstub.changes(before, pvhstub.snapshot(work))
+
+
+def test_named_fallback_writes(folder):
+    """Where the filesystem has no O_TMPFILE, the output is the same, through a named file."""
+    env = dict(os.environ, LD_PRELOAD=str(NO_TMPFILE))
+    assert NO_TMPFILE.exists(), "%s is not built (make test-build)" % NO_TMPFILE
+    (folder / "old.pvh").write_bytes(b"old")
+    os.chmod(folder / "old.pvh", 0o640)
+    for out in ("new.pvh", "old.pvh"):
+        r = pvhstub.run(["wrap", "k", "-o", out], cwd=folder, env=env)
+        assert r.rc == 0, str(r)
+    want = pvhstub.run(["wrap", "k", "-o", "-"], cwd=folder).stdout
+    assert (folder / "new.pvh").read_bytes() == want and (folder / "old.pvh").read_bytes() == want
+    assert stat.S_IMODE(os.stat(folder / "old.pvh").st_mode) == 0o640
+    assert not [n for n in os.listdir(folder) if ".tmp." in n]
 
 
 def test_version(tool):
