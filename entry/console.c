@@ -24,6 +24,7 @@
 #define UART_SPIN_MAX	100000	/* No UART, or a stuck one: give up waiting. */
 
 static bool use_xen_console __file_backed;
+static bool com1_line_started __file_backed;
 
 void console_use_xen(void)
 {
@@ -69,7 +70,7 @@ void console_vlog(const char *tag, const char *fmt, va_list ap)
 {
 	static const char prefix[] = "pvhstub: ";
 	/* A message may hold newlines of its own (a loader's cmdline does). */
-	char line[320], crlf[2 * sizeof(line)];
+	char line[320], crlf[2 * sizeof(line) + 2];
 	int len = sizeof(prefix) - 1, n = 0;
 
 	memcpy(line, prefix, len);
@@ -87,6 +88,16 @@ void console_vlog(const char *tag, const char *fmt, va_list ap)
 	}
 	if (!IS_ENABLED(CONFIG_CONSOLE_COM1))
 		return;
+	/*
+	 * Firmware may have left its last line open on COM1 (SeaBIOS's
+	 * "Booting from ROM.." on QEMU pc with a serial console): the stub's
+	 * first line starts a line of its own.
+	 */
+	if (!com1_line_started) {
+		com1_line_started = true;
+		crlf[n++] = '\r';
+		crlf[n++] = '\n';
+	}
 	for (int i = 0; i < len; i++) {
 		if (line[i] == '\n')
 			crlf[n++] = '\r';

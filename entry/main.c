@@ -136,7 +136,8 @@ static const char *kaslr_line(const struct kaslr_result *k)
 }
 
 /*
- * Mask both legacy 8259 PICs, as firmware leaves them before a native boot.
+ * Mask the legacy 8259 PICs as a native boot's setup code does (Linux's
+ * arch/x86/boot/pm.c: every line but the primary's cascade).
  * A PVH loader runs no firmware, and QEMU's microvm (10.0 on) hands over a
  * PIC in its reset state: vector base 0, nothing masked.  A kernel that
  * reads in microvm's ACPI tables that there is no PC-compatible PIC never
@@ -147,8 +148,8 @@ static const char *kaslr_line(const struct kaslr_result *k)
  */
 static void pic_mask(void)
 {
-	outb(0x21, 0xff);
 	outb(0xa1, 0xff);
+	outb(0x21, 0xfb);
 }
 
 static void move_part(const struct initrd_move *m, const char *whose, const char *why)

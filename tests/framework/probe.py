@@ -49,13 +49,34 @@ def crc32(data):
     return zlib.crc32(data)
 
 
+# The state a kernel is handed (boot.rst, "32-bit boot protocol" and "64-bit boot protocol"):
+# interrupts off, CS = __BOOT_CS and DS = ES = SS = __BOOT_DS, protected mode, paging off at
+# 32 bits and on at 64; the PICs as a native boot's setup code leaves them (every line masked
+# but the cascade).  The 64-bit probe says which entry it took ("entry 32|64"); the 32-bit
+# probe has only the 32-bit one.
+HANDOFF = "if 0 pic 0xfb 0xff"
+HANDOFF_SEGMENTS = {"32": "cs 0x10 ds 0x18 es 0x18 ss 0x18 pe 1 pg 0",
+                    "64": "cs 0x10 ds 0x18 es 0x18 ss 0x18 pe 1 pg 1"}
+
+
+def handoff_mismatches(fields):
+    """What in the probe's "handoff" lines breaks the boot protocol's rules."""
+    bad = []
+    if fields.get("handoff") != HANDOFF:
+        bad.append("handoff state %r, want %r (interrupts off, the PICs masked)" % (fields.get("handoff"), HANDOFF))
+    seg, want = fields.get("handoff_segments"), HANDOFF_SEGMENTS[fields.get("entry", "32")]
+    if seg is not None and seg != want:
+        bad.append("handoff segments %r, want %r" % (seg, want))
+    return bad
+
+
 def mismatches(text, rc, e820, cmdline, initrd=None, rsdp=None, subarch=0):
     """What in the probe's dump differs from what the loader gave, after the
     stub's rules: E820 (start, end, type) exactly; the CMDLINE, cut at
     cmdline_size; module 0, INITRD (address, bytes), at that address and
     byte for byte (its checksum); acpi_rsdp_addr RSDP (None: any, and 0 must
-    leave an RSDP the probe finds by scanning); hardware_subarch.  An empty
-    list: the zero page is right."""
+    leave an RSDP the probe finds by scanning); hardware_subarch; the CPU and
+    PIC state of the handoff.  An empty list: the zero page is right."""
     try:
         f, got, _ = parse(text)
     except Incomplete:
@@ -80,7 +101,7 @@ def mismatches(text, rc, e820, cmdline, initrd=None, rsdp=None, subarch=0):
         bad.append("no RSDP: not in acpi_rsdp_addr, and not found by the probe's scan")
     if f.get("hardware_subarch") != str(subarch):
         bad.append("hardware_subarch %s, want %d" % (f.get("hardware_subarch"), subarch))
-    return bad
+    return bad + handoff_mismatches(f)
 
 
 # --- the 64-bit probe (probe64-LISTS.bzImage): where it runs, its bytes, its sites ---

@@ -20,7 +20,9 @@ Every "probe: KEY VALUE" line must be equal on both sides, except:
     zero_page, code32_start, cmdline_addr, initrd_addr, acpi_rsdp_addr (the native
     loader leaves it 0 and the RSDP is found by scanning; "rsdp" must match)
 
-Each difference found is printed with its name; an unexplained one fails.
+Each difference found is printed with its name; an unexplained one fails.  Each side's
+handoff state (interrupts, PIC masks, segments, CR0) must also keep the boot protocol's
+rules (framework.probe.handoff_mismatches): the native side proves the oracle.
 tests/probe/test_probe.py calls native() and memmap().
 """
 import os
@@ -60,9 +62,16 @@ def newer_fields_only(fields, native, pvh):
     return True
 
 
+def handoff(verdict, side, fields):
+    """The CPU and PIC state the kernel was handed keeps the boot protocol's rules."""
+    bad = probe.handoff_mismatches(fields)
+    verdict(not bad, "%s: the handoff state keeps the boot protocol's rules%s" % (side, "".join("; " + b for b in bad)))
+
+
 def memmap(verdict, text):
     """The probe's e820 against the memmap the stub printed (pvhstub.debug)."""
-    _, e820, _, memmap = parse(text)
+    fields, e820, _, memmap = parse(text)
+    handoff(verdict, "pvh", fields)
     verdict(bool(memmap), "the stub printed the loader's memmap")
     want = sanitize(isa_rule(memmap))
     got = sanitize(e820)
@@ -75,6 +84,8 @@ def native(verdict, native_text, pvh_text):
     """The same boot, native and through the stub."""
     nf, ne, ns, _ = parse(native_text)
     pf, pe, ps, _ = parse(pvh_text)
+    handoff(verdict, "native", nf)
+    handoff(verdict, "pvh", pf)
     for key in sorted(set(nf) | set(pf)):
         n, p = nf.get(key, "(absent)"), pf.get(key, "(absent)")
         if n == p or key in DERIVED:

@@ -79,6 +79,22 @@ def test_microvm_memmap(work, probe_kernel):
     check(compare.memmap, b.console)
 
 
+# Machines whose firmware may leave its last line open on COM1: -nographic turns on
+# SeaBIOS's serial console on pc and q35, which ends "Booting from ROM.." without a newline.
+FIRST_LINE = ["pc", "q35", "microvm"]
+
+
+@pytest.mark.parametrize("machine", FIRST_LINE)
+def test_first_line_begins_a_line(work, probe_kernel, machine):
+    """Every line the stub prints begins a line of the console, whatever the firmware left."""
+    image = pvhstub.wrap(probe_kernel, work / "probe.pvh")
+    b = qemu.boot(image, work / "console.log", machine=machine, memory=256, append=ARGS, timeout=60,
+                  extra=["-nographic"])
+    assert b.rc == EXITED, b.tail()
+    assert re.search(r"^pvhstub: start_info 0x", b.console, re.M), b.tail()
+    assert not re.search(r".pvhstub: ", b.console), b.tail()
+
+
 def test_cmdline_of_newlines(work, probe_kernel):
     """The loader's cmdline is untrusted, and pvhstub.debug prints it: 300
     newlines in it once overflowed the stub's COM1 line buffer (CR before

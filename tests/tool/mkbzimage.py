@@ -27,6 +27,8 @@ def main():
     out = sys.argv[1]
     args = dict(a.split("=", 1) for a in sys.argv[2:])
     setup_sects = int(args.get("setup_sects", "4"), 0)
+    # boot.rst: "If this field is 0, the real value is 4."  The image is laid out so.
+    setup_size = (setup_sects or 4) + 1
     payload = open(args["payload"], "rb").read() if "payload" in args else None
     pm_size = 64 * 1024 if payload is None else (0x200 + len(payload) + 15) & ~15
     values = {
@@ -42,13 +44,13 @@ def main():
     for k, v in args.items():
         if k in FIELDS:
             values[k] = int(v, 0)
-    img = bytearray((setup_sects + 1) * 512 + pm_size)
+    img = bytearray(setup_size * 512 + pm_size)
     for k, v in values.items():
         off, fmt = FIELDS[k]
         struct.pack_into("<" + fmt, img, off, v)
     img[0x300:0x300 + 18] = b"6.1.0-synthetic x\0"
     # Recognisable protected-mode code.
-    pm = (setup_sects + 1) * 512
+    pm = setup_size * 512
     for i in range(pm, len(img), 4):
         struct.pack_into("<I", img, i, (i * 2654435761) & 0xffffffff)
     if payload is not None:

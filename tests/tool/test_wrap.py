@@ -5,8 +5,10 @@ with what the image must hold, read through 'pvhstub inspect --json'."""
 import os
 import random
 import re
+import struct
 import subprocess
 
+import mkbzimage
 import pytest
 
 from framework import images, paths, tool as pvhstub
@@ -180,6 +182,9 @@ GOOD = [
      "warning: boot protocol 2.05 has no init_size: the image reserves [0x100000, 0x1280000) for the kernel's decompression, a margin of 8 times its code plus 16 MiB"),
     ("protocol-2.09", ["k", "version=0x209"], [], (0x100000, 0x10000, 0x1180000),
      "warning: boot protocol 2.09 has no init_size: the image reserves [0x100000, 0x1280000) for the kernel's decompression, a margin of 8 times its code plus 16 MiB"),
+    # boot.rst: setup_sects 0 means 4 (the protected-mode code at 0xa00).
+    ("setup-sects-0", ["k", "setup_sects=0"], [], (0x1000000, 0x10000, 0x800000), None),
+    ("setup-sects-1", ["k", "setup_sects=1"], [], (0x1000000, 0x10000, 0x800000), None),
     # A syssize that rounds up to 8 bytes past the file's end: the file's bytes are loaded.
     ("syssize-rounds", ["k", "truncate=68088"], [], (0x1000000, 0xfff8, 0x800000), None),
     ("32-bit-kernel", ["k", "xloadflags=0"], [], (0x1000000, 0x10000, 0x800000), None),
@@ -206,11 +211,26 @@ def make_kernel(work, spec):
     return "k"
 
 
+def protected_mode_code(kernel):
+    """A bzImage's protected-mode code, where boot.rst puts it: after 1 + setup_sects
+    sectors, setup_sects 0 meaning 4; syssize paragraphs, cut at the file's end."""
+    data = kernel.read_bytes()
+
+    def field(name):
+        off, fmt = mkbzimage.FIELDS[name]
+        return struct.unpack_from("<" + fmt, data, off)[0]
+    start = ((field("setup_sects") or 4) + 1) * 512
+    return data[start:start + field("syssize") * 16]
+
+
 @pytest.mark.parametrize("spec,args,seg,warning", [r[1:] for r in GOOD], ids=[r[0] for r in GOOD])
 def test_good(work, tool, spec, args, seg, warning):
     k = make_kernel(work, spec)
     info, err = wrap(work, *args, k)
     assert load(info, seg[0]) == seg[1:]
+    if spec[0] == "k":      # A bzImage: its protected-mode code is what the image loads.
+        placed = [b for paddr, b in pvhstub.placed(work / "out.pvh", info) if paddr == seg[0]]
+        assert placed == [protected_mode_code(work / k)], "the payload's bytes are not the protected-mode code"
     if warning:
         assert warning in err, err
     else:

@@ -102,7 +102,30 @@ static void dump_e820(const struct boot_e820_entry *e, uint32_t n)
 		    (unsigned long long)e[i].size, e[i].type);
 }
 
-void probe_dump(const struct boot_params *bp, uint64_t tsc)
+/*
+ * The CPU and PIC state the kernel was handed (boot.rst: interrupts off,
+ * BOOT_CS and BOOT_DS; a native boot's setup code masks every PIC line but
+ * the cascade).  Nothing before this line changes them: the entries only
+ * clear DF, and the 64-bit one loads CR3.
+ */
+static void dump_handoff(bool segments)
+{
+	unsigned long flags, cr0;
+	uint16_t cs, ds, es, ss;
+
+	asm volatile("pushf; pop %0" : "=r"(flags));
+	probe_out("probe: handoff if %u pic 0x%02x 0x%02x\n", (unsigned int)(flags >> 9) & 1,
+	    inb(0x21), inb(0xa1));
+	if (!segments)
+		return;
+	asm volatile("mov %%cs, %0; mov %%ds, %1; mov %%es, %2; mov %%ss, %3"
+		     : "=r"(cs), "=r"(ds), "=r"(es), "=r"(ss));
+	asm volatile("mov %%cr0, %0" : "=r"(cr0));
+	probe_out("probe: handoff_segments cs 0x%x ds 0x%x es 0x%x ss 0x%x pe %u pg %u\n", cs, ds, es, ss,
+	    (unsigned int)(cr0 & 1), (unsigned int)(cr0 >> 31) & 1);
+}
+
+void probe_dump(const struct boot_params *bp, uint64_t tsc, bool segments)
 {
 	const struct setup_header *h = &bp->hdr;
 	uint64_t cmdline = h->cmd_line_ptr | (uint64_t)bp->ext_cmd_line_ptr << 32;
@@ -119,6 +142,7 @@ void probe_dump(const struct boot_params *bp, uint64_t tsc)
 
 	probe_out("probe: begin zero_page 0x%x\n", (unsigned int)(uintptr_t)bp);
 	probe_out("probe: entry_tsc %llu\n", (unsigned long long)tsc);
+	dump_handoff(segments);
 	probe_out("probe: hdr version 0x%x xloadflags 0x%x kernel_alignment 0x%x relocatable %u\n",
 	    h->version, h->xloadflags, h->kernel_alignment, h->relocatable_kernel);
 	probe_out("probe: hdr pref_address 0x%llx init_size 0x%x cmdline_size %u initrd_addr_max 0x%x\n",
@@ -171,6 +195,6 @@ void probe_dump(const struct boot_params *bp, uint64_t tsc)
 #ifndef __x86_64__
 void __attribute__((regparm(0))) probe_main(const struct boot_params *bp, uint32_t tsc_lo, uint32_t tsc_hi)
 {
-	probe_dump(bp, (uint64_t)tsc_hi << 32 | tsc_lo);
+	probe_dump(bp, (uint64_t)tsc_hi << 32 | tsc_lo, true);
 }
 #endif

@@ -31,6 +31,7 @@
 #define PROBE64_SITES_RUN	32		/* Bytes in each run of relocation sites. */
 
 #ifndef __ASSEMBLY__
+#include <stdbool.h>
 #include <stdint.h>
 
 struct boot_params;
@@ -39,8 +40,12 @@ struct boot_params;
 void probe_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* zlib's CRC-32 of n bytes: the tests check it with Python's zlib.crc32(). */
 uint32_t probe_crc32(const uint8_t *p, uint32_t n);
-/* The dump of the zero page (probe.c), then isa-debug-exit. */
-void probe_dump(const struct boot_params *bp, uint64_t tsc) __attribute__((noreturn));
+/*
+ * The dump of the zero page (probe.c), then isa-debug-exit.  segments: the
+ * segment registers and CR0 are still as the loader handed them over (the
+ * 32-bit probe, and the 64-bit one entered at 64 bits).
+ */
+void probe_dump(const struct boot_params *bp, uint64_t tsc, bool segments) __attribute__((noreturn));
 /* What the 64-bit probe adds before the dump ends (probe64.c). */
 void probe_image(const struct boot_params *bp);
 #endif

@@ -155,5 +155,5 @@ void probe64_main(const struct boot_params *bp, uint64_t tsc, uint32_t entry)
 	if (entry == 64)
 		map_identity();
 	entry_bits = entry;
-	probe_dump(bp, tsc);
+	probe_dump(bp, tsc, entry == 64);
 }

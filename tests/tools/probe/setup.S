@@ -6,6 +6,7 @@
  * 0x1020:0000 with DS = ES = SS = 0x1000.  We then:
  *   - copy the setup header, as the loader filled it in, into a zero page;
  *   - read the memory map with INT 15h, AX = E820h;
+ *   - mask the PICs, as Linux's mask_all_interrupts() does;
  *   - enter 32-bit protected mode with BOOT_CS/BOOT_DS;
  *   - jump to code32_start with ESI = the zero page, as the boot protocol says.
  */
@@ -104,6 +105,12 @@ start_of_setup:
 	jnz	2b
 3:	mov	%bp, %ax
 	mov	%al, PROBE_ZERO_PAGE + 0x1e8
+
+	/* As Linux's setup (pm.c): mask every PIC line but the primary's cascade. */
+	mov	$0xff, %al
+	outb	%al, $0xa1
+	mov	$0xfb, %al
+	outb	%al, $0x21
 
 	/* Linear addresses: of this segment, the zero page, the GDT, the 32-bit code. */
 	xor	%ebx, %ebx
