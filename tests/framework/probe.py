@@ -53,7 +53,7 @@ def crc32(data):
 # interrupts off, CS = __BOOT_CS and DS = ES = SS = __BOOT_DS, protected mode, paging off at
 # 32 bits and on at 64; the PICs as a native boot's setup code leaves them (every line masked
 # but the cascade).  The 64-bit probe says which entry it took ("entry 32|64"); the 32-bit
-# probe has only the 32-bit one.
+# probe has only the 32-bit one, and reports the OR of EBX, EBP and EDI as it got them.
 HANDOFF = "if 0 pic 0xfb 0xff"
 HANDOFF_SEGMENTS = {"32": "cs 0x10 ds 0x18 es 0x18 ss 0x18 pe 1 pg 0",
                     "64": "cs 0x10 ds 0x18 es 0x18 ss 0x18 pe 1 pg 1"}
@@ -67,7 +67,18 @@ def handoff_mismatches(fields):
     seg, want = fields.get("handoff_segments"), HANDOFF_SEGMENTS[fields.get("entry", "32")]
     if seg is not None and seg != want:
         bad.append("handoff segments %r, want %r" % (seg, want))
+    regs = fields.get("handoff_regs")
+    if regs is not None and regs != "ebx|ebp|edi 0x0":
+        bad.append("handoff registers %r: the 32-bit protocol hands EBX, EBP and EDI over as 0" % regs)
     return bad
+
+
+def stub_mismatches(fields):
+    """What the stub writes whatever the loader (not under Xen): type_of_loader 0xff
+    (non-zero, or the kernel ignores the initrd); the handoff's state."""
+    bad = [] if fields.get("type_of_loader") == "0xff" else [
+        "type_of_loader %s, want 0xff" % fields.get("type_of_loader")]
+    return bad + handoff_mismatches(fields)
 
 
 def mismatches(text, rc, e820, cmdline, initrd=None, rsdp=None, subarch=0):
@@ -101,7 +112,7 @@ def mismatches(text, rc, e820, cmdline, initrd=None, rsdp=None, subarch=0):
         bad.append("no RSDP: not in acpi_rsdp_addr, and not found by the probe's scan")
     if f.get("hardware_subarch") != str(subarch):
         bad.append("hardware_subarch %s, want %d" % (f.get("hardware_subarch"), subarch))
-    return bad + handoff_mismatches(f)
+    return bad + stub_mismatches(f)
 
 
 # --- the 64-bit probe (probe64-LISTS.bzImage): where it runs, its bytes, its sites ---

@@ -63,8 +63,9 @@ def newer_fields_only(fields, native, pvh):
 
 
 def handoff(verdict, side, fields):
-    """The CPU and PIC state the kernel was handed keeps the boot protocol's rules."""
-    bad = probe.handoff_mismatches(fields)
+    """The CPU and PIC state the kernel was handed keeps the boot protocol's rules; and
+    what the stub writes whatever the loader (type_of_loader)."""
+    bad = probe.handoff_mismatches(fields) if side == "native" else probe.stub_mismatches(fields)
     verdict(not bad, "%s: the handoff state keeps the boot protocol's rules%s" % (side, "".join("; " + b for b in bad)))
 
 

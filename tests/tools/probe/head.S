@@ -12,10 +12,15 @@
 	.section .text.entry, "ax"
 	.globl probe_entry
 probe_entry:
+	/* The boot protocol hands EBX, EBP and EDI over as 0: ECX keeps their OR. */
+	mov	%ebx, %ecx
+	or	%ebp, %ecx
+	or	%edi, %ecx
 	/* The time of entry, for the stub's cost (tests/bench): EBX and EDI are free. */
 	rdtsc
 	mov	%eax, %ebx
 	mov	%edx, %edi
+	mov	%ecx, %edx
 	cld
 	/* Where were we loaded? */
 	call	1f
@@ -24,17 +29,20 @@ probe_entry:
 	cmp	$PROBE_BASE, %ebp
 	je	2f
 
-	/* Copy ourselves to PROBE_BASE, keeping ESI. */
-	mov	%esi, %edx
+	/* Copy ourselves to PROBE_BASE, keeping ESI (in ESP: no stack until 2f), EDI and EDX. */
+	mov	%esi, %esp
+	mov	%edi, %eax
 	mov	%ebp, %esi
 	mov	$PROBE_BASE, %edi
 	mov	$(_probe_file_end - PROBE_BASE), %ecx
 	rep	movsb
-	mov	%edx, %esi
+	mov	%esp, %esi
+	mov	%eax, %edi
 	mov	$2f, %eax
 	jmp	*%eax
 
 2:	mov	$probe_stack_top, %esp
+	push	%edx
 	push	%edi
 	push	%ebx
 	push	%esi

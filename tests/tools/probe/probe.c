@@ -14,7 +14,7 @@
 #ifndef __x86_64__
 /* The 32-bit probe's entry (head.S) calls this with its arguments on the stack. */
 void __attribute__((regparm(0), noreturn)) probe_main(const struct boot_params *bp, uint32_t tsc_lo,
-						      uint32_t tsc_hi);
+						      uint32_t tsc_hi, uint32_t regs);
 #endif
 
 static void com1_putc(char c)
@@ -108,6 +108,10 @@ static void dump_e820(const struct boot_e820_entry *e, uint32_t n)
  * the cascade).  Nothing before this line changes them: the entries only
  * clear DF, and the 64-bit one loads CR3.
  */
+#ifndef __x86_64__
+static uint32_t handoff_regs;	/* probe_main() sets it first. */
+#endif
+
 static void dump_handoff(bool segments)
 {
 	unsigned long flags, cr0;
@@ -123,6 +127,9 @@ static void dump_handoff(bool segments)
 	asm volatile("mov %%cr0, %0" : "=r"(cr0));
 	probe_out("probe: handoff_segments cs 0x%x ds 0x%x es 0x%x ss 0x%x pe %u pg %u\n", cs, ds, es, ss,
 	    (unsigned int)(cr0 & 1), (unsigned int)(cr0 >> 31) & 1);
+#ifndef __x86_64__
+	probe_out("probe: handoff_regs ebx|ebp|edi 0x%x\n", handoff_regs);
+#endif
 }
 
 void probe_dump(const struct boot_params *bp, uint64_t tsc, bool segments)
@@ -193,8 +200,11 @@ void probe_dump(const struct boot_params *bp, uint64_t tsc, bool segments)
 }
 
 #ifndef __x86_64__
-void __attribute__((regparm(0))) probe_main(const struct boot_params *bp, uint32_t tsc_lo, uint32_t tsc_hi)
+/* regs: EBX | EBP | EDI as the loader handed them over. */
+void __attribute__((regparm(0))) probe_main(const struct boot_params *bp, uint32_t tsc_lo, uint32_t tsc_hi,
+					    uint32_t regs)
 {
+	handoff_regs = regs;
 	probe_dump(bp, (uint64_t)tsc_hi << 32 | tsc_lo, true);
 }
 #endif
