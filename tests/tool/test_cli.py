@@ -257,6 +257,35 @@ def named_file(pid, folder):
     return any(n.startswith("out.tmp.") for n in os.listdir(folder))
 
 
+def default_signals():
+    """In the child: SIGINT, SIGTERM and SIGHUP as in a terminal's foreground job (a
+    background job of a shell without job control starts with SIGINT ignored)."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+
+
+def test_ignored_signal_stays_ignored(work, tool, slow_bzimage):
+    """A signal the tool was started ignoring does not end it: the named fallback's clean-up
+    handler is not put in its place.  The wrap goes on to its end (this payload of zeros is
+    no ELF: a refusal, after the whole decompression) and removes its file."""
+    os.symlink(slow_bzimage, work / "big")
+    env = dict(os.environ, LD_PRELOAD=str(NO_TMPFILE))
+    assert NO_TMPFILE.exists(), "%s is not built (make test-build)" % NO_TMPFILE
+
+    def ignore_sigint():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    p = subprocess.Popen([str(tool), "wrap", "--decompress", "big", "-o", "out"], cwd=work,
+                         stderr=subprocess.PIPE, env=env, preexec_fn=ignore_sigint)
+    deadline = time.time() + 20
+    while not named_file(p.pid, work) and time.time() < deadline and p.poll() is None:
+        time.sleep(0.002)
+    assert p.poll() is None and named_file(p.pid, work), "no named temporary file while the wrap ran"
+    p.send_signal(signal.SIGINT)
+    rc, err = p.wait(timeout=120), p.stderr.read().decode()
+    assert rc == 1 and "the decompressed payload: not an ELF file" in err, (rc, err)
+    assert sorted(os.listdir(work)) == ["big"]
+
+
 # How the output is made (an unnamed O_TMPFILE file; a named temporary file where the
 # filesystem has no O_TMPFILE, by tests/tools/no_tmpfile.c), the signal, and when it comes:
 # "open" once the output's file exists, "late" 0.3 s into the decompression after that,
@@ -279,7 +308,7 @@ def test_signal_leaves_nothing(work, tool, slow_bzimage, how, sig, when, old):
     assert how == "unnamed" or NO_TMPFILE.exists(), "%s is not built (make test-build)" % NO_TMPFILE
     before = pvhstub.snapshot(work)
     p = subprocess.Popen([str(tool), "wrap", "--decompress", "big", "-o", "out"], cwd=work,
-                         stderr=subprocess.PIPE, env=env)
+                         stderr=subprocess.PIPE, env=env, preexec_fn=default_signals)
     present = unnamed_file if how == "unnamed" else named_file
     if when != "early":
         deadline = time.time() + 20
