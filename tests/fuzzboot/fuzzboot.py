@@ -74,6 +74,7 @@ MODES = {
     "dec-full": ["--decompress", "--kaslr", "full"],
 }
 SLOT_ALIGN = 2 * MiB
+KASLR_FLAG = 0x02       # loadflags (boot.rst)
 SLOT_MAX = 512 * GiB
 START_INFO_SIZE = 56            # sizeof(struct hvm_start_info), whatever its version
 ZERO_PAGE_E820 = 128            # the zero page's e820 entries: the slot planner reads those
@@ -600,10 +601,14 @@ class Layout:
         if not self.spec:
             return []
         start = self.window[0]
+        # KASLR_FLAG in loadflags says the kernel was randomized (it then randomizes its memory
+        # regions too): set in the modes that randomize, and only in them.
+        kaslr_flag = int(zero_page.parse(text)[0].get("loadflags", "0"), 16) & KASLR_FLAG
+        bad = [] if bool(kaslr_flag) == (self.mode in ("dec-virtual", "dec-full")) else [
+            "loadflags' KASLR_FLAG is %s in mode %s" % ("set" if kaslr_flag else "clear", self.mode)]
         if self.mode in ("h32", "h64", "dec-off"):
-            return zero_page.image_mismatches(text, self.spec, 32 if self.mode == "h32" else 64, start) + \
+            return bad + zero_page.image_mismatches(text, self.spec, 32 if self.mode == "h32" else 64, start) + \
                 self.sum_check(text)
-        bad = []
         m = re.search(r"KASLR [^,]+, virtual \+(0x[0-9a-f]+), physical (0x[0-9a-f]+)", text)
         if not m:
             return ["the stub's line names no virtual offset and physical address"]
