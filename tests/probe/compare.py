@@ -39,7 +39,7 @@ PLACEMENT = {"begin", "code32_start", "cmdline_addr", "initrd_addr", "acpi_rsdp_
 # The protocol that added each header field the probe prints (boot.rst).
 FIELD_PROTOCOL = {"initrd_addr_max": 0x203, "kernel_alignment": 0x205, "relocatable": 0x205,
                   "cmdline_size": 0x206, "pref_address": 0x20a, "init_size": 0x20a,
-                  "xloadflags": 0x20c}
+                  "xloadflags": 0x20c, "handover_offset": 0x20b, "kernel_info_offset": 0x20f}
 DERIVED = {"e820_entries",      # compared through the e820 list itself
            "entry_tsc"}         # when the probe started: differs run to run
 

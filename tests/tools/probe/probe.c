@@ -154,6 +154,8 @@ void probe_dump(const struct boot_params *bp, uint64_t tsc, bool segments)
 	    h->version, h->xloadflags, h->kernel_alignment, h->relocatable_kernel);
 	probe_out("probe: hdr pref_address 0x%llx init_size 0x%x cmdline_size %u initrd_addr_max 0x%x\n",
 	    (unsigned long long)h->pref_address, h->init_size, h->cmdline_size, h->initrd_addr_max);
+	probe_out("probe: hdr handover_offset 0x%x kernel_info_offset 0x%x\n", h->handover_offset,
+	    h->kernel_info_offset);
 	probe_out("probe: type_of_loader 0x%x\n", h->type_of_loader);
 	probe_out("probe: loadflags 0x%x\n", h->loadflags);
 	probe_out("probe: code32_start 0x%x\n", h->code32_start);

@@ -59,8 +59,9 @@ _start:
 	.quad	0			/* 0x250 setup_data */
 	.quad	PROBE_BASE		/* 0x258 pref_address */
 	.long	0			/* 0x260 init_size: mkprobe.py sets it */
-	.long	0			/* 0x264 handover_offset */
-	.long	0			/* 0x268 kernel_info_offset */
+	/* Not 0, so that a header copied short shows: the probe prints both, nobody follows them. */
+	.long	0x5a0			/* 0x264 handover_offset */
+	.long	0x4b0			/* 0x268 kernel_info_offset */
 
 start_of_setup:
 	cli
