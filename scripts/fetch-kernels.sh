@@ -8,8 +8,9 @@
 #   vmlinuz-cloud-6.12, vmlinuz-generic-6.12     bookworm-backports
 #   vmlinuz-cloud-trixie, vmlinuz-generic-trixie Debian 13's cloud and generic kernels
 #   vmlinuz-cloud-sid, vmlinuz-generic-sid       sid's cloud and generic kernels
-#   modules-generic/   the generic kernel's Xen drivers, blkback, netback, loop
-#                      (modules-generic-trixie/: the same of Debian 13's)
+#   modules-generic-6.12/, modules-generic-trixie/: the Xen tests' PV dom0
+#                      kernels' Xen drivers, blkback, netback, loop, virtio_blk
+#                      and ext4 (modules-generic/: 6.1's, without virtio_blk, ext4)
 #   modules-cloud/     the cloud kernel's blkfront and netfront (Xen PV devices)
 #                      (modules-cloud-trixie/, modules-cloud-sid/: the same)
 #   busybox-i386       a static i386 busybox, for the 686-pae kernel's initrd
@@ -172,9 +173,8 @@ for w in $want; do
 			'kernel/drivers/net/xen-netfront.ko' ;;
 	generic)
 		# The generic image, unsigned: the same bzImage without the Secure
-		# Boot signature.  It is the Xen tests' PV dom0, so keep the Xen
-		# drivers it needs, with the PV disk and network back ends and the
-		# loop device behind the disk.
+		# Boot signature, with the Xen drivers, the PV disk and network back
+		# ends and the loop device behind the disk.
 		release bookworm
 		fetch generic linux-image-amd64 -unsigned 'kernel/drivers/xen/*' \
 			'kernel/drivers/block/xen-blkback/*' 'kernel/drivers/block/loop.ko' \
@@ -182,17 +182,32 @@ for w in $want; do
 	rt) release bookworm; fetch rt linux-image-rt-amd64 "" ;;
 	686-pae) release bookworm i386; fetch 686-pae linux-image-686-pae:i386 "" ;;
 	cloud-6.12) release bookworm-backports; fetch cloud-6.12 linux-image-cloud-amd64 "" ;;
-	generic-6.12) release bookworm-backports; fetch generic-6.12 linux-image-amd64 -unsigned ;;
+	generic-6.12)
+		# Also Xen 4.17's PV dom0 (Debian 12's own 6.12; 6.1's loses process memory
+		# under QEMU TCG, tests/xen/test_xen.py): its drivers, as generic-trixie's.
+		release bookworm-backports
+		fetch generic-6.12 linux-image-amd64 -unsigned 'kernel/drivers/xen/*' \
+			'kernel/drivers/block/xen-blkback/*' 'kernel/drivers/block/loop.ko*' \
+			'kernel/drivers/net/xen-netback/*' 'kernel/drivers/block/virtio_blk.ko*' \
+			'kernel/fs/ext4/*' 'kernel/fs/jbd2/*' 'kernel/fs/mbcache.ko*' 'kernel/lib/crc16.ko*' \
+			'kernel/crypto/crc32c_generic.ko*' ;;
 	# Debian 13's and sid's: the Xen 4.20 tests' domUs (and dom0: generic-trixie).
 	cloud-trixie)
 		release trixie
 		fetch cloud-trixie linux-image-cloud-amd64 "" 'kernel/drivers/block/xen-blkfront.ko*' \
 			'kernel/drivers/net/xen-netfront.ko*' ;;
 	generic-trixie)
+		# Xen 4.20's PV dom0 (generic-6.12 is 4.17's): the Xen drivers, the PV
+		# disk and network back ends, loop behind the disk, and what reads the
+		# guests' disk: virtio_blk, and ext4 for its ext2 with crc32c, which
+		# ext4 asks the crypto API for at every mount (virtio and virtio_pci
+		# are built into 6.12).
 		release trixie
 		fetch generic-trixie linux-image-amd64 -unsigned 'kernel/drivers/xen/*' \
 			'kernel/drivers/block/xen-blkback/*' 'kernel/drivers/block/loop.ko*' \
-			'kernel/drivers/net/xen-netback/*' ;;
+			'kernel/drivers/net/xen-netback/*' 'kernel/drivers/block/virtio_blk.ko*' \
+			'kernel/fs/ext4/*' 'kernel/fs/jbd2/*' 'kernel/fs/mbcache.ko*' 'kernel/lib/crc16.ko*' \
+			'kernel/crypto/crc32c_generic.ko*' ;;
 	cloud-sid)
 		release sid
 		fetch cloud-sid linux-image-cloud-amd64 "" 'kernel/drivers/block/xen-blkfront.ko*' \

@@ -1,16 +1,18 @@
 #!/bin/sh
-# mkdom0.sh OUT GUESTS_DIR XEN_VERSION MODULES_DIR: the Xen tests' dom0
-# initramfs.  busybox (static, the machine's), the xl toolstack of Debian's
-# Xen XEN_VERSION ($PVHSTUB_CACHE/xen-VERSION/root, tests/xen/fetch-xen.sh)
-# with every library it links, found by that root's own dynamic loader and
-# taken from that root, its loader too (Xen 4.20's userland is Debian 13's,
-# its glibc newer than a Debian 12 machine's), xenstore-read/-write/-rm, the
-# dom0 kernel's Xen drivers with the PV disk and network back ends and loop
-# (MODULES_DIR, from scripts/fetch-kernels.sh), our hotplug scripts
-# (tests/xen/block-loop, vif-ip), and GUESTS_DIR (xl configs and the images
-# they name) as /guests.
+# mkdom0.sh OUT XEN_VERSION MODULES_DIR: the Xen tests' dom0 initramfs.
+# busybox (static, the machine's), the xl toolstack of Debian's Xen
+# XEN_VERSION ($PVHSTUB_CACHE/xen-VERSION/root, tests/xen/fetch-xen.sh) with
+# every library it links, found by that root's own dynamic loader and taken
+# from that root, its loader too (Xen 4.20's userland is Debian 13's, its
+# glibc newer than a Debian 12 machine's), xenstore-read/-write/-rm, the dom0
+# kernel's modules (MODULES_DIR, from scripts/fetch-kernels.sh): the Xen
+# drivers, the PV disk and network back ends, loop, and virtio_blk and ext4
+# for the guests' disk, each after what it depends on (lib/modules/order),
+# and our hotplug scripts (tests/xen/block-loop, vif-ip).  The guests (xl
+# configs and the images they name) are not in it: they come on a disk of
+# their own (tests/xen/test_xen.py), so that a guest costs dom0 no memory.
 set -eu
-out=$1 guests=$2 ver=$3 mods=$4
+out=$1 ver=$2 mods=$3
 top=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=scripts/common.sh
 . "$top/scripts/common.sh"
@@ -72,11 +74,28 @@ done
 mkdir -p "$root/etc/xen/scripts"
 cp "$top/tests/xen/block-loop" "$top/tests/xen/vif-ip" "$root/etc/xen/scripts/"
 
-for m in xen-privcmd xen-evtchn xenfs xen-gntdev xen-gntalloc xen-blkback xen-netback loop; do
-	f=$(find "$mods" -name "$m.ko" | head -n 1)
-	[ -n "$f" ] || { echo "mkdom0: module $m is missing from $mods" >&2; exit 1; }
-	cp "$f" "$root/lib/modules/"
+# module_file NAME: NAME's .ko in $mods (a module's name has "_" where its file may have "-").
+module_file() {
+	find "$mods" \( -name "$1.ko" -o -name "$(echo "$1" | tr _ -).ko" \) | head -n 1
+}
+# add_module NAME: NAME, after the modules it depends on, once each, into
+# the initramfs and lib/modules/order.  A dependency with no file is built
+# into the kernel (6.12 has virtio and virtio_pci, which virtio_blk needs,
+# built in).
+order=" "
+add_module() {
+	case "$order" in *" $1 "*) return 0 ;; esac
+	[ -n "$(module_file "$1")" ] || return 1
+	for dep in $(strings "$(module_file "$1")" | sed -n 's/^depends=//p' | tr ',' ' '); do
+		add_module "$dep" || true
+	done
+	order="$order$1 "
+	cp "$(module_file "$1")" "$root/lib/modules/"
+	basename "$(module_file "$1")" .ko >> "$root/lib/modules/order"
+}
+# crc32c_generic: ext4 asks the crypto API for crc32c at every mount, and no modprobe is there to load it.
+for m in xen-privcmd xen-evtchn xenfs xen-gntdev xen-gntalloc xen-blkback xen-netback loop virtio_blk crc32c_generic ext4; do
+	add_module "$m" || { echo "mkdom0: module $m is missing from $mods (scripts/fetch-kernels.sh)" >&2; exit 1; }
 done
-cp -r "$guests" "$root/guests"
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) > "$out.tmp"
 mv "$out.tmp" "$out"
