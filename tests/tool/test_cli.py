@@ -257,6 +257,26 @@ def named_file(pid, folder):
     return any(n.startswith("out.tmp.") for n in os.listdir(folder))
 
 
+def no_tmpfile_env():
+    """The environment that sends the tool to its named fallback (tests/tools/no_tmpfile.c)."""
+    assert NO_TMPFILE.exists(), "%s is not built (make test-build)" % NO_TMPFILE
+    return dict(os.environ, LD_PRELOAD=str(NO_TMPFILE))
+
+
+def start_wrap(folder, env, preexec_fn, present=None):
+    """wrap --decompress of folder/big into folder/out, started; with PRESENT (unnamed_file
+    or named_file), once the output's temporary file is there, the wrap still running."""
+    p = subprocess.Popen([str(paths.TOOL), "wrap", "--decompress", "big", "-o", "out"], cwd=folder,
+                         stderr=subprocess.PIPE, env=env, preexec_fn=preexec_fn)
+    if present:
+        deadline = time.time() + 20
+        while not present(p.pid, folder) and time.time() < deadline and p.poll() is None:
+            time.sleep(0.002)
+        assert p.poll() is None, "the wrap ended before the signal: %s" % p.stderr.read()
+        assert present(p.pid, folder), "no temporary file appeared (%s)" % present.__name__
+    return p
+
+
 def default_signals():
     """In the child: SIGINT, SIGTERM and SIGHUP as in a terminal's foreground job (a
     background job of a shell without job control starts with SIGINT ignored)."""
@@ -269,17 +289,10 @@ def test_ignored_signal_stays_ignored(work, tool, slow_bzimage):
     handler is not put in its place.  The wrap goes on to its end (this payload of zeros is
     no ELF: a refusal, after the whole decompression) and removes its file."""
     os.symlink(slow_bzimage, work / "big")
-    env = dict(os.environ, LD_PRELOAD=str(NO_TMPFILE))
-    assert NO_TMPFILE.exists(), "%s is not built (make test-build)" % NO_TMPFILE
 
     def ignore_sigint():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-    p = subprocess.Popen([str(tool), "wrap", "--decompress", "big", "-o", "out"], cwd=work,
-                         stderr=subprocess.PIPE, env=env, preexec_fn=ignore_sigint)
-    deadline = time.time() + 20
-    while not named_file(p.pid, work) and time.time() < deadline and p.poll() is None:
-        time.sleep(0.002)
-    assert p.poll() is None and named_file(p.pid, work), "no named temporary file while the wrap ran"
+    p = start_wrap(work, no_tmpfile_env(), ignore_sigint, named_file)
     p.send_signal(signal.SIGINT)
     rc, err = p.wait(timeout=120), p.stderr.read().decode()
     assert rc == 1 and "the decompressed payload: not an ELF file" in err, (rc, err)
@@ -304,18 +317,11 @@ def test_signal_leaves_nothing(work, tool, slow_bzimage, how, sig, when, old):
     os.symlink(slow_bzimage, work / "big")
     if old:
         (work / "out").write_bytes(b"the old output\n")
-    env = dict(os.environ, LD_PRELOAD=str(NO_TMPFILE)) if how == "named" else None
-    assert how == "unnamed" or NO_TMPFILE.exists(), "%s is not built (make test-build)" % NO_TMPFILE
+    env = no_tmpfile_env() if how == "named" else None
     before = pvhstub.snapshot(work)
-    p = subprocess.Popen([str(tool), "wrap", "--decompress", "big", "-o", "out"], cwd=work,
-                         stderr=subprocess.PIPE, env=env, preexec_fn=default_signals)
-    present = unnamed_file if how == "unnamed" else named_file
-    if when != "early":
-        deadline = time.time() + 20
-        while not present(p.pid, work) and time.time() < deadline and p.poll() is None:
-            time.sleep(0.002)
-        assert p.poll() is None, "the wrap ended before the signal: %s" % p.stderr.read()
-        assert present(p.pid, work), "no %s temporary file appeared" % how
+    present = None if when == "early" else unnamed_file if how == "unnamed" else named_file
+    p = start_wrap(work, env, default_signals, present)
+    if present:
         if how == "unnamed":
             assert not named_file(p.pid, work), "a named file beside the output while it is written"
         time.sleep(0.3 if when == "late" else 0.01)
@@ -327,8 +333,7 @@ def test_signal_leaves_nothing(work, tool, slow_bzimage, how, sig, when, old):
 
 def test_named_fallback_writes(folder):
     """Where the filesystem has no O_TMPFILE, the output is the same, through a named file."""
-    env = dict(os.environ, LD_PRELOAD=str(NO_TMPFILE))
-    assert NO_TMPFILE.exists(), "%s is not built (make test-build)" % NO_TMPFILE
+    env = no_tmpfile_env()
     (folder / "old.pvh").write_bytes(b"old")
     os.chmod(folder / "old.pvh", 0o640)
     for out in ("new.pvh", "old.pvh"):
