@@ -164,6 +164,19 @@ fetch_tree() {
 	mv "$name.tmp" "$name"
 }
 
+# fetch_dom0 FLAVOUR: a 6.12 generic kernel as the Xen tests' PV dom0, with the Xen
+# drivers, the PV disk and network back ends, loop behind the disk, and what
+# reads the guests' disk: virtio_blk, and ext4 for its ext2 with crc32c, which
+# ext4 asks the crypto API for at every mount (virtio and virtio_pci are built
+# into 6.12).
+fetch_dom0() {
+	fetch "$1" linux-image-amd64 -unsigned 'kernel/drivers/xen/*' \
+		'kernel/drivers/block/xen-blkback/*' 'kernel/drivers/block/loop.ko*' \
+		'kernel/drivers/net/xen-netback/*' 'kernel/drivers/block/virtio_blk.ko*' \
+		'kernel/fs/ext4/*' 'kernel/fs/jbd2/*' 'kernel/fs/mbcache.ko*' 'kernel/lib/crc16.ko*' \
+		'kernel/crypto/crc32c_generic.ko*'
+}
+
 for w in $want; do
 	case $w in
 	cloud)
@@ -184,30 +197,18 @@ for w in $want; do
 	cloud-6.12) release bookworm-backports; fetch cloud-6.12 linux-image-cloud-amd64 "" ;;
 	generic-6.12)
 		# Also Xen 4.17's PV dom0 (Debian 12's own 6.12; 6.1's loses process memory
-		# under QEMU TCG, tests/xen/test_xen.py): its drivers, as generic-trixie's.
+		# under QEMU TCG, tests/xen/test_xen.py).
 		release bookworm-backports
-		fetch generic-6.12 linux-image-amd64 -unsigned 'kernel/drivers/xen/*' \
-			'kernel/drivers/block/xen-blkback/*' 'kernel/drivers/block/loop.ko*' \
-			'kernel/drivers/net/xen-netback/*' 'kernel/drivers/block/virtio_blk.ko*' \
-			'kernel/fs/ext4/*' 'kernel/fs/jbd2/*' 'kernel/fs/mbcache.ko*' 'kernel/lib/crc16.ko*' \
-			'kernel/crypto/crc32c_generic.ko*' ;;
+		fetch_dom0 generic-6.12 ;;
 	# Debian 13's and sid's: the Xen 4.20 tests' domUs (and dom0: generic-trixie).
 	cloud-trixie)
 		release trixie
 		fetch cloud-trixie linux-image-cloud-amd64 "" 'kernel/drivers/block/xen-blkfront.ko*' \
 			'kernel/drivers/net/xen-netfront.ko*' ;;
 	generic-trixie)
-		# Xen 4.20's PV dom0 (generic-6.12 is 4.17's): the Xen drivers, the PV
-		# disk and network back ends, loop behind the disk, and what reads the
-		# guests' disk: virtio_blk, and ext4 for its ext2 with crc32c, which
-		# ext4 asks the crypto API for at every mount (virtio and virtio_pci
-		# are built into 6.12).
+		# Xen 4.20's PV dom0 (generic-6.12 is 4.17's).
 		release trixie
-		fetch generic-trixie linux-image-amd64 -unsigned 'kernel/drivers/xen/*' \
-			'kernel/drivers/block/xen-blkback/*' 'kernel/drivers/block/loop.ko*' \
-			'kernel/drivers/net/xen-netback/*' 'kernel/drivers/block/virtio_blk.ko*' \
-			'kernel/fs/ext4/*' 'kernel/fs/jbd2/*' 'kernel/fs/mbcache.ko*' 'kernel/lib/crc16.ko*' \
-			'kernel/crypto/crc32c_generic.ko*' ;;
+		fetch_dom0 generic-trixie ;;
 	cloud-sid)
 		release sid
 		fetch cloud-sid linux-image-cloud-amd64 "" 'kernel/drivers/block/xen-blkfront.ko*' \
