@@ -287,7 +287,7 @@ def xl_run(version, kernel, probe_kernel):
     run(["mke2fs", "-q", "-F", "-t", "ext2", "-L", "guests", "-d", guests, top / "guests.img",
          "%dK" % ((size * 5 // 4 >> 10) + 16384)])
     # -icount: without it the PV dom0's clock jumped now and then (its TSC is
-    # the host's under TCG), so xl's waits ended early.  dom0 gets 512 MiB
+    # the host's under TCG), so xl's waits ended early.  dom0 gets DOM0_MEM
     # (the lifecycle's save file goes to a tmpfs in it), the guests the rest.
     b = xen_boot(version, top / "console.log", "%s console=hvc0 earlyprintk=xen,%s" % (kernel(x["dom0"]),
                  top / "dom0.cpio"), "dom0_mem=%s" % DOM0_MEM, 1500, memory=2048, icount=True,
